@@ -1,0 +1,138 @@
+package bot
+
+// Difficulty of a scenario; it sets the leaderboard multiplier.
+type Difficulty string
+
+const (
+	Easy   Difficulty = "easy"
+	Medium Difficulty = "medium"
+	Hard   Difficulty = "hard"
+)
+
+// Multiplier converts a session score into leaderboard points.
+func (d Difficulty) Multiplier() float64 {
+	switch d {
+	case Medium:
+		return 1.25
+	case Hard:
+		return 1.5
+	}
+	return 1
+}
+
+// Scenario is one case study. Its YAML form is documented in
+// scenarios/README.md; the field tags below are that schema.
+type Scenario struct {
+	ID         string     `yaml:"id"`
+	Title      string     `yaml:"title"`
+	Difficulty Difficulty `yaml:"difficulty"`
+	Tags       []string   `yaml:"tags"`
+	Prompt     string     `yaml:"prompt"` // Markdown
+	Steps      []StepSpec `yaml:"steps"`  // exactly 7, in framework order
+	WrapUp     WrapUpSpec `yaml:"wrapup"`
+
+	// Source is where the scenario came from ("built-in" or a file path).
+	Source string `yaml:"-"`
+	// rubrics holds each step's compiled rubric (framework + case concepts),
+	// built by Prepare.
+	rubrics [WrapUp + 1]*Rubric
+}
+
+// StepSpec is one step of a scenario.
+type StepSpec struct {
+	Step     string    `yaml:"step"` // "clarify", "frame", ... (StepID.Key)
+	Question string    `yaml:"question"`
+	Concepts []Concept `yaml:"concepts"`
+	Hints    Hints     `yaml:"hints"`
+	Probes   []Probe   `yaml:"probes"`
+	RedFlags []RedFlag `yaml:"red_flags"`
+	Outline  string    `yaml:"outline"` // Markdown reference answer
+}
+
+// Concept is one rubric item: a thing a good answer mentions.
+type Concept struct {
+	ID     string  `yaml:"id"`
+	Label  string  `yaml:"label"`
+	Weight float64 `yaml:"weight"`
+	// Important concepts trigger a probe when missing and count as
+	// "requirement" or "data" concepts for the jumped-to-model pitfall.
+	Important bool `yaml:"important"`
+	// Phrases are synonyms; any one of them matching credits the concept.
+	Phrases []string `yaml:"phrases"`
+	// Study is the gap phrased as a question, shown in the report when the
+	// concept is missed. Defaults to "What about <label>?".
+	Study string `yaml:"study"`
+}
+
+// Hints are the two tiers of help for a step.
+type Hints struct {
+	// Nudge is tier 1: a question that points in a direction without naming
+	// a concept.
+	Nudge string `yaml:"nudge"`
+	// Named are tier 2: each names one concept; the engine offers the one
+	// for the most important concept still missing. Credit for a concept
+	// named by a hint is capped at half.
+	Named []NamedHint `yaml:"named"`
+}
+
+// NamedHint is a tier-2 hint that names a concept.
+type NamedHint struct {
+	Concept string `yaml:"concept"`
+	Text    string `yaml:"text"`
+}
+
+// Probe is the follow-up question asked when an important concept is missing.
+type Probe struct {
+	Concept  string `yaml:"concept"`
+	Question string `yaml:"question"`
+}
+
+// RedFlag is a named mistake detected by its phrases; it costs Penalty
+// (default 0.1) of the step score.
+type RedFlag struct {
+	ID      string   `yaml:"id"`
+	Label   string   `yaml:"label"`
+	Phrases []string `yaml:"phrases"`
+	Penalty float64  `yaml:"penalty"`
+}
+
+// WrapUpSpec holds the three closing questions.
+type WrapUpSpec struct {
+	Bottleneck WrapUpQuestion `yaml:"bottleneck"`
+	Monitoring WrapUpQuestion `yaml:"monitoring"`
+	Future     WrapUpQuestion `yaml:"future"`
+}
+
+// Parts returns the wrap-up questions in the order they are asked.
+func (w *WrapUpSpec) Parts() []*WrapUpQuestion {
+	return []*WrapUpQuestion{&w.Bottleneck, &w.Monitoring, &w.Future}
+}
+
+// WrapUpQuestion is one wrap-up question with its rubric.
+type WrapUpQuestion struct {
+	Question string    `yaml:"question"`
+	Concepts []Concept `yaml:"concepts"`
+	// GoodAnswer says what a good answer mentions (shown in the report).
+	GoodAnswer string `yaml:"good_answer"`
+}
+
+// Framework is the framework-wide rubric merged into every scenario
+// (scenarios/framework.yaml).
+type Framework struct {
+	Steps []FrameworkStep `yaml:"steps"`
+	// ModelTerms name models and architectures; seeing one in steps 1-2
+	// before any requirement or data concept is the "jumped to the model"
+	// pitfall.
+	ModelTerms []string `yaml:"model_terms"`
+	// Justification cues ("because", "trade-off", ...) show reasoning.
+	Justification []string `yaml:"justification"`
+	// Negations cancel a match that follows within three words.
+	Negations []string `yaml:"negations"`
+}
+
+// FrameworkStep is the generic rubric of one step.
+type FrameworkStep struct {
+	Step     string    `yaml:"step"`
+	Concepts []Concept `yaml:"concepts"`
+	Question string    `yaml:"question"` // the generic question, used when a scenario omits one
+}

@@ -1,0 +1,63 @@
+package bot
+
+import "time"
+
+// Mode sets when feedback is shown.
+type Mode string
+
+const (
+	// Mock shows feedback only in the final report (the default).
+	Mock Mode = "mock"
+	// Practice adds short feedback after every step.
+	Practice Mode = "practice"
+)
+
+// Status of a session.
+type Status string
+
+const (
+	Active    Status = "active"
+	Completed Status = "completed"
+	Abandoned Status = "abandoned"
+)
+
+// Session is one interview: everything the engine needs to continue it.
+// Stores keep it whole and replace it with compare-and-swap on Version.
+type Session struct {
+	ID         string  `json:"id"`
+	Version    int64   `json:"version"`
+	User       UserKey `json:"user"`
+	UserName   string  `json:"user_name"`
+	Channel    string  `json:"channel"`
+	Thread     string  `json:"thread,omitempty"`
+	ScenarioID string  `json:"scenario"`
+	Mode       Mode    `json:"mode"`
+	Status     Status  `json:"status"`
+	Step       StepID  `json:"step"`
+	// WrapPart is the wrap-up question being asked (0..2) while Step == WrapUp.
+	WrapPart int `json:"wrap_part,omitempty"`
+	// Probing is the concept id of the follow-up question awaiting a reply.
+	Probing string `json:"probing,omitempty"`
+	// Answers are indexed by StepID; Answers[WrapUp] is unused (see Wrap).
+	Answers [WrapUp + 1]StepAnswer `json:"answers"`
+	Wrap    [3]StepAnswer          `json:"wrap"`
+	Started time.Time              `json:"started"`
+	Updated time.Time              `json:"updated"`
+	Nudged  time.Time              `json:"nudged,omitzero"`
+	// Final is set when the session completes.
+	Final *Report `json:"final,omitempty"`
+}
+
+// StepAnswer is what the candidate said in one step.
+type StepAnswer struct {
+	Text    string   `json:"text,omitempty"`
+	Hints   int      `json:"hints,omitempty"`
+	Named   []string `json:"named,omitempty"` // concepts named by tier-2 hints
+	Skipped bool     `json:"skipped,omitempty"`
+	Probed  bool     `json:"probed,omitempty"` // the follow-up was asked
+	// Turns counts the messages merged into Text, for the transcript.
+	Turns int `json:"turns,omitempty"`
+}
+
+// Key returns the session owner's key.
+func (s *Session) Key() UserKey { return s.User }

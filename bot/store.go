@@ -1,0 +1,171 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Store errors. Implementations return these (possibly wrapped) so that
+// callers can test them with errors.Is.
+var (
+	// ErrNotFound: no such session, thread or record.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the stored version is not Change.Expected (another
+	// replica or goroutine moved first; reload and decide again), or a new
+	// session was created while the user already has an active one.
+	ErrConflict = errors.New("version conflict")
+	// ErrDuplicate: Change.MessageID was already applied to this session.
+	ErrDuplicate = errors.New("message already applied")
+	// ErrNotActive: the session being updated is no longer active
+	// (completed, abandoned, expired).
+	ErrNotActive = errors.New("session not active")
+	// ErrUnavailable: the store could not be reached or timed out; nothing
+	// was written and the user should send the message again.
+	ErrUnavailable = errors.New("store unavailable")
+)
+
+// Store keeps interview state, dedupe marks, thread bindings, per-user
+// stats and leaderboards. One implementation is embedded (bot/bolt), one is
+// shared by replicas (bot/redis); bot/storetest is the contract both pass.
+//
+// Every method is safe for concurrent use.
+type Store interface {
+	// FirstDelivery records a platform event or message id and reports
+	// whether this is its first delivery within ttl. A second call with the
+	// same id inside ttl returns false.
+	FirstDelivery(ctx context.Context, id string, ttl time.Duration) (bool, error)
+
+	// ActiveSession returns the user's active session, or ErrNotFound.
+	ActiveSession(ctx context.Context, user UserKey) (Session, error)
+
+	// Session returns a session by owner and id, whatever its status, or
+	// ErrNotFound once it has expired.
+	Session(ctx context.Context, user UserKey, id string) (Session, error)
+
+	// Save applies one state change atomically (one round trip for Redis).
+	//
+	// With ch.Expected == 0 it creates ch.Session and makes it the user's
+	// active session; ErrConflict if the user already has one.
+	// Otherwise the stored active session with ch.Session.ID must be at
+	// version ch.Expected (else ErrConflict), still active (else
+	// ErrNotActive), and must not have applied ch.MessageID before (else
+	// ErrDuplicate); then ch.Session replaces it and ch.MessageID joins its
+	// applied set. ch.Session.Version must be ch.Expected+1.
+	//
+	// When ch.Session.Thread is set, the thread is bound to the session
+	// (see Thread). When ch.Session.Status is not Active the user's active
+	// pointer is removed. When ch.Completion is set the user's stats and the
+	// workspace leaderboards are updated exactly once, with absolute values.
+	// Every key of the session expires together ch.TTL after this change.
+	Save(ctx context.Context, ch Change) error
+
+	// Thread returns the owner and session bound to a thread, or ErrNotFound.
+	Thread(ctx context.Context, ref ThreadRef) (ThreadBinding, error)
+
+	// Stats returns a user's totals; a user with none gets the zero Stats.
+	Stats(ctx context.Context, user UserKey) (Stats, error)
+
+	// Leaderboard returns the top limit standings of a workspace for a
+	// period, and the viewer's own standing (nil if absent). Higher points
+	// rank first; equal points go to whoever reached them first.
+	Leaderboard(ctx context.Context, ws Workspace, period Period, limit int, viewer string) (Board, error)
+
+	// Close releases the store.
+	Close() error
+}
+
+// Change is one state transition of a session.
+type Change struct {
+	Session    Session
+	Expected   int64  // the version the change was computed from; 0 creates
+	MessageID  string // applied at most once per session; "" skips the check
+	Completion *Completion
+	TTL        time.Duration // idle expiry of the session's keys
+}
+
+// ThreadRef names a thread on a platform.
+type ThreadRef struct {
+	Platform  Platform
+	Workspace string
+	Channel   string
+	Thread    string
+}
+
+// ThreadBinding says whose interview a thread hosts.
+type ThreadBinding struct {
+	User      UserKey
+	UserName  string
+	SessionID string
+}
+
+// Workspace names a Slack team, Discord guild or the console.
+type Workspace struct {
+	Platform Platform
+	ID       string
+}
+
+// Completion is what a finished session adds to stats and leaderboards.
+type Completion struct {
+	SessionID  string
+	ScenarioID string
+	UserName   string
+	Score      int
+	Points     float64
+	StepScores [Steps]float64 // 0..1 per step
+	At         time.Time
+	Week       string // ISO week of At, "2026-W48"
+	Month      string // "2026-11"
+	Day        string // local date, "2026-11-25", for streaks
+}
+
+// Stats are one user's totals.
+type Stats struct {
+	Sessions   int            `json:"sessions"`
+	Points     float64        `json:"points"`
+	StepTotals [Steps]float64 `json:"step_totals"` // sum of step scores; divide by Sessions
+	BestScore  int            `json:"best_score"`
+	LastScore  int            `json:"last_score"`
+	Recent     []string       `json:"recent"` // scenario ids, newest first, at most RecentLimit
+	Streak     int            `json:"streak"`
+	BestStreak int            `json:"best_streak"`
+	LastDay    string         `json:"last_day"`
+}
+
+// RecentLimit bounds Stats.Recent.
+const RecentLimit = 20
+
+// Period selects a leaderboard: AllTime, or Week("2026-W48"), Month("2026-11").
+type Period string
+
+// AllTime is the leaderboard that never resets.
+const AllTime Period = "all"
+
+// WeekPeriod returns the period key of an ISO week ("2026-W48").
+func WeekPeriod(week string) Period { return Period("w:" + week) }
+
+// MonthPeriod returns the period key of a month ("2026-11").
+func MonthPeriod(month string) Period { return Period("m:" + month) }
+
+// Standing is one row of a leaderboard.
+type Standing struct {
+	Rank     int     `json:"rank"` // 1-based
+	UserID   string  `json:"user_id"`
+	UserName string  `json:"user_name"`
+	Points   float64 `json:"points"`
+	Sessions int     `json:"sessions"`
+}
+
+// Board is a leaderboard page.
+type Board struct {
+	Period Period
+	Top    []Standing
+	Viewer *Standing
+}
+
+// ISOWeek formats t's ISO week as "2006-W01".
+func ISOWeek(t time.Time) string {
+	y, w := t.ISOWeek()
+	return fmt.Sprintf("%04d-W%02d", y, w)
+}
