@@ -81,10 +81,13 @@ type Where struct {
 	User    string // for Ephemeral
 }
 
-// Outbound is one message from the bot. Text is a small Markdown subset
-// (*bold*, _italic_, `code`, "- " bullets, blank-line paragraphs) that each
-// adapter renders; user-supplied text inside it has already been passed
-// through Quote, so adapters still escape their own mention syntax.
+// Outbound is one message from the bot. Text uses a small Markdown subset:
+// **bold**, _italic_, `code`, lines starting "- " (bullets) or "> "
+// (quotes), blank lines between paragraphs. It never contains platform
+// markup on purpose, and it does contain user text (quoted evidence,
+// names), so every adapter escapes its platform's special syntax in all of
+// it (Slack's <, >, &; Discord's mentions via allowed_mentions) before
+// rendering the subset.
 type Outbound struct {
 	Where   Where
 	Text    string
