@@ -85,8 +85,11 @@ func (l *Library) Resolve(query string) (sc *Scenario, candidates []string) {
 		all = append(all, scored{s.ID, editDistance(q, s.ID)})
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].dist < all[j].dist })
+	// Suggest only near misses: within a third of the query's length, and
+	// no further than one edit beyond the best match.
+	limit := max(2, len(q)/3)
 	for _, s := range all {
-		if len(candidates) == 3 || s.dist > max(3, len(q)/2+1) {
+		if len(candidates) == 3 || s.dist > limit || s.dist > all[0].dist+1 {
 			break
 		}
 		candidates = append(candidates, s.id)

@@ -1,0 +1,150 @@
+package bot
+
+import (
+	"strings"
+	"unicode"
+)
+
+// CommandName is a top-level /mlsd command.
+type CommandName string
+
+const (
+	CmdStart       CommandName = "start"
+	CmdScenarios   CommandName = "scenarios"
+	CmdLeaderboard CommandName = "leaderboard"
+	CmdMe          CommandName = "me"
+	CmdStatus      CommandName = "status"
+	CmdHelp        CommandName = "help"
+	CmdDaily       CommandName = "daily"
+	CmdUnknown     CommandName = ""
+)
+
+// Command is a parsed /mlsd command line.
+type Command struct {
+	Name CommandName
+	// Scenario is the start argument: an id, an id prefix, "random" or "".
+	Scenario string
+	Mode     Mode
+	// Period is the leaderboard argument: "week", "all" or "" for both.
+	Period string
+	// Args are the remaining words (daily subcommands).
+	Args []string
+	// Problem explains why the line could not be understood; the reply is
+	// Problem followed by help.
+	Problem string
+}
+
+// maxCommandLength bounds what the parser looks at; longer lines are refused.
+const maxCommandLength = 500
+
+// ParseCommand parses the text after "/mlsd" (a leading "/mlsd" or "mlsd"
+// is tolerated). It never fails: unknown input yields CmdUnknown with a
+// Problem.
+func ParseCommand(text string) Command {
+	if len(text) > maxCommandLength {
+		return Command{Problem: "That command is too long."}
+	}
+	fields := strings.FieldsFunc(text, unicode.IsSpace)
+	if len(fields) > 0 && (strings.EqualFold(fields[0], "/mlsd") || strings.EqualFold(fields[0], "mlsd")) {
+		fields = fields[1:]
+	}
+	if len(fields) == 0 {
+		return Command{Name: CmdHelp}
+	}
+	name := strings.ToLower(fields[0])
+	args := fields[1:]
+	switch CommandName(name) {
+	case CmdStart:
+		return parseStart(args)
+	case CmdScenarios, CmdMe, CmdStatus, CmdHelp:
+		if len(args) > 0 && CommandName(name) != CmdHelp {
+			return Command{Problem: "`" + name + "` takes no arguments."}
+		}
+		return Command{Name: CommandName(name)}
+	case CmdLeaderboard:
+		c := Command{Name: CmdLeaderboard}
+		if len(args) > 1 {
+			return Command{Problem: "Use `leaderboard`, `leaderboard week` or `leaderboard all`."}
+		}
+		if len(args) == 1 {
+			switch p := strings.ToLower(args[0]); p {
+			case "week", "weekly":
+				c.Period = "week"
+			case "all", "all-time", "alltime":
+				c.Period = "all"
+			default:
+				return Command{Problem: "Unknown leaderboard period `" + clip(args[0], 40) + "`: use `week` or `all`."}
+			}
+		}
+		return c
+	case CmdDaily:
+		return Command{Name: CmdDaily, Args: args}
+	}
+	return Command{Problem: "I don't know the command `" + clip(fields[0], 40) + "`."}
+}
+
+func parseStart(args []string) Command {
+	c := Command{Name: CmdStart, Mode: Mock}
+	modeSet, scenarioSet := false, false
+	for _, a := range args {
+		low := strings.ToLower(a)
+		switch {
+		case (low == string(Mock) || low == string(Practice)) && !modeSet:
+			c.Mode, modeSet = Mode(low), true
+		case !scenarioSet && validScenarioQuery(low):
+			c.Scenario, scenarioSet = low, true
+		default:
+			return Command{Problem: "Use `start [scenario-id|random] [mock|practice]`; I could not use `" + clip(a, 40) + "`."}
+		}
+	}
+	return c
+}
+
+// validScenarioQuery accepts the characters scenario ids are made of.
+func validScenarioQuery(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Word is an in-session word typed in the interview thread or sent by a button.
+type Word string
+
+const (
+	WordHint   Word = "hint"
+	WordNext   Word = "next"
+	WordSkip   Word = "skip"
+	WordRepeat Word = "repeat"
+	WordStatus Word = "status"
+	WordEnd    Word = "end"
+	WordHelp   Word = "help"
+	// WordAnswer is sent by the "Answer in a form" button.
+	WordAnswer Word = "answer"
+)
+
+// ParseWord reports whether a whole message is an in-session word
+// (case-insensitive, surrounding spaces and a trailing "." or "!" ignored).
+func ParseWord(text string) (Word, bool) {
+	t := strings.ToLower(strings.TrimSpace(text))
+	t = strings.TrimRight(t, ".!")
+	switch w := Word(t); w {
+	case WordHint, WordNext, WordSkip, WordRepeat, WordStatus, WordEnd, WordHelp, WordAnswer:
+		return w, true
+	}
+	return "", false
+}
+
+// clip shortens s to at most n runes for echoing in an error message.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
