@@ -62,6 +62,10 @@ type Concept struct {
 	// Study is the gap phrased as a question, shown in the report when the
 	// concept is missed. Defaults to "What about <label>?".
 	Study string `yaml:"study"`
+	// Override marks a scenario concept that deliberately replaces the
+	// framework concept with the same id in the same step; without it a
+	// clash is reported as a duplicate id.
+	Override bool `yaml:"override,omitempty"`
 }
 
 // Hints are the two tiers of help for a step.
@@ -128,6 +132,23 @@ type Framework struct {
 	Justification []string `yaml:"justification"`
 	// Negations cancel a match that follows within three words.
 	Negations []string `yaml:"negations"`
+	// WrapUp holds the generic concepts of the three wrap-up questions.
+	WrapUp FrameworkWrapUp `yaml:"wrapup"`
+	// Saturation is the share of a step's total concept weight that earns
+	// full coverage (nobody mentions every concept); 0 means DefaultSaturation.
+	Saturation float64 `yaml:"saturation"`
+}
+
+// FrameworkWrapUp is the generic rubric of the wrap-up questions.
+type FrameworkWrapUp struct {
+	Bottleneck []Concept `yaml:"bottleneck"`
+	Monitoring []Concept `yaml:"monitoring"`
+	Future     []Concept `yaml:"future"`
+}
+
+// Parts returns the generic concepts in wrap-up question order.
+func (w *FrameworkWrapUp) Parts() [3][]Concept {
+	return [3][]Concept{w.Bottleneck, w.Monitoring, w.Future}
 }
 
 // FrameworkStep is the generic rubric of one step.
