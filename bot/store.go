@@ -34,14 +34,17 @@ var (
 type Store interface {
 	// FirstDelivery records a platform event or message id and reports
 	// whether this is its first delivery within ttl. A second call with the
-	// same id inside ttl returns false.
+	// same id inside ttl returns false; once ttl has passed since the call
+	// that returned true, the id counts as new again (repeats do not extend
+	// it). Ids share one namespace: callers prefix them with the
+	// platform.
 	FirstDelivery(ctx context.Context, id string, ttl time.Duration) (bool, error)
 
 	// ActiveSession returns the user's active session, or ErrNotFound.
 	ActiveSession(ctx context.Context, user UserKey) (Session, error)
 
 	// Session returns a session by owner and id, whatever its status, or
-	// ErrNotFound once it has expired.
+	// ErrNotFound once it has expired (or if user does not own id).
 	Session(ctx context.Context, user UserKey, id string) (Session, error)
 
 	// Save applies one state change atomically (one round trip for Redis).
@@ -54,14 +57,32 @@ type Store interface {
 	// ErrDuplicate); then ch.Session replaces it and ch.MessageID joins its
 	// applied set. ch.Session.Version must be ch.Expected+1.
 	//
+	// Clarifications (the contract bot/storetest checks):
+	//   - The owner is ch.Session.User. On create a non-empty ch.MessageID
+	//     starts the new session's applied set.
+	//   - A session that does not exist or has expired is not active.
+	//   - When several errors apply, ErrNotActive wins over ErrDuplicate,
+	//     which wins over ErrConflict, so a replay is reported as a replay
+	//     whatever happened since.
+	//   - A change whose ch.Session.Version is not ch.Expected+1 fails with
+	//     an error and writes nothing.
+	//   - Every failed Save writes nothing.
+	//
 	// When ch.Session.Thread is set, the thread is bound to the session
 	// (see Thread). When ch.Session.Status is not Active the user's active
 	// pointer is removed. When ch.Completion is set the user's stats and the
 	// workspace leaderboards are updated exactly once, with absolute values.
-	// Every key of the session expires together ch.TTL after this change.
+	// Every key of the session expires together ch.TTL after this change:
+	// afterwards ActiveSession, Session and Thread return ErrNotFound, Save
+	// returns ErrNotActive and the user may create a new session. Stats and
+	// leaderboards do not expire with the session.
 	Save(ctx context.Context, ch Change) error
 
 	// Thread returns the owner and session bound to a thread, or ErrNotFound.
+	// Save binds ThreadRef{owner's Platform, owner's Workspace,
+	// Session.Channel, Session.Thread} to ThreadBinding{owner,
+	// Session.UserName, Session.ID}; all four ThreadRef fields name the
+	// thread, and the binding expires with its session.
 	Thread(ctx context.Context, ref ThreadRef) (ThreadBinding, error)
 
 	// Stats returns a user's totals; a user with none gets the zero Stats.
@@ -70,6 +91,15 @@ type Store interface {
 	// Leaderboard returns the top limit standings of a workspace for a
 	// period, and the viewer's own standing (nil if absent). Higher points
 	// rank first; equal points go to whoever reached them first.
+	//
+	// A completion counts in its owner's workspace for AllTime,
+	// WeekPeriod(Completion.Week) and MonthPeriod(Completion.Month).
+	// Standing.Points and Sessions are the user's totals in that period,
+	// UserName is the latest Completion.UserName, and "reached first" means
+	// the earlier Completion.At of the completion that last raised the
+	// user's points (compared to the second). Ranks are positions 1, 2, 3...
+	// in that order. viewer is a user id in ws; Viewer is set whenever that
+	// user has a standing, inside Top or not.
 	Leaderboard(ctx context.Context, ws Workspace, period Period, limit int, viewer string) (Board, error)
 
 	// Close releases the store.
@@ -107,6 +137,13 @@ type Workspace struct {
 }
 
 // Completion is what a finished session adds to stats and leaderboards.
+//
+// It adds 1 to Stats.Sessions, Points to Stats.Points and StepScores to
+// Stats.StepTotals; LastScore becomes Score and BestScore the maximum;
+// ScenarioID is put first in Recent (older entries beyond RecentLimit are
+// dropped). Streaks count local days: Day equal to LastDay leaves Streak
+// unchanged, the day after LastDay adds 1, anything else sets Streak to 1;
+// BestStreak keeps the maximum and LastDay becomes Day.
 type Completion struct {
 	SessionID  string
 	ScenarioID string
@@ -159,7 +196,7 @@ type Standing struct {
 
 // Board is a leaderboard page.
 type Board struct {
-	Period Period
+	Period Period // the period asked for
 	Top    []Standing
 	Viewer *Standing
 }

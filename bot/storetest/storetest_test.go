@@ -1,0 +1,264 @@
+package storetest_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/storetest"
+)
+
+// TestReference runs the suite against refStore, a deliberately plain
+// in-memory implementation of the contract, so the suite's own
+// expectations are checked without any real backend.
+func TestReference(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) bot.Store {
+		s := newRefStore()
+		return storetest.WithOptions(s, storetest.Options{Advance: s.advance})
+	})
+}
+
+// TestReferenceWithoutClock checks that a store without Options still runs
+// everything that needs no clock.
+func TestReferenceWithoutClock(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) bot.Store { return newRefStore() })
+}
+
+type refSession struct {
+	s       bot.Session
+	applied map[string]bool
+	expires time.Time
+}
+
+type boardRow struct {
+	name     string
+	points   float64
+	sessions int
+	reached  time.Time
+}
+
+type refStore struct {
+	mu       sync.Mutex
+	now      time.Time
+	seen     map[string]time.Time
+	sessions map[string]*refSession // user key + "/" + id
+	active   map[bot.UserKey]string
+	threads  map[bot.ThreadRef]string // → sessions key
+	stats    map[bot.UserKey]bot.Stats
+	boards   map[string]map[string]*boardRow // ws + period → user id
+}
+
+func newRefStore() *refStore {
+	return &refStore{
+		now:      time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC),
+		seen:     map[string]time.Time{},
+		sessions: map[string]*refSession{},
+		active:   map[bot.UserKey]string{},
+		threads:  map[bot.ThreadRef]string{},
+		stats:    map[bot.UserKey]bot.Stats{},
+		boards:   map[string]map[string]*boardRow{},
+	}
+}
+
+func (r *refStore) advance(d time.Duration) {
+	r.mu.Lock()
+	r.now = r.now.Add(d)
+	r.mu.Unlock()
+}
+
+func (r *refStore) FirstDelivery(_ context.Context, id string, ttl time.Duration) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if exp, ok := r.seen[id]; ok && r.now.Before(exp) {
+		return false, nil
+	}
+	r.seen[id] = r.now.Add(ttl)
+	return true, nil
+}
+
+func skey(u bot.UserKey, id string) string { return u.String() + "/" + id }
+
+func (r *refStore) live(key string) *refSession {
+	rs := r.sessions[key]
+	if rs == nil || !r.now.Before(rs.expires) {
+		return nil
+	}
+	return rs
+}
+
+func (r *refStore) ActiveSession(_ context.Context, u bot.UserKey) (bot.Session, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id, ok := r.active[u]
+	if !ok {
+		return bot.Session{}, bot.ErrNotFound
+	}
+	rs := r.live(skey(u, id))
+	if rs == nil {
+		return bot.Session{}, bot.ErrNotFound
+	}
+	return rs.s, nil
+}
+
+func (r *refStore) Session(_ context.Context, u bot.UserKey, id string) (bot.Session, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rs := r.live(skey(u, id))
+	if rs == nil {
+		return bot.Session{}, bot.ErrNotFound
+	}
+	return rs.s, nil
+}
+
+func (r *refStore) Save(_ context.Context, ch bot.Change) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := ch.Session
+	if s.Version != ch.Expected+1 {
+		return errVersion
+	}
+	key := skey(s.User, s.ID)
+	var applied map[string]bool
+	if ch.Expected == 0 {
+		if id, ok := r.active[s.User]; ok && r.live(skey(s.User, id)) != nil {
+			return bot.ErrConflict
+		}
+		applied = map[string]bool{}
+	} else {
+		rs := r.live(key)
+		switch {
+		case rs == nil || rs.s.Status != bot.Active:
+			return bot.ErrNotActive
+		case ch.MessageID != "" && rs.applied[ch.MessageID]:
+			return bot.ErrDuplicate
+		case rs.s.Version != ch.Expected:
+			return bot.ErrConflict
+		}
+		applied = rs.applied
+	}
+	if ch.MessageID != "" {
+		applied[ch.MessageID] = true
+	}
+	r.sessions[key] = &refSession{s: s, applied: applied, expires: r.now.Add(ch.TTL)}
+	if s.Status == bot.Active {
+		r.active[s.User] = s.ID
+	} else if r.active[s.User] == s.ID {
+		delete(r.active, s.User)
+	}
+	if s.Thread != "" {
+		r.threads[bot.ThreadRef{Platform: s.User.Platform, Workspace: s.User.Workspace, Channel: s.Channel, Thread: s.Thread}] = key
+	}
+	if c := ch.Completion; c != nil {
+		r.complete(s, c)
+	}
+	return nil
+}
+
+type versionError struct{}
+
+func (versionError) Error() string { return "version must be expected+1" }
+
+var errVersion error = versionError{}
+
+func (r *refStore) complete(s bot.Session, c *bot.Completion) {
+	st := r.stats[s.User]
+	st.Sessions++
+	st.Points += c.Points
+	for i, v := range c.StepScores {
+		st.StepTotals[i] += v
+	}
+	st.BestScore = max(st.BestScore, c.Score)
+	st.LastScore = c.Score
+	st.Recent = append([]string{c.ScenarioID}, st.Recent...)
+	if len(st.Recent) > bot.RecentLimit {
+		st.Recent = st.Recent[:bot.RecentLimit]
+	}
+	if st.LastDay != c.Day {
+		d, _ := time.Parse("2006-01-02", c.Day)
+		if st.LastDay == d.AddDate(0, 0, -1).Format("2006-01-02") {
+			st.Streak++
+		} else {
+			st.Streak = 1
+		}
+	}
+	st.BestStreak = max(st.BestStreak, st.Streak)
+	st.LastDay = c.Day
+	r.stats[s.User] = st
+
+	ws := string(s.User.Platform) + ":" + s.User.Workspace + ":"
+	for _, p := range []bot.Period{bot.AllTime, bot.WeekPeriod(c.Week), bot.MonthPeriod(c.Month)} {
+		b := r.boards[ws+string(p)]
+		if b == nil {
+			b = map[string]*boardRow{}
+			r.boards[ws+string(p)] = b
+		}
+		row := b[s.User.UserID]
+		if row == nil {
+			row = &boardRow{reached: c.At}
+			b[s.User.UserID] = row
+		}
+		row.name = c.UserName
+		row.sessions++
+		if c.Points != 0 {
+			row.points += c.Points
+			row.reached = c.At
+		}
+	}
+}
+
+func (r *refStore) Thread(_ context.Context, ref bot.ThreadRef) (bot.ThreadBinding, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rs := r.live(r.threads[ref])
+	if rs == nil {
+		return bot.ThreadBinding{}, bot.ErrNotFound
+	}
+	return bot.ThreadBinding{User: rs.s.User, UserName: rs.s.UserName, SessionID: rs.s.ID}, nil
+}
+
+func (r *refStore) Stats(_ context.Context, u bot.UserKey) (bot.Stats, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.stats[u]
+	st.Recent = slices.Clone(st.Recent)
+	return st, nil
+}
+
+func (r *refStore) Leaderboard(_ context.Context, ws bot.Workspace, p bot.Period, limit int, viewer string) (bot.Board, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var rows []bot.Standing
+	reached := map[string]time.Time{}
+	for id, row := range r.boards[string(ws.Platform)+":"+ws.ID+":"+string(p)] {
+		rows = append(rows, bot.Standing{UserID: id, UserName: row.name, Points: row.points, Sessions: row.sessions})
+		reached[id] = row.reached
+	}
+	slices.SortFunc(rows, func(a, b bot.Standing) int {
+		switch {
+		case a.Points != b.Points:
+			if a.Points > b.Points {
+				return -1
+			}
+			return 1
+		case !reached[a.UserID].Equal(reached[b.UserID]):
+			return reached[a.UserID].Compare(reached[b.UserID])
+		}
+		return strings.Compare(a.UserID, b.UserID)
+	})
+	b := bot.Board{Period: p}
+	for i := range rows {
+		rows[i].Rank = i + 1
+		if rows[i].UserID == viewer {
+			v := rows[i]
+			b.Viewer = &v
+		}
+	}
+	b.Top = rows[:min(limit, len(rows))]
+	return b, nil
+}
+
+func (r *refStore) Close() error { return nil }
