@@ -239,7 +239,7 @@ func (s *Server) Click(user string, m Message, label string) (Envelope, error) {
 				"channel": map[string]any{"id": m.Channel, "name": chName},
 				"message": msgJSON(m), "response_url": respURL,
 				"actions": []map[string]any{{"action_id": e.ActionID, "block_id": b.BlockID,
-					"text": map[string]any{"type": "plain_text", "text": e.Text.Text, "emoji": true},
+					"text":  map[string]any{"type": "plain_text", "text": e.Text.Text, "emoji": true},
 					"value": e.Value, "type": "button", "action_ts": "1700000000.000001"}},
 				"state": map[string]any{"values": map[string]any{}},
 			}), nil
