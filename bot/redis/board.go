@@ -1,0 +1,262 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/mlsdbot/mlsd/bot"
+)
+
+// completion is a Completion turned into save.lua's extra keys and args,
+// plus what publish.lua needs afterwards.
+type completion struct {
+	keys     []string
+	args     []any
+	ws       bot.Workspace
+	userName string
+	periods  [3]bot.Period // week, month, all time: the order save.lua returns totals in
+	expireAt [3]int64      // unix ms; 0 = never
+}
+
+// zoneSlack covers the bot's time zone: a local week or month ends up to
+// 14 hours after its UTC counterpart.
+const zoneSlack = 24 * time.Hour
+
+func (s *Store) newCompletion(u bot.UserKey, c *bot.Completion) (*completion, error) {
+	at := c.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	week, month, day := c.Week, c.Month, c.Day
+	if week == "" {
+		week = bot.ISOWeek(at.UTC())
+	}
+	if month == "" {
+		month = at.UTC().Format("2006-01")
+	}
+	if day == "" {
+		day = at.UTC().Format("2006-01-02")
+	}
+	wEnd, err := weekEnd(week)
+	if err != nil {
+		return nil, err
+	}
+	mEnd, err := monthEnd(month)
+	if err != nil {
+		return nil, err
+	}
+	d, err := time.Parse(time.DateOnly, day)
+	if err != nil {
+		return nil, fmt.Errorf("redis: completion day %q is not YYYY-MM-DD", day)
+	}
+	cp := &completion{
+		ws:       bot.Workspace{Platform: u.Platform, ID: u.Workspace},
+		userName: c.UserName,
+		periods:  [3]bot.Period{bot.WeekPeriod(week), bot.MonthPeriod(month), bot.AllTime},
+		expireAt: [3]int64{
+			wEnd.Add(zoneSlack + WeekRetention).UnixMilli(),
+			mEnd.Add(zoneSlack + MonthRetention).UnixMilli(),
+			0,
+		},
+	}
+	cp.keys = []string{s.keys.stats(u), s.keys.recent(u), s.keys.userPeriod(u, cp.periods[0]), s.keys.userPeriod(u, cp.periods[1])}
+	cp.args = []any{c.Score, formatFloat(c.Points)}
+	for _, st := range c.StepScores {
+		cp.args = append(cp.args, formatFloat(st))
+	}
+	cp.args = append(cp.args, at.UnixMilli(), c.ScenarioID, day, d.AddDate(0, 0, -1).Format(time.DateOnly),
+		cp.expireAt[0], cp.expireAt[1], bot.RecentLimit)
+	return cp, nil
+}
+
+// formatFloat is exact: Lua's tonumber and Redis's strtod read it back bit
+// for bit.
+func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// weekEnd returns the UTC midnight after the ISO week "2026-W48".
+func weekEnd(week string) (time.Time, error) {
+	bad := fmt.Errorf("redis: week %q is not an ISO week like 2026-W48", week)
+	y, w, ok := strings.Cut(week, "-W")
+	if !ok || len(y) != 4 || len(w) != 2 {
+		return time.Time{}, bad
+	}
+	year, err1 := strconv.Atoi(y)
+	n, err2 := strconv.Atoi(w)
+	if err1 != nil || err2 != nil || n < 1 || n > 53 {
+		return time.Time{}, bad
+	}
+	jan4 := time.Date(year, time.January, 4, 0, 0, 0, 0, time.UTC)
+	monday := jan4.AddDate(0, 0, -((int(jan4.Weekday())+6)%7)+7*(n-1))
+	if gy, gw := monday.ISOWeek(); gy != year || gw != n {
+		return time.Time{}, bad // week 53 of a 52-week year
+	}
+	return monday.AddDate(0, 0, 7), nil
+}
+
+// monthEnd returns the UTC midnight after the month "2026-11".
+func monthEnd(month string) (time.Time, error) {
+	t, err := time.Parse("2006-01", month)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("redis: month %q is not like 2026-11", month)
+	}
+	return t.AddDate(0, 1, 0), nil
+}
+
+// checkPeriod accepts AllTime, WeekPeriod and MonthPeriod values.
+func checkPeriod(p bot.Period) error {
+	switch {
+	case p == bot.AllTime:
+		return nil
+	case strings.HasPrefix(string(p), "w:"):
+		_, err := weekEnd(string(p)[2:])
+		return err
+	case strings.HasPrefix(string(p), "m:"):
+		_, err := monthEnd(string(p)[2:])
+		return err
+	}
+	return fmt.Errorf("redis: unknown leaderboard period %q", p)
+}
+
+// maxInvertedMs bounds the time part of a board member (year 2286).
+const maxInvertedMs = 9_999_999_999_999
+
+// boardMember is the ZSET member of a user's total: the time the total was
+// reached, inverted and zero-padded, then the user id. Equal scores are
+// ordered by member, so the earlier time ranks first, to the millisecond.
+func boardMember(user string, atMs int64) string {
+	atMs = min(max(atMs, 0), maxInvertedMs)
+	return fmt.Sprintf("%013d:%s", maxInvertedMs-atMs, user)
+}
+
+// memberLen is the length of the time part plus its colon.
+const memberLen = 14
+
+// publishTotals writes the absolute totals save.lua returned to the
+// workspace's week, month and all-time boards (one round trip). A failure
+// is logged, not returned: the state change it follows has landed.
+func (s *Store) publishTotals(ctx context.Context, u bot.UserKey, c *completion, t *saveTotals) {
+	if t == nil {
+		return
+	}
+	var keys []string
+	args := []any{u.UserID, c.userName}
+	for i, p := range c.periods {
+		pt := t.periods[i]
+		if pt.sessions == "0" || pt.sessions == "" {
+			continue // nothing counted in this period (a replay from another week)
+		}
+		keys = append(keys, s.keys.board(c.ws, p), s.keys.boardMeta(c.ws, p))
+		args = append(args, pt.sessions, pt.points, boardMember(u.UserID, pt.atMs), c.expireAt[i])
+	}
+	if len(keys) == 0 {
+		return
+	}
+	if err := s.publish.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
+		s.log.Error("redis: leaderboard update failed; it catches up at the next completion",
+			"user", u.String(), "err", err)
+	}
+}
+
+// Stats reads the user's totals in one round trip.
+func (s *Store) Stats(ctx context.Context, user bot.UserKey) (bot.Stats, error) {
+	var fields *goredis.MapStringStringCmd
+	var recent *goredis.StringSliceCmd
+	_, err := s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		fields = p.HGetAll(ctx, s.keys.stats(user))
+		recent = p.LRange(ctx, s.keys.recent(user), 0, bot.RecentLimit-1)
+		return nil
+	})
+	if err != nil {
+		return bot.Stats{}, s.fail("stats", err)
+	}
+	f := fields.Val()
+	var st bot.Stats
+	var perr error
+	num := func(name string) float64 {
+		v, ok := f[name]
+		if !ok {
+			return 0
+		}
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil && perr == nil {
+			perr = fmt.Errorf("redis: stats field %s=%q: %w", name, v, err)
+		}
+		return x
+	}
+	st.Sessions = int(num("sessions"))
+	st.Points = num("points")
+	for i := range st.StepTotals {
+		st.StepTotals[i] = num("st" + strconv.Itoa(i+1))
+	}
+	st.BestScore = int(num("best"))
+	st.LastScore = int(num("last"))
+	st.Streak = int(num("streak"))
+	st.BestStreak = int(num("best_streak"))
+	st.LastDay = f["last_day"]
+	if r := recent.Val(); len(r) > 0 {
+		st.Recent = r
+	}
+	return st, perr
+}
+
+// Leaderboard reads a page and the viewer's standing in one round trip.
+func (s *Store) Leaderboard(ctx context.Context, ws bot.Workspace, period bot.Period, limit int, viewer string) (bot.Board, error) {
+	if err := checkPeriod(period); err != nil {
+		return bot.Board{}, err
+	}
+	limit = max(limit, 0)
+	keys := []string{s.keys.board(ws, period), s.keys.boardMeta(ws, period)}
+	reply, err := s.board.Run(ctx, s.rdb, keys, limit, viewer).Result()
+	if err != nil {
+		return bot.Board{}, s.fail("leaderboard", err)
+	}
+	bad := fmt.Errorf("redis: unexpected board.lua reply %#v", reply)
+	parts, ok := reply.([]any)
+	if !ok || len(parts) != 2 {
+		return bot.Board{}, bad
+	}
+	page, ok1 := parts[0].([]any)
+	me, ok2 := parts[1].([]any)
+	if !ok1 || !ok2 || len(page)%4 != 0 {
+		return bot.Board{}, bad
+	}
+	b := bot.Board{Period: period}
+	for i := 0; i < len(page); i += 4 {
+		st, err := standing(len(b.Top)+1, page[i], page[i+1], page[i+2], page[i+3])
+		if err != nil {
+			return bot.Board{}, err
+		}
+		b.Top = append(b.Top, st)
+	}
+	if len(me) == 5 {
+		rank, ok := me[0].(int64)
+		if !ok {
+			return bot.Board{}, bad
+		}
+		st, err := standing(int(rank)+1, me[1], me[2], me[3], me[4])
+		if err != nil {
+			return bot.Board{}, err
+		}
+		b.Viewer = &st
+	}
+	return b, nil
+}
+
+func standing(rank int, member, score, sessions, name any) (bot.Standing, error) {
+	m, _ := member.(string)
+	sc, _ := score.(string)
+	n, _ := sessions.(string)
+	nm, _ := name.(string)
+	pts, err1 := strconv.ParseFloat(sc, 64)
+	cnt, err2 := strconv.Atoi(n)
+	if len(m) <= memberLen || err1 != nil || err2 != nil {
+		return bot.Standing{}, errors.New("redis: corrupt leaderboard entry")
+	}
+	return bot.Standing{Rank: rank, UserID: m[memberLen:], UserName: nm, Points: pts, Sessions: cnt}, nil
+}

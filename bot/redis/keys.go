@@ -1,0 +1,73 @@
+package redis
+
+import (
+	"strings"
+
+	"github.com/mlsdbot/mlsd/bot"
+)
+
+// Key schema (P is Options.Prefix, default "mlsd:v1"). Braces are Redis
+// Cluster hash tags: every key one script touches carries the same tag so
+// it lands in one slot.
+//
+// Per user, tag {platform:workspace:user}:
+//
+//	P:iv:{…}:active          HASH sid, v, tok, doc — the active session (JSON in doc); absent when none
+//	P:iv:{…}:s:<sid>         HASH v, tok, doc — a finished (completed/abandoned) session
+//	P:iv:{…}:s:<sid>:seen    SET applied message ids (+ a completion marker)
+//	P:iv:{…}:stats           HASH all-time totals, step totals, best/last score, streaks
+//	P:iv:{…}:recent          LIST recent scenario ids, newest first
+//	P:iv:{…}:w:<2026-W48>    HASH pts, n, at — the user's total for an ISO week
+//	P:iv:{…}:m:<2026-11>     HASH pts, n, at — the user's total for a month
+//
+// The session's keys (active or s:<sid>, and seen) are given the same idle
+// TTL by every change, so they expire together; stats have none; period
+// totals expire with their leaderboard.
+//
+// Per workspace, tag {platform:workspace}:
+//
+//	P:thr:{…}:<channel>:<thread>   STRING JSON ThreadBinding, TTL = session TTL
+//	P:lb:{…}:all | :w:<week> | :m:<month>   ZSET score = points, member = <inverted ms>:<user>
+//	P:lb:{…}:<period>:meta         HASH n:<user>, m:<user> (current member), name:<user>
+//
+// Ingress dedupe: P:evt:<id> STRING, SET NX PX.
+//
+// Identifiers are escaped (%, :, {, }) so that one user's keys can never
+// collide with another's or open a second hash tag.
+type keys struct{ prefix string }
+
+var escaper = strings.NewReplacer("%", "%25", ":", "%3A", "{", "%7B", "}", "%7D")
+
+func esc(s string) string { return escaper.Replace(s) }
+
+// userTag is the hash tag of every per-user key.
+func (k keys) user(u bot.UserKey) string {
+	return k.prefix + ":iv:{" + esc(string(u.Platform)) + ":" + esc(u.Workspace) + ":" + esc(u.UserID) + "}"
+}
+
+func (k keys) active(u bot.UserKey) string { return k.user(u) + ":active" }
+
+func (k keys) session(u bot.UserKey, sid string) string { return k.user(u) + ":s:" + esc(sid) }
+
+func (k keys) seen(u bot.UserKey, sid string) string { return k.session(u, sid) + ":seen" }
+
+func (k keys) stats(u bot.UserKey) string { return k.user(u) + ":stats" }
+
+func (k keys) recent(u bot.UserKey) string { return k.user(u) + ":recent" }
+
+// userPeriod holds the user's total for a week or month period.
+func (k keys) userPeriod(u bot.UserKey, p bot.Period) string { return k.user(u) + ":" + string(p) }
+
+func (k keys) team(ws bot.Workspace) string {
+	return k.prefix + ":lb:{" + esc(string(ws.Platform)) + ":" + esc(ws.ID) + "}"
+}
+
+func (k keys) board(ws bot.Workspace, p bot.Period) string { return k.team(ws) + ":" + string(p) }
+
+func (k keys) boardMeta(ws bot.Workspace, p bot.Period) string { return k.board(ws, p) + ":meta" }
+
+func (k keys) thread(r bot.ThreadRef) string {
+	return k.prefix + ":thr:{" + esc(string(r.Platform)) + ":" + esc(r.Workspace) + "}:" + esc(r.Channel) + ":" + esc(r.Thread)
+}
+
+func (k keys) event(id string) string { return k.prefix + ":evt:" + esc(id) }

@@ -1,0 +1,420 @@
+// Package redis is the store shared by several bot replicas: bot.Store on
+// Redis (single node, Sentinel or Cluster) through go-redis.
+//
+// Every state change is one Lua script run in one round trip (save.lua):
+// it checks the session's version, its applied-message set and its status,
+// then writes everything in one atomic step, so a replayed or concurrent
+// answer is applied exactly once and nothing is ever half-written. See
+// keys.go for the key schema and lua/ for the scripts.
+package redis
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/mlsdbot/mlsd/bot"
+)
+
+// Retention of period leaderboards (and the users' period totals) after
+// the period ends; all-time boards never expire.
+const (
+	WeekRetention  = 35 * 24 * time.Hour
+	MonthRetention = 400 * 24 * time.Hour
+	// DefaultSessionTTL applies when a Change carries no TTL.
+	DefaultSessionTTL = 7 * 24 * time.Hour
+	// DefaultDeliveryTTL applies when FirstDelivery gets no ttl; it is well
+	// over Slack's retry window (about 5 minutes).
+	DefaultDeliveryTTL = 24 * time.Hour
+)
+
+// Options tune the store. The zero value is ready to use; values given in
+// the URL's query (read_timeout=2s, pool_size=50, ...) take precedence
+// over the timeouts and pool size here. See the Default constants for why
+// each default was chosen.
+type Options struct {
+	// Now stamps completions that carry no time. Default time.Now.
+	Now func() time.Time
+	// Prefix namespaces every key (default "mlsd:v1"); tests use a unique
+	// one. It must not contain braces, which Redis Cluster reads as hash tags.
+	Prefix string
+
+	DialTimeout  time.Duration
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
+	PoolTimeout  time.Duration
+	PoolSize     int
+	// MaxRetries of one command on a network error; -1 disables retries.
+	MaxRetries int
+
+	// Log receives failures that Save does not return (a leaderboard
+	// update after the state change itself succeeded). Default: discarded.
+	Log *slog.Logger
+}
+
+// Store implements bot.Store on Redis. It is safe for concurrent use.
+type Store struct {
+	rdb  goredis.UniversalClient
+	kind Deployment
+	keys keys
+	now  func() time.Time
+	log  *slog.Logger
+
+	save, publish, board *goredis.Script
+}
+
+var _ bot.Store = (*Store)(nil)
+
+// Open connects to the Redis that rawURL (the REDIS_URL setting) names and
+// pings it:
+//
+//	redis://[:password@]host:6379[/db]            one node (rediss:// for TLS)
+//	redis://host:26379?master_name=NAME&addr=h2:26379&password=PW
+//	                                              Sentinel; user:password in the
+//	                                              URL authenticates to the sentinels
+//	redis://[:password@]seed1:7000?cluster=1&addr=seed2:7000
+//	                                              Cluster
+//
+// Other query keys are go-redis options in snake_case (dial_timeout=2s).
+// A malformed URL is one error naming REDIS_URL, without the password; an
+// unreachable server is an error wrapping bot.ErrUnavailable.
+func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
+	cfg, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	prefix := opts.Prefix
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	if strings.ContainsAny(prefix, "{}") {
+		return nil, fmt.Errorf("redis: key prefix %q must not contain braces (Redis Cluster hash tags)", prefix)
+	}
+	cfg.applyDefaults(opts)
+	rdb, err := cfg.newClient()
+	if err != nil {
+		return nil, err
+	}
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("REDIS_URL: cannot reach Redis (%s %s): %w: %v", cfg.Kind, cfg.host(), bot.ErrUnavailable, err)
+	}
+	s := &Store{
+		rdb:     rdb,
+		kind:    cfg.Kind,
+		keys:    keys{prefix: prefix},
+		now:     opts.Now,
+		log:     opts.Log,
+		save:    goredis.NewScript(saveLua),
+		publish: goredis.NewScript(publishLua),
+		board:   goredis.NewScript(boardLua),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// Close releases the connections.
+func (s *Store) Close() error { return s.rdb.Close() }
+
+// Deployment reports which topology the URL selected.
+func (s *Store) Deployment() Deployment { return s.kind }
+
+// FirstDelivery is SET key 1 NX EX ttl.
+func (s *Store) FirstDelivery(ctx context.Context, id string, ttl time.Duration) (bool, error) {
+	if id == "" {
+		return false, errors.New("redis: FirstDelivery needs an id")
+	}
+	if ttl <= 0 {
+		ttl = DefaultDeliveryTTL
+	}
+	first, err := s.rdb.SetNX(ctx, s.keys.event(id), 1, ttl).Result()
+	if err != nil {
+		return false, s.fail("first delivery", err)
+	}
+	return first, nil
+}
+
+// ActiveSession reads the user's active session in one command.
+func (s *Store) ActiveSession(ctx context.Context, user bot.UserKey) (bot.Session, error) {
+	doc, err := s.rdb.HGet(ctx, s.keys.active(user), "doc").Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return bot.Session{}, fmt.Errorf("redis: no active session for %s: %w", user, bot.ErrNotFound)
+	}
+	if err != nil {
+		return bot.Session{}, s.fail("active session", err)
+	}
+	return decodeSession(doc)
+}
+
+// Session reads a session whether active or finished, in one round trip.
+// The active key is read first: a session only ever moves from active to
+// finished, so this order cannot miss one that moves in between.
+func (s *Store) Session(ctx context.Context, user bot.UserKey, id string) (bot.Session, error) {
+	var active *goredis.SliceCmd
+	var finished *goredis.StringCmd
+	_, err := s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		active = p.HMGet(ctx, s.keys.active(user), "sid", "doc")
+		finished = p.HGet(ctx, s.keys.session(user, id), "doc")
+		return nil
+	})
+	if err != nil && !errors.Is(err, goredis.Nil) {
+		return bot.Session{}, s.fail("session", err)
+	}
+	if v := active.Val(); len(v) == 2 && v[0] == id {
+		if doc, ok := v[1].(string); ok {
+			return decodeSession([]byte(doc))
+		}
+	}
+	if doc, err := finished.Bytes(); err == nil {
+		return decodeSession(doc)
+	}
+	return bot.Session{}, fmt.Errorf("redis: session %s of %s: %w", id, user, bot.ErrNotFound)
+}
+
+func decodeSession(doc []byte) (bot.Session, error) {
+	var ses bot.Session
+	if err := json.Unmarshal(doc, &ses); err != nil {
+		return bot.Session{}, fmt.Errorf("redis: corrupt session document: %w", err)
+	}
+	return ses, nil
+}
+
+// Thread returns the binding of a thread to its interview.
+func (s *Store) Thread(ctx context.Context, ref bot.ThreadRef) (bot.ThreadBinding, error) {
+	raw, err := s.rdb.Get(ctx, s.keys.thread(ref)).Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return bot.ThreadBinding{}, fmt.Errorf("redis: thread %s/%s: %w", ref.Channel, ref.Thread, bot.ErrNotFound)
+	}
+	if err != nil {
+		return bot.ThreadBinding{}, s.fail("thread", err)
+	}
+	var b bot.ThreadBinding
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return bot.ThreadBinding{}, fmt.Errorf("redis: corrupt thread binding: %w", err)
+	}
+	return b, nil
+}
+
+// Save runs save.lua: one round trip, atomic. When the session has a
+// thread, the thread binding (a key in the workspace's slot, so it cannot
+// be inside the script in a Cluster) is written in the same pipeline: SET
+// NX before a create, so a failed create never steals a bound thread, and
+// SET after an update, which only ever rewrites the session's own binding
+// and keeps its TTL in step with the session's keys.
+//
+// A completion adds a second round trip, publish.lua on the workspace's
+// slot, with the absolute totals the script returned. If that call fails
+// the state change stands (it is what the user sees); the boards catch up
+// at the user's next completion or when the completing message is
+// replayed, because Save republishes the stored totals on ErrDuplicate.
+func (s *Store) Save(ctx context.Context, ch bot.Change) error {
+	ses := ch.Session
+	if err := validateChange(ch); err != nil {
+		return err
+	}
+	doc, err := json.Marshal(ses)
+	if err != nil {
+		return fmt.Errorf("redis: encode session: %w", err)
+	}
+	ttl := ch.TTL
+	if ttl <= 0 {
+		ttl = DefaultSessionTTL
+	}
+	u := ses.User
+	keys := []string{s.keys.active(u), s.keys.session(u, ses.ID), s.keys.seen(u, ses.ID)}
+	args := []any{ses.ID, ch.Expected, ses.Version, string(ses.Status), doc, ch.MessageID, ttl.Milliseconds(), newToken()}
+	var comp *completion
+	if ch.Completion != nil {
+		comp, err = s.newCompletion(u, ch.Completion)
+		if err != nil {
+			return err
+		}
+		keys = append(keys, comp.keys...)
+		args = append(args, "1")
+		args = append(args, comp.args...)
+	} else {
+		args = append(args, "0")
+	}
+
+	reply, err := s.runSave(ctx, ch, ttl, keys, args)
+	if err != nil {
+		return s.fail("save session "+ses.ID, err)
+	}
+	outcome, totals, err := parseSaveReply(reply)
+	if err != nil {
+		return err
+	}
+	switch outcome {
+	case saveApplied:
+		if comp != nil {
+			s.publishTotals(ctx, u, comp, totals)
+		}
+		return nil
+	case saveDuplicate:
+		if comp != nil && totals != nil {
+			s.publishTotals(ctx, u, comp, totals)
+		}
+		return fmt.Errorf("redis: message %q on session %s: %w", ch.MessageID, ses.ID, bot.ErrDuplicate)
+	case saveStale:
+		return fmt.Errorf("redis: session %s is at version %s, change expected %d: %w", ses.ID, totals.version, ch.Expected, bot.ErrConflict)
+	case saveNotActive:
+		return fmt.Errorf("redis: session %s: %w", ses.ID, bot.ErrNotActive)
+	case saveHasActive:
+		return fmt.Errorf("redis: %s already has an active session: %w", u, bot.ErrConflict)
+	}
+	return fmt.Errorf("redis: save.lua returned unknown outcome %d", outcome)
+}
+
+// runSave sends the script, with the thread binding in the same pipeline
+// when there is one. EVALSHA inside a pipeline cannot fall back by itself,
+// so a NOSCRIPT reply (script cache flushed, failover) resends with EVAL.
+func (s *Store) runSave(ctx context.Context, ch bot.Change, ttl time.Duration, keys []string, args []any) (any, error) {
+	ses := ch.Session
+	if ses.Thread == "" {
+		return s.save.Run(ctx, s.rdb, keys, args...).Result()
+	}
+	ref := bot.ThreadRef{Platform: ses.User.Platform, Workspace: ses.User.Workspace, Channel: ses.Channel, Thread: ses.Thread}
+	binding, err := json.Marshal(bot.ThreadBinding{User: ses.User, UserName: ses.UserName, SessionID: ses.ID})
+	if err != nil {
+		return nil, fmt.Errorf("redis: encode thread binding: %w", err)
+	}
+	tk := s.keys.thread(ref)
+	send := func(eval func(goredis.Pipeliner) *goredis.Cmd) *goredis.Cmd {
+		var script *goredis.Cmd
+		var bind goredis.Cmder
+		// Pipelined's error repeats a command's own; each is inspected below.
+		_, _ = s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			if ch.Expected == 0 {
+				bind = p.SetArgs(ctx, tk, binding, goredis.SetArgs{Mode: "NX", TTL: ttl})
+			}
+			script = eval(p)
+			if ch.Expected != 0 {
+				bind = p.Set(ctx, tk, binding, ttl)
+			}
+			return nil
+		})
+		// The script's reply decides. A binding that failed on its own is
+		// logged, never reported as a failed change: the change landed.
+		if berr := bind.Err(); berr != nil && !errors.Is(berr, goredis.Nil) && script.Err() == nil {
+			s.log.Warn("redis: thread binding not written", "session", ses.ID, "err", berr)
+		}
+		return script
+	}
+	script := send(func(p goredis.Pipeliner) *goredis.Cmd { return s.save.EvalSha(ctx, p, keys, args...) })
+	if goredis.HasErrorPrefix(script.Err(), "NOSCRIPT") {
+		script = send(func(p goredis.Pipeliner) *goredis.Cmd { return s.save.Eval(ctx, p, keys, args...) })
+	}
+	return script.Result()
+}
+
+func validateChange(ch bot.Change) error {
+	ses := ch.Session
+	switch {
+	case ses.ID == "":
+		return errors.New("redis: Save: session has no id")
+	case ses.User.Platform == "" || ses.User.UserID == "":
+		return errors.New("redis: Save: session has no owner")
+	case ch.Expected < 0:
+		return fmt.Errorf("redis: Save: expected version %d is negative", ch.Expected)
+	case ses.Version != ch.Expected+1:
+		return fmt.Errorf("redis: Save: session version %d must be expected version %d + 1", ses.Version, ch.Expected)
+	case ses.Status == "":
+		return errors.New("redis: Save: session has no status")
+	}
+	return nil
+}
+
+// newToken identifies one Save call, so that go-redis retrying a script
+// whose reply was lost is recognised as the same change.
+func newToken() string {
+	var b [12]byte
+	rand.Read(b[:]) // never fails (crypto/rand panics instead)
+	return hex.EncodeToString(b[:])
+}
+
+// saveTotals is what save.lua returns after its outcome code.
+type saveTotals struct {
+	version string // the stored version, for saveStale
+	periods [3]periodTotal
+}
+
+// periodTotal is a user's absolute total for a week, a month or all time.
+type periodTotal struct {
+	points   string // exactly as stored (%.17g)
+	sessions string
+	atMs     int64
+}
+
+func parseSaveReply(reply any) (int64, *saveTotals, error) {
+	bad := func() (int64, *saveTotals, error) {
+		return 0, nil, fmt.Errorf("redis: unexpected save.lua reply %#v", reply)
+	}
+	list, ok := reply.([]any)
+	if !ok || len(list) == 0 {
+		return bad()
+	}
+	code, ok := list[0].(int64)
+	if !ok {
+		return bad()
+	}
+	switch {
+	case len(list) == 2:
+		v, _ := list[1].(string)
+		return code, &saveTotals{version: v}, nil
+	case len(list) == 10:
+		t := &saveTotals{}
+		for i := range t.periods {
+			pts, ok1 := list[1+3*i].(string)
+			n, ok2 := list[2+3*i].(string)
+			at, ok3 := list[3+3*i].(string)
+			ms, err := strconv.ParseInt(at, 10, 64)
+			if !ok1 || !ok2 || !ok3 || err != nil {
+				return bad()
+			}
+			t.periods[i] = periodTotal{points: pts, sessions: n, atMs: ms}
+		}
+		return code, t, nil
+	case len(list) == 1:
+		return code, nil, nil
+	}
+	return bad()
+}
+
+// fail maps a client error: anything that means "Redis could not be
+// reached or answered in time" wraps bot.ErrUnavailable, so the domain can
+// ask the user to send the message again.
+func (s *Store) fail(op string, err error) error {
+	if transient(err) {
+		return fmt.Errorf("redis %s: %w: %w", op, bot.ErrUnavailable, err)
+	}
+	return fmt.Errorf("redis %s: %w", op, err)
+}
+
+// transient reports whether err is a connection, timeout or pool failure,
+// or a server reply that means "not now" (loading, failover in progress).
+func transient(err error) bool {
+	var re goredis.Error
+	if !errors.As(err, &re) {
+		return true // net errors, timeouts, EOF, pool timeout, closed client, context
+	}
+	for _, p := range []string{"LOADING", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "BUSY", "NOREPLICAS", "MOVED", "ASK"} {
+		if goredis.HasErrorPrefix(err, p) {
+			return true
+		}
+	}
+	return false
+}
