@@ -2,6 +2,9 @@ package storetest_test
 
 import (
 	"context"
+	"os"
+	"os/exec"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -16,8 +19,10 @@ import (
 // in-memory implementation of the contract, so the suite's own
 // expectations are checked without any real backend.
 func TestReference(t *testing.T) {
+	bug := os.Getenv(mutantEnv)
 	storetest.Run(t, func(t *testing.T) bot.Store {
 		s := newRefStore()
+		s.bug = bug
 		return storetest.WithOptions(s, storetest.Options{Advance: s.advance})
 	})
 }
@@ -42,6 +47,7 @@ type boardRow struct {
 }
 
 type refStore struct {
+	bug      string // a mutant's name: the suite must catch it
 	mu       sync.Mutex
 	now      time.Time
 	seen     map[string]time.Time
@@ -73,7 +79,10 @@ func (r *refStore) advance(d time.Duration) {
 func (r *refStore) FirstDelivery(_ context.Context, id string, ttl time.Duration) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if exp, ok := r.seen[id]; ok && r.now.Before(exp) {
+	if exp, ok := r.seen[id]; ok && r.now.Before(exp) && r.bug != "always-first" {
+		if r.bug == "dedupe-extends" {
+			r.seen[id] = r.now.Add(ttl)
+		}
 		return false, nil
 	}
 	r.seen[id] = r.now.Add(ttl)
@@ -118,41 +127,64 @@ func (r *refStore) Save(_ context.Context, ch bot.Change) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := ch.Session
-	if s.Version != ch.Expected+1 {
+	if s.Version != ch.Expected+1 && r.bug != "no-plus-one-check" {
 		return errVersion
 	}
 	key := skey(s.User, s.ID)
 	var applied map[string]bool
 	if ch.Expected == 0 {
-		if id, ok := r.active[s.User]; ok && r.live(skey(s.User, id)) != nil {
+		if id, ok := r.active[s.User]; ok && r.live(skey(s.User, id)) != nil && r.bug != "create-ignores-active" {
 			return bot.ErrConflict
 		}
 		applied = map[string]bool{}
 	} else {
 		rs := r.live(key)
+		if r.bug == "completion-before-checks" && ch.Completion != nil {
+			r.complete(s, ch.Completion)
+		}
+		if r.bug == "conflict-first" && rs != nil && rs.s.Version != ch.Expected {
+			return bot.ErrConflict
+		}
 		switch {
 		case rs == nil || rs.s.Status != bot.Active:
 			return bot.ErrNotActive
 		case ch.MessageID != "" && rs.applied[ch.MessageID]:
 			return bot.ErrDuplicate
-		case rs.s.Version != ch.Expected:
+		case rs.s.Version != ch.Expected && r.bug != "no-version-check":
 			return bot.ErrConflict
 		}
 		applied = rs.applied
+		if r.bug == "lost-update" {
+			// Check, then write without holding the lock in between.
+			r.mu.Unlock()
+			runtime.Gosched()
+			r.mu.Lock()
+		}
 	}
-	if ch.MessageID != "" {
+	if ch.MessageID != "" && !(ch.Expected == 0 && r.bug == "create-forgets-message") {
 		applied[ch.MessageID] = true
 	}
-	r.sessions[key] = &refSession{s: s, applied: applied, expires: r.now.Add(ch.TTL)}
+	expires := r.now.Add(ch.TTL)
+	if old := r.sessions[key]; old != nil && r.bug == "ttl-from-create" {
+		expires = old.expires
+	}
+	if r.bug == "no-expiry" {
+		expires = r.now.Add(1000 * time.Hour)
+	}
+	stored := s
+	if r.bug == "lossy-session" {
+		stored.Probing = ""
+	}
+	r.sessions[key] = &refSession{s: stored, applied: applied, expires: expires}
 	if s.Status == bot.Active {
 		r.active[s.User] = s.ID
-	} else if r.active[s.User] == s.ID {
+	} else if r.active[s.User] == s.ID && r.bug != "keeps-active-pointer" {
 		delete(r.active, s.User)
 	}
 	if s.Thread != "" {
-		r.threads[bot.ThreadRef{Platform: s.User.Platform, Workspace: s.User.Workspace, Channel: s.Channel, Thread: s.Thread}] = key
+		r.threads[r.threadRef(bot.ThreadRef{Platform: s.User.Platform, Workspace: s.User.Workspace, Channel: s.Channel, Thread: s.Thread})] = key
 	}
-	if c := ch.Completion; c != nil {
+	if c := ch.Completion; c != nil && r.bug != "completion-before-checks" {
 		r.complete(s, c)
 	}
 	return nil
@@ -174,14 +206,14 @@ func (r *refStore) complete(s bot.Session, c *bot.Completion) {
 	st.BestScore = max(st.BestScore, c.Score)
 	st.LastScore = c.Score
 	st.Recent = append([]string{c.ScenarioID}, st.Recent...)
-	if len(st.Recent) > bot.RecentLimit {
+	if len(st.Recent) > bot.RecentLimit && r.bug != "recent-unbounded" {
 		st.Recent = st.Recent[:bot.RecentLimit]
 	}
 	if st.LastDay != c.Day {
 		d, _ := time.Parse("2006-01-02", c.Day)
 		if st.LastDay == d.AddDate(0, 0, -1).Format("2006-01-02") {
 			st.Streak++
-		} else {
+		} else if r.bug != "streak-no-reset" {
 			st.Streak = 1
 		}
 	}
@@ -191,6 +223,9 @@ func (r *refStore) complete(s bot.Session, c *bot.Completion) {
 
 	ws := string(s.User.Platform) + ":" + s.User.Workspace + ":"
 	for _, p := range []bot.Period{bot.AllTime, bot.WeekPeriod(c.Week), bot.MonthPeriod(c.Month)} {
+		if r.bug == "week-is-all-time" && p != bot.AllTime && p[0] == 'w' {
+			p = bot.WeekPeriod("all")
+		}
 		b := r.boards[ws+string(p)]
 		if b == nil {
 			b = map[string]*boardRow{}
@@ -205,7 +240,9 @@ func (r *refStore) complete(s bot.Session, c *bot.Completion) {
 		row.sessions++
 		if c.Points != 0 {
 			row.points += c.Points
-			row.reached = c.At
+			if r.bug != "tie-first-gain" {
+				row.reached = c.At
+			}
 		}
 	}
 }
@@ -213,11 +250,18 @@ func (r *refStore) complete(s bot.Session, c *bot.Completion) {
 func (r *refStore) Thread(_ context.Context, ref bot.ThreadRef) (bot.ThreadBinding, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rs := r.live(r.threads[ref])
+	rs := r.live(r.threads[r.threadRef(ref)])
 	if rs == nil {
 		return bot.ThreadBinding{}, bot.ErrNotFound
 	}
 	return bot.ThreadBinding{User: rs.s.User, UserName: rs.s.UserName, SessionID: rs.s.ID}, nil
+}
+
+func (r *refStore) threadRef(ref bot.ThreadRef) bot.ThreadRef {
+	if r.bug == "thread-ignores-channel" {
+		ref.Channel = ""
+	}
+	return ref
 }
 
 func (r *refStore) Stats(_ context.Context, u bot.UserKey) (bot.Stats, error) {
@@ -233,7 +277,11 @@ func (r *refStore) Leaderboard(_ context.Context, ws bot.Workspace, p bot.Period
 	defer r.mu.Unlock()
 	var rows []bot.Standing
 	reached := map[string]time.Time{}
-	for id, row := range r.boards[string(ws.Platform)+":"+ws.ID+":"+string(p)] {
+	key := string(p)
+	if r.bug == "week-is-all-time" && p[0] == 'w' {
+		key = string(bot.WeekPeriod("all"))
+	}
+	for id, row := range r.boards[string(ws.Platform)+":"+ws.ID+":"+key] {
 		rows = append(rows, bot.Standing{UserID: id, UserName: row.name, Points: row.points, Sessions: row.sessions})
 		reached[id] = row.reached
 	}
@@ -244,7 +292,7 @@ func (r *refStore) Leaderboard(_ context.Context, ws bot.Workspace, p bot.Period
 				return -1
 			}
 			return 1
-		case !reached[a.UserID].Equal(reached[b.UserID]):
+		case !reached[a.UserID].Equal(reached[b.UserID]) && r.bug != "tie-by-id":
 			return reached[a.UserID].Compare(reached[b.UserID])
 		}
 		return strings.Compare(a.UserID, b.UserID)
@@ -252,7 +300,7 @@ func (r *refStore) Leaderboard(_ context.Context, ws bot.Workspace, p bot.Period
 	b := bot.Board{Period: p}
 	for i := range rows {
 		rows[i].Rank = i + 1
-		if rows[i].UserID == viewer {
+		if rows[i].UserID == viewer && (r.bug != "viewer-in-top-only" || i < limit) {
 			v := rows[i]
 			b.Viewer = &v
 		}
@@ -262,3 +310,55 @@ func (r *refStore) Leaderboard(_ context.Context, ws bot.Workspace, p bot.Period
 }
 
 func (r *refStore) Close() error { return nil }
+
+const mutantEnv = "STORETEST_MUTANT"
+
+// TestSuiteCatchesMutants runs single subtests of TestReference in a child
+// process against refStore with one bug planted, and expects each to fail:
+// proof that the suite asserts what it claims to.
+func TestSuiteCatchesMutants(t *testing.T) {
+	if os.Getenv(mutantEnv) != "" {
+		t.Skip("running as a mutant child")
+	}
+	for _, m := range []struct{ bug, subtest string }{
+		{"always-first", "FirstDelivery/FirstThenRepeat"},
+		{"always-first", "FirstDelivery/ConcurrentOnlyOneFirst"},
+		{"dedupe-extends", "FirstDelivery/ExpiresAfterTTL"},
+		{"create-ignores-active", "Create/SecondActiveConflicts"},
+		{"create-ignores-active", "Create/ConcurrentOnlyOneWins"},
+		{"create-forgets-message", "Create/MessageIDJoinsAppliedSet"},
+		{"no-plus-one-check", "Save/VersionNotExpectedPlusOne"},
+		{"no-plus-one-check", "Create/VersionMustBeOne"},
+		{"no-version-check", "Save/StaleVersion"},
+		{"no-version-check", "Concurrency/RaceFromSameVersionOneWins"},
+		{"conflict-first", "Save/StaleAndDuplicateIsDuplicate"},
+		{"conflict-first", "Concurrency/SameMessageTenTimesAppliedOnce"},
+		{"lost-update", "Concurrency/RetryLoopNoLostUpdate"},
+		{"completion-before-checks", "Completion/ReplayCountedOnce"},
+		{"keeps-active-pointer", "Completion/RemovesActivePointer"},
+		{"recent-unbounded", "Completion/RecentNewestFirstBounded"},
+		{"streak-no-reset", "Completion/StreakGapResets"},
+		{"streak-no-reset", "Completion/StreakBestKeptAfterReset"},
+		{"thread-ignores-channel", "Thread/UnknownNotFound"},
+		{"lossy-session", "Session/RoundTripsEveryField"},
+		{"tie-by-id", "Leaderboard/TieGoesToFirst"},
+		{"tie-first-gain", "Leaderboard/TieDecidedByLastGain"},
+		{"viewer-in-top-only", "Leaderboard/LimitAndViewerOutsideTop"},
+		{"week-is-all-time", "Leaderboard/Periods"},
+		{"no-expiry", "Expiry/SessionKeysExpireTogether"},
+		{"ttl-from-create", "Expiry/EachSaveRestartsTTL"},
+	} {
+		t.Run(m.bug+"/"+m.subtest, func(t *testing.T) {
+			group, name, _ := strings.Cut(m.subtest, "/")
+			cmd := exec.Command(os.Args[0], "-test.run=^TestReference$/^"+group+"$/^"+name+"$", "-test.count=1", "-test.v")
+			cmd.Env = append(os.Environ(), mutantEnv+"="+m.bug)
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("subtest %s passed with bug %q planted:\n%s", m.subtest, m.bug, out)
+			}
+			if want := "--- FAIL: TestReference/" + m.subtest; !strings.Contains(string(out), want) {
+				t.Fatalf("bug %q: output lacks %q:\n%s", m.bug, want, out)
+			}
+		})
+	}
+}
