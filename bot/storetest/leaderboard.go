@@ -98,14 +98,13 @@ var leaderboardCases = []testCase{
 	}},
 	{name: "Periods", run: func(f *fixture) {
 		ws := f.workspace(1)
-		// t0 is Wednesday 2026-11-25 (2026-W48); a week later is 2026-W49
-		// and December.
+		// t0 is the 25th: a week later is the next week and the next month.
 		week := 7 * 24 * time.Hour
 		f.playAll(ws, []result{{"A", 50, 0}, {"B", 10, time.Hour}, {"A", 30, week}, {"B", 40, week + time.Hour}})
-		w1, w2 := bot.WeekPeriod("2026-W48"), bot.WeekPeriod("2026-W49")
-		nov, dec := bot.MonthPeriod("2026-11"), bot.MonthPeriod("2026-12")
-		if bot.ISOWeek(t0) != "2026-W48" || bot.ISOWeek(t0.Add(week)) != "2026-W49" {
-			f.t.Fatal("suite bug: week arithmetic")
+		w1, w2 := bot.WeekPeriod(bot.ISOWeek(t0)), bot.WeekPeriod(bot.ISOWeek(t0.Add(week)))
+		m1, m2 := bot.MonthPeriod(t0.Format("2006-01")), bot.MonthPeriod(t0.Add(week).Format("2006-01"))
+		if w1 == w2 || m1 == m2 {
+			f.t.Fatal("suite bug: period arithmetic")
 		}
 		for _, c := range []struct {
 			p    bot.Period
@@ -113,10 +112,10 @@ var leaderboardCases = []testCase{
 		}{
 			{w1, []bot.Standing{standing(1, "A", 50, 1), standing(2, "B", 10, 1)}},
 			{w2, []bot.Standing{standing(1, "B", 40, 1), standing(2, "A", 30, 1)}},
-			{nov, []bot.Standing{standing(1, "A", 50, 1), standing(2, "B", 10, 1)}},
-			{dec, []bot.Standing{standing(1, "B", 40, 1), standing(2, "A", 30, 1)}},
+			{m1, []bot.Standing{standing(1, "A", 50, 1), standing(2, "B", 10, 1)}},
+			{m2, []bot.Standing{standing(1, "B", 40, 1), standing(2, "A", 30, 1)}},
 			{bot.AllTime, []bot.Standing{standing(1, "A", 80, 2), standing(2, "B", 50, 2)}},
-			{bot.WeekPeriod("2026-W47"), nil},
+			{bot.WeekPeriod(bot.ISOWeek(t0.Add(-week))), nil},
 		} {
 			f.wantBoard(ws, c.p, 10, "B", bot.Board{Period: c.p, Top: c.want, Viewer: viewerIn(c.want, "B")})
 		}

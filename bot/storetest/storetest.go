@@ -3,6 +3,20 @@
 // constructor, and the suite checks every sentence of the bot.Store
 // documentation against it.
 //
+// A store's test looks like this (bot/bolt's, with an injected clock):
+//
+//	func TestContract(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) bot.Store {
+//			clk := newClock()
+//			s, err := bolt.Open(filepath.Join(t.TempDir(), "mlsd.db"), bolt.Options{Now: clk.Now})
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			t.Cleanup(func() { s.Close() })
+//			return storetest.WithOptions(s, storetest.Options{Advance: clk.Advance})
+//		})
+//	}
+//
 // The suite never assumes an empty store: every subtest works under its own
 // workspace, user and message ids (derived from t.Name() plus a random
 // suffix), so it can run against a shared Redis holding keys from earlier
@@ -101,9 +115,15 @@ type testCase struct {
 // shared Redis go away soon.
 const ttl = 10 * time.Minute
 
-// t0 is the wall-clock base for session and completion timestamps. Stores
-// do not read it: their own clock governs expiry.
-var t0 = time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)
+// t0 is the wall-clock base for session and completion timestamps: the
+// 25th of the current month, so a week later is always another week and
+// another month, and the periods are near enough to now that a store which
+// expires old period boards (Redis) keeps them. Stores' own clocks govern
+// expiry; they never see t0 except as data.
+var t0 = func() time.Time {
+	now := time.Now().UTC()
+	return time.Date(now.Year(), now.Month(), 25, 9, 30, 0, 0, time.UTC)
+}()
 
 // cmpOpts treat nil and empty slices alike, since JSON and hashes cannot
 // tell them apart.
