@@ -1,0 +1,642 @@
+package discord
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/mlsdbot/mlsd/bot"
+)
+
+// sorry is what a user sees when something failed on our side.
+const sorry = "Something went wrong on our side — please try again."
+
+// Deadlines: Discord drops an interaction that gets no first response in
+// 3 s; a form click must run the domain before answering (the modal has to
+// be the first response), so it gets the part of that budget the network
+// leaves.
+const (
+	formHandleBudget = 2 * time.Second
+	handleTimeout    = 30 * time.Second
+)
+
+// respondFunc sends an interaction's first response: a REST callback on
+// the gateway, the HTTP reply body in HTTP mode.
+type respondFunc func(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) error
+
+// interactionExtra holds what discordgo v0.29.0 drops or cannot decode:
+// the partial channel object (is this a thread? its parent?) and the raw
+// data, to read modals with component types it does not know.
+type interactionExtra struct {
+	Channel *struct {
+		ID       string                `json:"id"`
+		Type     discordgo.ChannelType `json:"type"`
+		ParentID string                `json:"parent_id"`
+	} `json:"channel"`
+	Data json.RawMessage `json:"data"`
+}
+
+// turn is one interaction being handled.
+type turn struct {
+	i  *discordgo.Interaction
+	in bot.Inbound
+	// placeholder is set while a deferred ephemeral response waits to be
+	// filled or removed.
+	placeholder bool
+	// ephemeralOK: the interaction can carry ephemeral follow-ups.
+	ephemeralOK bool
+}
+
+// handleInteraction handles one INTERACTION_CREATE payload from either
+// transport; after respond has been called it continues with the domain.
+func (a *Adapter) handleInteraction(ctx context.Context, raw []byte, respond respondFunc) {
+	var i discordgo.Interaction
+	// discordgo decodes the envelope before the data, so a payload with an
+	// unknown component still yields id, token and type (Data stays nil).
+	decodeErr := json.Unmarshal(raw, &i)
+	var extra interactionExtra
+	_ = json.Unmarshal(raw, &extra)
+	log := a.log.With("interaction", i.ID, "type", int(i.Type))
+	responded := false
+	respondOnce := func(r *discordgo.InteractionResponse) error {
+		if responded {
+			return errors.New("already responded")
+		}
+		responded = true
+		rctx, cancel := context.WithTimeout(ctx, 2500*time.Millisecond)
+		defer cancel()
+		err := respond(rctx, &i, r)
+		if err != nil {
+			a.logREST(log, "first response", err)
+		}
+		return err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("discord: panic handling an interaction", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			a.observe("error", "panic")
+			if !responded {
+				respondOnce(ephemeralResponse(sorry))
+			}
+		}
+	}()
+	if i.ID == "" || i.Token == "" {
+		log.Warn("discord: interaction without id or token", "error", decodeErr)
+		return
+	}
+	if i.Type == discordgo.InteractionPing {
+		respondOnce(&discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong})
+		return
+	}
+	if decodeErr != nil && !(i.Type == discordgo.InteractionModalSubmit && len(extra.Data) > 0) {
+		log.Warn("discord: could not decode interaction", "error", decodeErr)
+		respondOnce(ephemeralResponse("Sorry, I could not read that. Please try again."))
+		return
+	}
+	user := interactionUser(&i)
+	if user == nil {
+		log.Warn("discord: interaction without a user")
+		respondOnce(ephemeralResponse("Sorry, I could not tell who sent that."))
+		return
+	}
+	if i.GuildID == "" {
+		respondOnce(ephemeralResponse("MLSD runs interviews in servers: use `/mlsd` in a server channel."))
+		return
+	}
+	t := &turn{i: &i, ephemeralOK: true}
+	t.in = bot.Inbound{
+		Platform:  bot.Discord,
+		Workspace: i.GuildID,
+		UserID:    user.ID,
+		UserName:  displayName(&i, user),
+		MessageID: i.ID,
+		IsAdmin:   i.Member != nil && i.Member.Permissions&(discordgo.PermissionManageGuild|discordgo.PermissionAdministrator) != 0,
+	}
+	t.in.Channel, t.in.Thread = a.locate(ctx, i.ChannelID, extra)
+
+	switch i.Type {
+	case discordgo.InteractionApplicationCommandAutocomplete:
+		data, ok := i.Data.(discordgo.ApplicationCommandInteractionData)
+		if !ok {
+			respondOnce(&discordgo.InteractionResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult,
+				Data: &discordgo.InteractionResponseData{Choices: []*discordgo.ApplicationCommandOptionChoice{}}})
+			return
+		}
+		typed := ""
+		if f := focusedOption(data.Options); f != nil && f.Value != nil {
+			typed = fmt.Sprint(f.Value)
+		}
+		respondOnce(&discordgo.InteractionResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult,
+			Data: &discordgo.InteractionResponseData{Choices: scenarioChoices(a.cfg.Library, typed)}})
+		return
+
+	case discordgo.InteractionApplicationCommand:
+		data, ok := i.Data.(discordgo.ApplicationCommandInteractionData)
+		if !ok || (data.Name != commandName && data.Name != adminCommandName) {
+			respondOnce(ephemeralResponse("I don't know that command. Try `/mlsd help`."))
+			return
+		}
+		t.in.Kind = bot.KindCommand
+		t.in.Text = commandText(data)
+		// Defer first: the domain and the thread creation may take longer
+		// than Discord's 3-second window.
+		if respondOnce(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}}) != nil {
+			return
+		}
+		t.placeholder = true
+
+	case discordgo.InteractionMessageComponent:
+		data, ok := i.Data.(discordgo.MessageComponentInteractionData)
+		if !ok {
+			respondOnce(ephemeralResponse("Sorry, I could not read that button."))
+			return
+		}
+		t.in.Kind = bot.KindAction
+		switch {
+		case strings.HasPrefix(data.CustomID, idForm):
+			t.in.Text = strings.TrimPrefix(data.CustomID, idForm)
+			a.formClick(ctx, t, respondOnce, log)
+			return
+		case strings.HasPrefix(data.CustomID, idButton):
+			t.in.Text = strings.TrimPrefix(data.CustomID, idButton)
+		default:
+			respondOnce(ephemeralResponse("That button is no longer active."))
+			return
+		}
+		if respondOnce(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}) != nil {
+			return
+		}
+
+	case discordgo.InteractionModalSubmit:
+		customID, value := modalSubmission(&i, extra.Data)
+		if !strings.HasPrefix(customID, idModal) {
+			respondOnce(ephemeralResponse("That form is no longer active."))
+			return
+		}
+		t.in.Kind = bot.KindForm
+		t.in.Text = value
+		// The modal came from a button, so a silent deferred update is
+		// allowed; otherwise defer an ephemeral "thinking" message.
+		if i.Message != nil {
+			if respondOnce(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}) != nil {
+				return
+			}
+		} else {
+			if respondOnce(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+				Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}}) != nil {
+				return
+			}
+			t.placeholder = true
+		}
+
+	default:
+		respondOnce(ephemeralResponse("Sorry, I can't handle that yet."))
+		return
+	}
+
+	a.observe("inbound", kindName(t.in.Kind))
+	hctx, cancel := context.WithTimeout(ctx, handleTimeout)
+	defer cancel()
+	outs, err := a.cfg.Interviewer.Handle(hctx, t.in)
+	if err != nil {
+		log.Error("discord: handling failed", "error", err, "kind", kindName(t.in.Kind))
+		a.observe("error", "handle")
+		outs = []bot.Outbound{{Where: bot.Where{Kind: bot.Ephemeral, User: t.in.UserID}, Text: sorry}}
+	}
+	a.deliver(hctx, t, outs, log)
+}
+
+// formClick handles a button that may open a modal: the modal must be the
+// first response, so the domain runs before anything is sent.
+func (a *Adapter) formClick(ctx context.Context, t *turn, respondOnce func(*discordgo.InteractionResponse) error, log logger) {
+	a.observe("inbound", kindName(t.in.Kind))
+	hctx, cancel := context.WithTimeout(ctx, formHandleBudget)
+	outs, err := a.cfg.Interviewer.Handle(hctx, t.in)
+	cancel()
+	if err != nil {
+		log.Error("discord: handling failed", "error", err, "kind", "form-click")
+		a.observe("error", "handle")
+		respondOnce(ephemeralResponse(sorry))
+		return
+	}
+	var rest []bot.Outbound
+	opened := false
+	for _, o := range outs {
+		if o.Form != nil && !opened {
+			if resp, ok := modal(o.Form); ok {
+				opened = true
+				if respondOnce(resp) != nil {
+					return
+				}
+				continue
+			}
+		}
+		rest = append(rest, o)
+	}
+	if !opened {
+		if respondOnce(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}) != nil {
+			return
+		}
+	}
+	if len(rest) > 0 {
+		dctx, cancel := context.WithTimeout(ctx, handleTimeout)
+		defer cancel()
+		a.deliver(dctx, t, rest, a.log.With("interaction", t.i.ID))
+	}
+}
+
+// deliver renders the domain's replies in order. NewThread posts the case
+// prompt in the channel, starts a public thread on it and binds the thread
+// to the session; later replies without a thread go there.
+func (a *Adapter) deliver(ctx context.Context, t *turn, outs []bot.Outbound, log logger) {
+	newThread := ""
+	for _, out := range outs {
+		a.observe("outbound", whereName(out.Where.Kind))
+		switch out.Where.Kind {
+		case bot.Ephemeral:
+			a.sendEphemeral(ctx, t, out, log)
+		case bot.NewThread:
+			channel := firstNonEmpty(out.Where.Channel, t.channel())
+			th, err := a.startThread(ctx, channel, out, outs, t.userName())
+			if err != nil {
+				a.logREST(log, "start thread", err)
+				a.sendEphemeral(ctx, t, bot.Outbound{Text: sorry}, log)
+				return
+			}
+			newThread = th
+			if t != nil && out.Session != "" {
+				if err := a.cfg.Interviewer.AttachThread(ctx, t.in.User(), out.Session, channel, th); err != nil {
+					log.Error("discord: attaching the thread failed", "error", err, "thread", th)
+					a.observe("error", "attach")
+				}
+			}
+			if t != nil && t.placeholder {
+				a.fillPlaceholder(ctx, t, message{Content: "Your interview is in <#" + th + ">."}, log)
+			}
+		default:
+			target := out.Where.Thread
+			if target == "" && newThread != "" {
+				target = newThread
+			}
+			if target == "" {
+				target = firstNonEmpty(out.Where.Channel, t.thread(), t.channel())
+			}
+			if out.Form != nil && len(out.Choices) == 0 {
+				// A modal can only open as a first response; offer the
+				// button that opens it instead.
+				out.Choices = []bot.Choice{{Label: "Answer", Value: string(bot.WordAnswer), Kind: bot.ChoiceForm, Primary: true}}
+			}
+			for _, m := range render(out) {
+				if _, err := a.rest.ChannelMessageSendComplex(target, m.send(), discordgo.WithContext(ctx)); err != nil {
+					a.logREST(log, "post message", err)
+					break
+				}
+			}
+		}
+	}
+	if t != nil && t.placeholder {
+		// Nothing private to say: remove the "thinking…" message.
+		if err := a.rest.InteractionResponseDelete(t.i, discordgo.WithContext(ctx)); err != nil {
+			a.logREST(log, "delete placeholder", err)
+		}
+		t.placeholder = false
+	}
+}
+
+// sendEphemeral shows a message to the interaction's user only: it fills
+// the deferred placeholder if one waits, else it is an ephemeral
+// follow-up; without an interaction it falls back to a DM.
+func (a *Adapter) sendEphemeral(ctx context.Context, t *turn, out bot.Outbound, log logger) {
+	msgs := render(out)
+	if t == nil || !t.ephemeralOK {
+		user := out.Where.User
+		if user == "" && t != nil {
+			user = t.in.UserID
+		}
+		a.directMessage(ctx, user, msgs, log)
+		return
+	}
+	for _, m := range msgs {
+		if t.placeholder {
+			a.fillPlaceholder(ctx, t, m, log)
+			continue
+		}
+		if _, err := a.rest.FollowupMessageCreate(t.i, true, m.webhook(discordgo.MessageFlagsEphemeral), discordgo.WithContext(ctx)); err != nil {
+			a.logREST(log, "ephemeral follow-up", err)
+			return
+		}
+	}
+}
+
+func (a *Adapter) fillPlaceholder(ctx context.Context, t *turn, m message, log logger) {
+	t.placeholder = false
+	if _, err := a.rest.InteractionResponseEdit(t.i, m.edit(), discordgo.WithContext(ctx)); err != nil {
+		a.logREST(log, "fill placeholder", err)
+	}
+}
+
+// directMessage is the ephemeral fallback outside an interaction.
+func (a *Adapter) directMessage(ctx context.Context, user string, msgs []message, log logger) {
+	if user == "" {
+		return
+	}
+	ch, err := a.rest.UserChannelCreate(user, discordgo.WithContext(ctx))
+	if err != nil {
+		a.logREST(log, "open DM", err)
+		return
+	}
+	for _, m := range msgs {
+		if _, err := a.rest.ChannelMessageSendComplex(ch.ID, m.send(), discordgo.WithContext(ctx)); err != nil {
+			a.logREST(log, "DM", err)
+			return
+		}
+	}
+}
+
+// startThread posts a NewThread message in the channel and starts a
+// public thread on it, named after the scenario and the user.
+func (a *Adapter) startThread(ctx context.Context, channel string, out bot.Outbound, batch []bot.Outbound, user string) (string, error) {
+	msgs := render(out)
+	if len(msgs) == 0 {
+		msgs = []message{{Content: "\u200b"}}
+	}
+	root, err := a.rest.ChannelMessageSendComplex(channel, msgs[0].send(), discordgo.WithContext(ctx))
+	if err != nil {
+		return "", err
+	}
+	th, err := a.rest.MessageThreadStartComplex(channel, root.ID, &discordgo.ThreadStart{
+		Name:                threadName(a.scenarioTitle(out, batch), user),
+		AutoArchiveDuration: 1440,
+		// Set explicitly: without a type Discord may make the thread private.
+		Type: discordgo.ChannelTypeGuildPublicThread,
+	}, discordgo.WithContext(ctx))
+	if err != nil {
+		return "", err
+	}
+	a.rememberParent(th.ID, channel)
+	if a.cfg.MessageContent {
+		// Joining makes sure MESSAGE_CREATE arrives for the new thread.
+		if err := a.rest.ThreadJoin(th.ID, discordgo.WithContext(ctx)); err != nil {
+			a.logREST(a.log, "join thread", err)
+		}
+	}
+	// The rest of a long prompt continues inside the thread.
+	for _, m := range msgs[1:] {
+		if _, err := a.rest.ChannelMessageSendComplex(th.ID, m.send(), discordgo.WithContext(ctx)); err != nil {
+			return th.ID, err
+		}
+	}
+	return th.ID, nil
+}
+
+// scenarioTitle finds the scenario's name for the thread: the batch's
+// question view, looked up in the library, else the prompt's first line.
+func (a *Adapter) scenarioTitle(out bot.Outbound, batch []bot.Outbound) string {
+	for _, o := range append([]bot.Outbound{out}, batch...) {
+		if o.Question != nil && o.Question.Scenario != "" {
+			if a.cfg.Library != nil {
+				if sc, ok := a.cfg.Library.Get(o.Question.Scenario); ok {
+					return sc.Title
+				}
+			}
+			return o.Question.Scenario
+		}
+		if o.Report != nil && o.Report.ScenarioTitle != "" {
+			return o.Report.ScenarioTitle
+		}
+	}
+	return firstLine(out.Text)
+}
+
+// locate maps the interaction's channel to (channel, thread): inside a
+// thread the channel is the thread's parent.
+func (a *Adapter) locate(ctx context.Context, channelID string, extra interactionExtra) (channel, thread string) {
+	if c := extra.Channel; c != nil && c.ID == channelID {
+		if isThread(c.Type) && c.ParentID != "" {
+			a.rememberParent(c.ID, c.ParentID)
+			return c.ParentID, c.ID
+		}
+		if !isThread(c.Type) {
+			return channelID, ""
+		}
+	}
+	if parent := a.parentOf(ctx, channelID); parent != "" {
+		return parent, channelID
+	}
+	return channelID, ""
+}
+
+func isThread(t discordgo.ChannelType) bool {
+	return t == discordgo.ChannelTypeGuildPublicThread || t == discordgo.ChannelTypeGuildPrivateThread || t == discordgo.ChannelTypeGuildNewsThread
+}
+
+// parentOf returns a thread's parent channel ("" if channelID is not a
+// thread): from memory, the gateway's state cache, or one REST call.
+func (a *Adapter) parentOf(ctx context.Context, channelID string) string {
+	if channelID == "" {
+		return ""
+	}
+	a.parentsMu.Lock()
+	p, ok := a.parents[channelID]
+	a.parentsMu.Unlock()
+	if ok {
+		return p
+	}
+	var ch *discordgo.Channel
+	if a.rest.State != nil {
+		ch, _ = a.rest.State.Channel(channelID)
+	}
+	if ch == nil {
+		var err error
+		ch, err = a.rest.Channel(channelID, discordgo.WithContext(ctx))
+		if err != nil || ch == nil {
+			return ""
+		}
+	}
+	parent := ""
+	if isThread(ch.Type) {
+		parent = ch.ParentID
+	}
+	a.rememberParent(channelID, parent)
+	return parent
+}
+
+// rememberParent caches a channel's parent; the cache is bounded by
+// starting over, which only costs a lookup.
+func (a *Adapter) rememberParent(channel, parent string) {
+	a.parentsMu.Lock()
+	defer a.parentsMu.Unlock()
+	if len(a.parents) >= 10000 {
+		a.parents = map[string]string{}
+	}
+	a.parents[channel] = parent
+}
+
+// modalSubmission reads a modal's custom id and first text value. It uses
+// discordgo's decoding when that worked and the raw data otherwise, so a
+// component type v0.29.0 does not know (such as a Label) cannot lose an
+// answer.
+func modalSubmission(i *discordgo.Interaction, raw json.RawMessage) (customID, value string) {
+	if d, ok := i.Data.(discordgo.ModalSubmitInteractionData); ok {
+		customID = d.CustomID
+		if v, ok := firstInput(d.Components); ok {
+			return customID, v
+		}
+	}
+	var generic struct {
+		CustomID   string            `json:"custom_id"`
+		Components []json.RawMessage `json:"components"`
+	}
+	if json.Unmarshal(raw, &generic) != nil {
+		return customID, ""
+	}
+	if v, ok := firstRawInput(generic.Components); ok {
+		return generic.CustomID, v
+	}
+	return generic.CustomID, ""
+}
+
+func firstInput(cs []discordgo.MessageComponent) (string, bool) {
+	for _, c := range cs {
+		switch c := c.(type) {
+		case *discordgo.ActionsRow:
+			if c == nil {
+				continue
+			}
+			if v, ok := firstInput(c.Components); ok {
+				return v, true
+			}
+		case *discordgo.TextInput:
+			if c != nil {
+				return c.Value, true
+			}
+		}
+	}
+	return "", false
+}
+
+// firstRawInput finds the first text input (type 4) at any depth: legacy
+// rows hold it in "components", Labels in "component".
+func firstRawInput(cs []json.RawMessage) (string, bool) {
+	for _, raw := range cs {
+		var c struct {
+			Type       int               `json:"type"`
+			Value      *string           `json:"value"`
+			Components []json.RawMessage `json:"components"`
+			Component  json.RawMessage   `json:"component"`
+		}
+		if json.Unmarshal(raw, &c) != nil {
+			continue
+		}
+		if c.Type == int(discordgo.TextInputComponent) && c.Value != nil {
+			return *c.Value, true
+		}
+		children := c.Components
+		if len(c.Component) > 0 {
+			children = append(children, c.Component)
+		}
+		if v, ok := firstRawInput(children); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func interactionUser(i *discordgo.Interaction) *discordgo.User {
+	if i.Member != nil && i.Member.User != nil {
+		return i.Member.User
+	}
+	return i.User
+}
+
+func displayName(i *discordgo.Interaction, u *discordgo.User) string {
+	if i.Member != nil && i.Member.Nick != "" {
+		return i.Member.Nick
+	}
+	if u.GlobalName != "" {
+		return u.GlobalName
+	}
+	return u.Username
+}
+
+func ephemeralResponse(text string) *discordgo.InteractionResponse {
+	return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: message{Content: text}.response(discordgo.MessageFlagsEphemeral)}
+}
+
+func (t *turn) channel() string {
+	if t == nil {
+		return ""
+	}
+	return t.in.Channel
+}
+
+func (t *turn) thread() string {
+	if t == nil {
+		return ""
+	}
+	return t.in.Thread
+}
+
+func (t *turn) userName() string {
+	if t == nil {
+		return ""
+	}
+	return t.in.UserName
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func kindName(k bot.InboundKind) string {
+	switch k {
+	case bot.KindCommand:
+		return "command"
+	case bot.KindReply:
+		return "reply"
+	case bot.KindAction:
+		return "action"
+	case bot.KindForm:
+		return "form"
+	}
+	return "unknown"
+}
+
+func whereName(k bot.WhereKind) string {
+	switch k {
+	case bot.NewThread:
+		return "new_thread"
+	case bot.Ephemeral:
+		return "ephemeral"
+	}
+	return "in_thread"
+}
+
+type logger interface {
+	Error(string, ...any)
+	Warn(string, ...any)
+}
+
+// logREST logs a failed Discord call once, with Discord's error code.
+func (a *Adapter) logREST(log logger, what string, err error) {
+	a.observe("error", what)
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Message != nil {
+		log.Warn("discord: "+what+" failed", "code", re.Message.Code, "message", re.Message.Message)
+		return
+	}
+	log.Warn("discord: "+what+" failed", "error", err)
+}
