@@ -1,0 +1,382 @@
+package bot
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Session scoring constants (see Evaluate).
+const (
+	// PitfallPenalty is what each detected pitfall costs, in points of 100.
+	PitfallPenalty = 5
+	// MaxWrapUpBonus is the wrap-up's bonus at a perfect wrap-up.
+	MaxWrapUpBonus = 10
+	// DataCoverageFloor: step-3 coverage below it is "ignored the data pipeline".
+	DataCoverageFloor = 0.35
+	// DeployMonitorFloor: a mean step-6/7 score below it is
+	// "overlooked deployment/monitoring".
+	DeployMonitorFloor = 0.35
+
+	maxMissingShown = 5
+	maxStrengths    = 5
+	maxGaps         = 8
+	strengthMinimum = 0.5 // a step must score this much to yield a strength
+	gapThreshold    = 0.85
+	maxQuoteBytes   = 160
+)
+
+// StudyQuestion is the concept phrased as a question to study: its Study
+// text, or "What about <label>?".
+func (c Concept) StudyQuestion() string {
+	if s := strings.TrimSpace(c.Study); s != "" {
+		return s
+	}
+	return "What about " + lowerFirst(strings.TrimSpace(c.Label)) + "?"
+}
+
+// lowerFirst lower-cases the first letter unless the word is an acronym.
+func lowerFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	if r2, _ := utf8.DecodeRuneInString(s[n:]); unicode.IsUpper(r2) {
+		return s
+	}
+	return string(unicode.ToLower(r)) + s[n:]
+}
+
+// Notes are the caps and penalties of a grade in words, for feedback.
+func (g StepGrade) Notes() []string {
+	var notes []string
+	if g.TooShort {
+		minWords := MinWords
+		if g.Step == WrapUp {
+			minWords = MinWrapUpWords
+		}
+		notes = append(notes, fmt.Sprintf("too short (%d words; aim for %d+)", g.Words, minWords))
+	}
+	if g.KeywordList {
+		notes = append(notes, fmt.Sprintf("reads like a keyword list (capped at %d%%)", pct(KeywordListCap)))
+	}
+	if g.NoJustification {
+		notes = append(notes, fmt.Sprintf("no reasoning cue: say why, not just what (−%d%%)", pct(NoJustificationPenalty)))
+	}
+	if g.HintPenalty > 0 {
+		notes = append(notes, fmt.Sprintf("hints used (−%d%%)", pct(g.HintPenalty)))
+	}
+	if g.FlagPenalty > 0 {
+		notes = append(notes, fmt.Sprintf("red flags (−%d%%)", pct(g.FlagPenalty)))
+	}
+	return notes
+}
+
+func pct(x float64) int { return int(math.Round(x * 100)) }
+
+// Evaluate grades a whole session against its scenario (prepared).
+//
+//	step_s  = Rubric(s).Grade(answer_s).Score, 0 for a skipped or empty step
+//	base    = 100 × Σ_s W_s·step_s              (W = 0.15 0.15 0.20 0.15 0.15 0.10 0.10)
+//	bonus   = 10 × mean(wrap-up part scores)    (0..10)
+//	Score   = clamp(round(base + bonus − 5 × pitfalls), 0, 100)
+//	Points  = Score × difficulty multiplier     (1, 1.25, 1.5)
+//
+// Pitfalls (5 points each): jumped to the model (a model term in step 1 or
+// 2 before any requirement or data concept), ignored the data pipeline
+// (step-3 coverage < 0.35), overlooked deployment/monitoring (mean of the
+// step-6 and step-7 scores < 0.35).
+func Evaluate(sc *Scenario, s *Session) Report {
+	rep := Report{
+		SessionID: s.ID, ScenarioID: sc.ID, ScenarioTitle: sc.Title,
+		Difficulty: sc.Difficulty, Mode: s.Mode,
+	}
+	var grades [WrapUp + 1]StepGrade
+	base := 0.0
+	for step := Clarify; step <= Monitoring; step++ {
+		ans := s.Answers[step]
+		answered := !ans.Skipped && strings.TrimSpace(ans.Text) != ""
+		a := Answer{Hints: ans.Hints, Named: ans.Named}
+		if answered {
+			a.Text = ans.Text
+		}
+		g := sc.Rubric(step).Grade(a)
+		if !answered {
+			g.Score, g.Coverage = 0, 0
+		}
+		g.Step = step
+		grades[step] = g
+		sr := StepReport{
+			Step: step, Title: step.Title(), Score: g.Score,
+			Max: 100 * step.Weight(), Skipped: ans.Skipped, Hints: ans.Hints,
+			Matches: g.Matches, Missing: labels(g.Missing, maxMissingShown),
+			RedFlags: flagLabels(g.RedFlags),
+		}
+		sr.Points = sr.Score * sr.Max
+		switch {
+		case ans.Skipped:
+			sr.Notes = []string{"skipped"}
+		case !answered:
+			sr.Notes = []string{"no answer"}
+		default:
+			sr.Notes = g.Notes()
+		}
+		base += sr.Points
+		rep.HintsUsed += ans.Hints
+		rep.Steps = append(rep.Steps, sr)
+	}
+
+	rep.WrapUp = StepReport{Step: WrapUp, Title: WrapUp.Title(), Max: MaxWrapUpBonus}
+	var wrapGrades [3]StepGrade
+	sum := 0.0
+	for part := range 3 {
+		ans := s.Wrap[part]
+		answered := !ans.Skipped && strings.TrimSpace(ans.Text) != ""
+		rep.HintsUsed += ans.Hints
+		rep.WrapUp.Hints += ans.Hints
+		r := sc.WrapUpRubric(part)
+		if !answered {
+			wrapGrades[part] = StepGrade{Step: WrapUp}
+			if r != nil {
+				rep.WrapUp.Missing = append(rep.WrapUp.Missing, labels(sortedMissing(slices.Clone(r.Concepts)), 2)...)
+			}
+			rep.WrapUp.Notes = append(rep.WrapUp.Notes, strings.ToLower(WrapUpPartTitle(part))+": no answer")
+			continue
+		}
+		g := r.Grade(Answer{Text: ans.Text, Hints: ans.Hints, Named: ans.Named})
+		g.Step = WrapUp
+		wrapGrades[part] = g
+		sum += g.Score
+		rep.WrapUp.Matches = append(rep.WrapUp.Matches, g.Matches...)
+		rep.WrapUp.Missing = append(rep.WrapUp.Missing, labels(g.Missing, 2)...)
+		for _, n := range g.Notes() {
+			rep.WrapUp.Notes = append(rep.WrapUp.Notes, strings.ToLower(WrapUpPartTitle(part))+": "+n)
+		}
+	}
+	rep.WrapUp.Score = sum / 3
+	rep.WrapUpBonus = MaxWrapUpBonus * rep.WrapUp.Score
+	rep.WrapUp.Points = rep.WrapUpBonus
+
+	rep.Pitfalls = pitfalls(sc, s, &grades)
+	total := base + rep.WrapUpBonus - float64(PitfallPenalty*len(rep.Pitfalls))
+	rep.Score = int(max(0, min(100, math.Round(total))))
+	rep.Points = float64(rep.Score) * sc.Difficulty.Multiplier()
+
+	rep.Strengths = strengths(s, &grades)
+	rep.Gaps = gaps(&grades)
+	rep.Outline = outline(sc)
+	return rep
+}
+
+func labels(cs []Concept, limit int) []string {
+	var out []string
+	for _, c := range cs {
+		if len(out) == limit {
+			break
+		}
+		out = append(out, c.Label)
+	}
+	return out
+}
+
+func flagLabels(fs []RedFlag) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Label)
+	}
+	return out
+}
+
+func pitfalls(sc *Scenario, s *Session, grades *[WrapUp + 1]StepGrade) []Pitfall {
+	var out []Pitfall
+	if p, ok := jumpedToModel(sc, s); ok {
+		out = append(out, p)
+	}
+	if c := grades[Data].Coverage; c < DataCoverageFloor {
+		out = append(out, Pitfall{
+			ID: PitfallIgnoredData, Name: "Ignored the data pipeline", Penalty: PitfallPenalty,
+			Detail: fmt.Sprintf("Data & features covered %d%% of the expected ground (under %d%%): "+
+				"sources, labels, features and leakage decide the result more than the model does.",
+				pct(c), pct(DataCoverageFloor)),
+		})
+	}
+	if m := (grades[Deployment].Score + grades[Monitoring].Score) / 2; m < DeployMonitorFloor {
+		out = append(out, Pitfall{
+			ID: PitfallOverlookedDeployMon, Name: "Overlooked deployment/monitoring", Penalty: PitfallPenalty,
+			Detail: fmt.Sprintf("Deployment and monitoring averaged %d%% (under %d%%): "+
+				"say how the model is served and rolled out, and how you would notice it going wrong.",
+				pct(m), pct(DeployMonitorFloor)),
+		})
+	}
+	return out
+}
+
+// jumpedToModel looks at steps 1 and 2 in order: a model or architecture
+// term before any requirement (step-1 concept) or data (step-3 concept)
+// mention is the pitfall. Once a requirement is on the table, later model
+// talk is fine.
+func jumpedToModel(sc *Scenario, s *Session) (Pitfall, bool) {
+	for _, step := range []StepID{Clarify, Frame} {
+		ans := s.Answers[step]
+		if ans.Skipped || strings.TrimSpace(ans.Text) == "" {
+			continue
+		}
+		first := -1
+		for _, r := range []*Rubric{sc.Rubric(Clarify), sc.Rubric(Data)} {
+			if off := r.firstMention(ans.Text); off >= 0 && (first < 0 || off < first) {
+				first = off
+			}
+		}
+		term, off := sc.Rubric(step).firstModelTerm(ans.Text)
+		if off >= 0 && (first < 0 || off < first) {
+			return Pitfall{
+				ID: PitfallJumpedToModel, Name: "Jumped to the model", Penalty: PitfallPenalty,
+				Detail: fmt.Sprintf("Step %d named %q before any requirement or data: "+
+					"pin down the goal, scale and data first, then choose a model.", int(step), term),
+			}, true
+		}
+		if first >= 0 {
+			return Pitfall{}, false
+		}
+	}
+	return Pitfall{}, false
+}
+
+// strengths quotes the best evidence of each step that went well.
+func strengths(s *Session, grades *[WrapUp + 1]StepGrade) []Match {
+	type cand struct {
+		step  StepID
+		score float64
+		m     Match
+	}
+	var cands []cand
+	for step := Clarify; step <= Monitoring; step++ {
+		g := &grades[step]
+		if g.Score < strengthMinimum || len(g.Matches) == 0 {
+			continue
+		}
+		best := g.Matches[0]
+		for _, m := range g.Matches[1:] {
+			if m.Weight*m.Credit > best.Weight*best.Credit {
+				best = m
+			}
+		}
+		best.Evidence, best.Offset = quoteClause(s.Answers[step].Text, best.Offset, len(best.Evidence))
+		cands = append(cands, cand{step, g.Score, best})
+	}
+	slices.SortStableFunc(cands, func(a, b cand) int { return cmp.Compare(b.score, a.score) })
+	cands = cands[:min(len(cands), maxStrengths)]
+	slices.SortFunc(cands, func(a, b cand) int { return cmp.Compare(a.step, b.step) })
+	var out []Match
+	for _, c := range cands {
+		out = append(out, c.m)
+	}
+	return out
+}
+
+// quoteClause widens evidence at text[off:off+n] to its sentence, at most
+// maxQuoteBytes long, cut at spaces. The result is still a verbatim
+// substring of text, returned with its offset.
+func quoteClause(text string, off, n int) (string, int) {
+	start, end := off, off+n
+	for start > 0 && !sentenceEnd(text, start-1) {
+		start--
+	}
+	for end < len(text) && !sentenceEnd(text, end) {
+		end++
+	}
+	if end < len(text) && text[end] != '\n' {
+		end++ // keep the full stop
+	}
+	if end-start > maxQuoteBytes {
+		room := max(0, maxQuoteBytes-n) / 2
+		if s := off - room; s > start {
+			start = s
+			for start < off && text[start-1] != ' ' {
+				start++
+			}
+		}
+		if e := off + n + room; e < end {
+			end = e
+			for end > off+n && text[end] != ' ' {
+				end--
+			}
+		}
+	}
+	for start < off && (text[start] == ' ' || text[start] == '\n' || text[start] == '\t') {
+		start++
+	}
+	for end > off+n && (text[end-1] == ' ' || text[end-1] == '\n' || text[end-1] == '\t') {
+		end--
+	}
+	return text[start:end], start
+}
+
+func sentenceEnd(text string, i int) bool {
+	switch text[i] {
+	case '\n', '!', '?', ';':
+		return true
+	case '.':
+		return i+1 >= len(text) || !isAlnum(text[i+1])
+	}
+	return false
+}
+
+// gaps turns each weak step's most important missed concepts into
+// questions to study.
+func gaps(grades *[WrapUp + 1]StepGrade) []string {
+	var out []string
+	for step := Clarify; step <= Monitoring && len(out) < maxGaps; step++ {
+		g := &grades[step]
+		if g.Score >= gapThreshold {
+			continue
+		}
+		n := 1
+		if g.Score < strengthMinimum {
+			n = 2
+		}
+		missing := slices.Clone(g.Missing)
+		// Important concepts first, then by weight (Missing is already by weight).
+		slices.SortStableFunc(missing, func(a, b Concept) int {
+			switch {
+			case a.Important && !b.Important:
+				return -1
+			case b.Important && !a.Important:
+				return 1
+			}
+			return 0
+		})
+		for _, c := range missing {
+			if n == 0 || len(out) == maxGaps {
+				break
+			}
+			if q := c.StudyQuestion(); !slices.Contains(out, q) {
+				out = append(out, q)
+				n--
+			}
+		}
+	}
+	return out
+}
+
+func outline(sc *Scenario) []Section {
+	var out []Section
+	for step := Clarify; step <= Monitoring; step++ {
+		if spec := sc.Spec(step); spec != nil && strings.TrimSpace(spec.Outline) != "" {
+			out = append(out, Section{
+				Title: fmt.Sprintf("Step %d — %s", int(step), step.Title()),
+				Text:  strings.TrimSpace(spec.Outline),
+			})
+		}
+	}
+	for i, q := range sc.WrapUp.Parts() {
+		if t := strings.TrimSpace(q.GoodAnswer); t != "" {
+			out = append(out, Section{Title: "Wrap-up — " + WrapUpPartTitle(i), Text: t})
+		}
+	}
+	return out
+}

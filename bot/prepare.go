@@ -1,0 +1,360 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// functionWords mark real sentences: a keyword list has almost none of them.
+// They are compared after normalisation.
+var functionWords = []string{
+	"i", "we", "you", "it", "they", "this", "that", "these", "those", "there",
+	"is", "are", "was", "were", "be", "been", "being", "am",
+	"would", "will", "should", "could", "can", "may", "might", "must", "shall",
+	"do", "does", "did", "have", "has", "had", "need", "want", "use", "make", "let",
+	"the", "a", "an", "to", "of", "for", "with", "so", "if", "then", "when", "which",
+	"because", "since", "our", "my", "their", "its", "what", "how", "first", "also",
+}
+
+// unnegations keep a negation word from negating: "not only latency but...".
+var unnegations = []string{"not only", "not just", "no matter", "not merely"}
+
+// Spec returns the scenario's spec for a framework step (1..7), or nil.
+func (sc *Scenario) Spec(step StepID) *StepSpec {
+	key := step.Key()
+	if key == "" || step == WrapUp {
+		return nil
+	}
+	for i := range sc.Steps {
+		if sc.Steps[i].Step == key {
+			return &sc.Steps[i]
+		}
+	}
+	return nil
+}
+
+// Rubric returns the compiled rubric of step 1..7, or nil before Prepare.
+func (sc *Scenario) Rubric(step StepID) *Rubric {
+	if step < Clarify || step > Monitoring {
+		return nil
+	}
+	return sc.rubrics[step]
+}
+
+// WrapUpRubric returns the rubric of wrap-up part 0 (bottleneck),
+// 1 (monitoring follow-up) or 2 (future improvements), or nil.
+func (sc *Scenario) WrapUpRubric(part int) *Rubric {
+	w := sc.rubrics[WrapUp]
+	if w == nil || w.compiled == nil || part < 0 || part >= len(w.compiled.parts) {
+		return nil
+	}
+	return w.compiled.parts[part]
+}
+
+// Prepare merges the framework's concepts into each step and wrap-up part
+// (a scenario concept with a framework concept's id replaces it), fills a
+// missing step question from the framework, and compiles every matcher.
+// Scenarios from package scenarios are validated before this; Prepare
+// still reports anything that would make grading impossible.
+func (sc *Scenario) Prepare(fw *Framework) error {
+	if fw == nil {
+		return errors.New("prepare: no framework")
+	}
+	terms, err := compileTerms(fw)
+	if err != nil {
+		return err
+	}
+	sat := fw.Saturation
+	if sat <= 0 || sat > 1 {
+		sat = DefaultSaturation
+	}
+	var errs []error
+	var rubrics [WrapUp + 1]*Rubric
+	for step := Clarify; step <= Monitoring; step++ {
+		spec := sc.Spec(step)
+		if spec == nil {
+			errs = append(errs, fmt.Errorf("step %s: missing", step.Key()))
+			continue
+		}
+		var generic []Concept
+		if fs := fw.step(step); fs != nil {
+			generic = fs.Concepts
+			if strings.TrimSpace(spec.Question) == "" {
+				spec.Question = fs.Question
+			}
+		}
+		flags := make([]RedFlag, len(spec.RedFlags))
+		for i, f := range spec.RedFlags {
+			if f.Penalty <= 0 {
+				f.Penalty = DefaultFlagPenalty
+			}
+			flags[i] = f
+		}
+		r, err := compileRubric(step, mergeConcepts(spec.Concepts, generic), flags, terms, sat, MinWords)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("step %s: %w", step.Key(), err))
+			continue
+		}
+		rubrics[step] = r
+	}
+	wrap := &Rubric{Step: WrapUp, compiled: &compiledRubric{}}
+	generic := fw.WrapUp.Parts()
+	for i, q := range sc.WrapUp.Parts() {
+		r, err := compileRubric(WrapUp, mergeConcepts(q.Concepts, generic[i]), nil, terms, sat, MinWrapUpWords)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("wrap-up %s: %w", WrapUpPartKey(i), err))
+			continue
+		}
+		wrap.compiled.parts[i] = r
+	}
+	rubrics[WrapUp] = wrap
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("scenario %s: %w", sc.ID, err)
+	}
+	sc.rubrics = rubrics
+	return nil
+}
+
+// WrapUpPartKey names wrap-up part 0..2 as scenario files do.
+func WrapUpPartKey(part int) string {
+	switch part {
+	case 0:
+		return "bottleneck"
+	case 1:
+		return "monitoring"
+	case 2:
+		return "future"
+	}
+	return ""
+}
+
+// WrapUpPartTitle is the reader-facing name of wrap-up part 0..2.
+func WrapUpPartTitle(part int) string {
+	switch part {
+	case 0:
+		return "Bottlenecks"
+	case 1:
+		return "Monitoring follow-up"
+	case 2:
+		return "Future improvements"
+	}
+	return ""
+}
+
+func (fw *Framework) step(step StepID) *FrameworkStep {
+	for i := range fw.Steps {
+		if fw.Steps[i].Step == step.Key() {
+			return &fw.Steps[i]
+		}
+	}
+	return nil
+}
+
+// mergeConcepts puts the scenario's concepts first (they are the case's
+// point), then the framework's, minus any the scenario replaced by id.
+func mergeConcepts(own, generic []Concept) []Concept {
+	out := make([]Concept, 0, len(own)+len(generic))
+	out = append(out, own...)
+	for _, g := range generic {
+		if !slices.ContainsFunc(own, func(c Concept) bool { return c.ID == g.ID }) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// frameworkTerms are the framework-wide phrase lists, normalised once.
+type frameworkTerms struct {
+	negations, unnegations, cues, models, funcs [][]byte
+}
+
+func compileTerms(fw *Framework) (*frameworkTerms, error) {
+	t := &frameworkTerms{}
+	var errs []error
+	list := func(what string, in []string) [][]byte {
+		var out [][]byte
+		for _, p := range in {
+			k, wild := phraseKey(p)
+			if len(k) == 0 || wild {
+				errs = append(errs, fmt.Errorf("framework %s %q: not a usable phrase", what, p))
+				continue
+			}
+			out = append(out, k)
+		}
+		return out
+	}
+	t.negations = list("negation", fw.Negations)
+	t.cues = list("justification cue", fw.Justification)
+	t.models = list("model term", fw.ModelTerms)
+	t.unnegations = list("unnegation", unnegations)
+	t.funcs = list("function word", functionWords)
+	return t, errors.Join(errs...)
+}
+
+// phraseKey normalises a phrase without "*" to its concatenated tokens.
+func phraseKey(p string) (key []byte, wild bool) {
+	if strings.Contains(p, "*") {
+		return nil, true
+	}
+	var z tokenizer
+	z.tokenize(p)
+	for _, t := range z.toks {
+		key = append(key, z.text(t)...)
+	}
+	return key, false
+}
+
+// phraseSegments normalises a phrase, split at "*" gaps, into the
+// concatenated tokens of each segment.
+func phraseSegments(p string) [][]byte {
+	var segs [][]byte
+	for _, part := range strings.Split(p, "*") {
+		var z tokenizer
+		z.tokenize(part)
+		var key []byte
+		for _, t := range z.toks {
+			key = append(key, z.text(t)...)
+		}
+		segs = append(segs, key)
+	}
+	return segs
+}
+
+// PhraseProblem says why a rubric phrase can never match, or returns "".
+// negations are the framework's negation words: a phrase made only of them
+// would be read as negating whatever follows, never as a mention.
+func PhraseProblem(phrase string, negations []string) string {
+	segs := phraseSegments(phrase)
+	for i, s := range segs {
+		if len(s) == 0 {
+			if len(segs) == 1 {
+				return "has no words after normalisation"
+			}
+			if i == 0 || i == len(segs)-1 {
+				return `starts or ends with "*"; a gap must sit between words`
+			}
+			return `has two "*" gaps in a row`
+		}
+	}
+	toks := NormalizeTokens(strings.ReplaceAll(phrase, "*", " "))
+	neg := make(map[string]bool)
+	for _, n := range negations {
+		for _, t := range NormalizeTokens(n) {
+			neg[t] = true
+		}
+	}
+	for _, t := range toks {
+		if !neg[t] {
+			return ""
+		}
+	}
+	return "contains only negation words, so it can never count as a mention"
+}
+
+func compileRubric(step StepID, concepts []Concept, flags []RedFlag, terms *frameworkTerms, sat float64, minWords int) (*Rubric, error) {
+	b := newTrieBuilder()
+	c := &compiledRubric{saturation: sat, minWords: minWords}
+	var errs []error
+	addPhrase := func(owner string, p string, target payload) {
+		segs := phraseSegments(p)
+		if slices.ContainsFunc(segs, func(s []byte) bool { return len(s) == 0 }) {
+			errs = append(errs, fmt.Errorf("%s: phrase %q can never match", owner, p))
+			return
+		}
+		if len(segs) == 1 {
+			b.add(segs[0], target)
+			return
+		}
+		c.wild = append(c.wild, wildPhrase{target: target, segs: segs[1:]})
+		b.add(segs[0], payload{hitWildHead, int32(len(c.wild) - 1)})
+	}
+	for i, con := range concepts {
+		if con.Weight <= 0 {
+			errs = append(errs, fmt.Errorf("concept %q: weight must be positive", con.ID))
+		}
+		if len(con.Phrases) == 0 {
+			errs = append(errs, fmt.Errorf("concept %q: no phrases", con.ID))
+		}
+		c.totalWeight += max(0, con.Weight)
+		for _, p := range con.Phrases {
+			addPhrase(fmt.Sprintf("concept %q", con.ID), p, payload{hitConcept, int32(i)})
+		}
+	}
+	for i, f := range flags {
+		if len(f.Phrases) == 0 {
+			errs = append(errs, fmt.Errorf("red flag %q: no phrases", f.ID))
+		}
+		for _, p := range f.Phrases {
+			addPhrase(fmt.Sprintf("red flag %q", f.ID), p, payload{hitFlag, int32(i)})
+		}
+	}
+	for _, l := range []struct {
+		keys [][]byte
+		kind hitKind
+	}{
+		{terms.negations, hitNegation}, {terms.unnegations, hitUnnegation},
+		{terms.cues, hitCue}, {terms.models, hitModel}, {terms.funcs, hitFunc},
+	} {
+		for _, k := range l.keys {
+			b.add(k, payload{kind: l.kind})
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	c.trie = b.build()
+	return &Rubric{Step: step, Concepts: concepts, RedFlags: flags, compiled: c}, nil
+}
+
+// trieBuilder collects phrases before they are flattened into a trie.
+type trieBuilder struct {
+	kids []map[byte]int32
+	pays [][]payload
+}
+
+func newTrieBuilder() *trieBuilder {
+	return &trieBuilder{kids: []map[byte]int32{{}}, pays: [][]payload{nil}}
+}
+
+func (b *trieBuilder) add(key []byte, p payload) {
+	n := int32(0)
+	for _, c := range key {
+		next, ok := b.kids[n][c]
+		if !ok {
+			next = int32(len(b.kids))
+			b.kids = append(b.kids, map[byte]int32{})
+			b.pays = append(b.pays, nil)
+			b.kids[n][c] = next
+		}
+		n = next
+	}
+	if !slices.Contains(b.pays[n], p) {
+		b.pays[n] = append(b.pays[n], p)
+	}
+}
+
+func (b *trieBuilder) build() trie {
+	t := trie{nodes: make([]trieNode, len(b.kids))}
+	for n, kids := range b.kids {
+		keys := make([]byte, 0, len(kids))
+		for k := range kids {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		nd := &t.nodes[n]
+		nd.edgeLo = int32(len(t.edges))
+		for _, k := range keys {
+			t.edges = append(t.edges, trieEdge{b: k, next: kids[k]})
+			if n == 0 {
+				t.root[k] = kids[k]
+			}
+		}
+		nd.edgeHi = int32(len(t.edges))
+		nd.payLo = int32(len(t.pays))
+		t.pays = append(t.pays, b.pays[n]...)
+		nd.payHi = int32(len(t.pays))
+	}
+	return t
+}

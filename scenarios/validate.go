@@ -1,0 +1,409 @@
+package scenarios
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/mlsdbot/mlsd/bot"
+)
+
+// Posting limits a scenario prompt must fit without splitting.
+const (
+	// SlackSectionLimit is the most text one Block Kit section holds.
+	SlackSectionLimit = 3000
+	// DiscordMessageLimit is the most content one Discord message holds.
+	DiscordMessageLimit = 2000
+)
+
+// PromptMessage is the scenario prompt as the bot posts it: a bold title
+// line with difficulty and tags, then the prompt. Validation measures this.
+func PromptMessage(sc *bot.Scenario) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s** · %s", strings.TrimSpace(sc.Title), sc.Difficulty)
+	if len(sc.Tags) > 0 {
+		fmt.Fprintf(&b, " · %s", strings.Join(sc.Tags, ", "))
+	}
+	b.WriteString("\n\n")
+	b.WriteString(strings.TrimSpace(sc.Prompt))
+	return b.String()
+}
+
+// slackLength counts characters after Slack's mandatory escaping of &, <, >.
+func slackLength(s string) int {
+	n := utf8.RuneCountInString(s)
+	n += 4 * strings.Count(s, "&")
+	n += 3 * (strings.Count(s, "<") + strings.Count(s, ">"))
+	return n
+}
+
+// checker collects problems of one file, finding lines through the YAML
+// node tree.
+type checker struct {
+	file  string
+	root  *yaml.Node
+	probs Problems
+	skip  map[int]bool // lines that already have a decode error
+}
+
+func (c *checker) add(at []any, format string, args ...any) {
+	line := lineOf(c.root, at)
+	if c.skip[line] {
+		return
+	}
+	c.probs = append(c.probs, Problem{File: c.file, Line: line, Message: fmt.Sprintf(format, args...)})
+}
+
+func (c *checker) line(at ...any) int { return lineOf(c.root, at) }
+
+// lineOf follows a path of mapping keys (string) and sequence indexes (int)
+// from n and returns the line of the deepest node it reaches: a missing
+// field is reported where its parent is.
+func lineOf(n *yaml.Node, at []any) int {
+	if n == nil {
+		return 1
+	}
+	line := n.Line
+	for _, p := range at {
+		for n.Kind == yaml.AliasNode && n.Alias != nil {
+			n = n.Alias
+		}
+		switch k := p.(type) {
+		case string:
+			if n.Kind != yaml.MappingNode {
+				return line
+			}
+			found := false
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == k {
+					line, n, found = n.Content[i].Line, n.Content[i+1], true
+					break
+				}
+			}
+			if !found {
+				return line
+			}
+		case int:
+			if n.Kind != yaml.SequenceNode || k < 0 || k >= len(n.Content) {
+				return line
+			}
+			n = n.Content[k]
+			line = n.Line
+		}
+	}
+	return line
+}
+
+func loc(parts ...any) []any { return parts }
+
+func join(base []any, more ...any) []any {
+	out := make([]any, 0, len(base)+len(more))
+	return append(append(out, base...), more...)
+}
+
+func blank(s string) bool { return strings.TrimSpace(s) == "" }
+
+func stepKeys() string {
+	keys := make([]string, 0, bot.Steps)
+	for s := bot.Clarify; s <= bot.Monitoring; s++ {
+		keys = append(keys, s.Key())
+	}
+	return strings.Join(keys, ", ")
+}
+
+func parseScenario(file, wantID string, data []byte, fw *bot.Framework) (*bot.Scenario, Problems) {
+	sc := &bot.Scenario{}
+	root, probs := decodeStrict(file, data, sc)
+	if root == nil {
+		return nil, probs
+	}
+	c := &checker{file: file, root: root, probs: probs, skip: map[int]bool{}}
+	for _, p := range probs {
+		c.skip[p.Line] = true
+	}
+	c.scenario(sc, wantID, fw)
+	if len(c.probs) > 0 {
+		c.probs.sort()
+		return nil, c.probs
+	}
+	return sc, nil
+}
+
+func (c *checker) scenario(sc *bot.Scenario, wantID string, fw *bot.Framework) {
+	switch {
+	case blank(sc.ID):
+		c.add(loc("id"), "missing id (it must be %q, the file name)", wantID)
+	case sc.ID != wantID:
+		c.add(loc("id"), "id %q must equal the file name without .yaml (%q)", sc.ID, wantID)
+	}
+	if blank(sc.Title) {
+		c.add(loc("title"), "missing title")
+	}
+	switch sc.Difficulty {
+	case bot.Easy, bot.Medium, bot.Hard:
+	case "":
+		c.add(loc("difficulty"), "missing difficulty (easy, medium or hard)")
+	default:
+		c.add(loc("difficulty"), "difficulty %q must be easy, medium or hard", sc.Difficulty)
+	}
+	if blank(sc.Prompt) {
+		c.add(loc("prompt"), "missing prompt")
+	} else {
+		msg := PromptMessage(sc)
+		if n := utf8.RuneCountInString(msg); n > DiscordMessageLimit {
+			c.add(loc("prompt"), "prompt is %d characters as posted; a Discord message holds %d", n, DiscordMessageLimit)
+		}
+		if n := slackLength(msg); n > SlackSectionLimit {
+			c.add(loc("prompt"), "prompt is %d characters as posted; a Slack section holds %d", n, SlackSectionLimit)
+		}
+	}
+	c.steps(sc, fw)
+	c.wrapUp(sc, fw)
+}
+
+func (c *checker) steps(sc *bot.Scenario, fw *bot.Framework) {
+	if len(sc.Steps) == 0 {
+		c.add(loc("steps"), "missing steps: want exactly %s, in that order", stepKeys())
+		return
+	}
+	seen := map[bot.StepID]int{}
+	last := bot.StepID(0)
+	for i := range sc.Steps {
+		st := &sc.Steps[i]
+		at := loc("steps", i)
+		id, ok := bot.StepByKey(st.Step)
+		switch {
+		case blank(st.Step):
+			c.add(at, "step without a name (want one of %s)", stepKeys())
+			ok = false
+		case !ok || id == bot.WrapUp:
+			c.add(join(at, "step"), "unknown step %q (want one of %s)", st.Step, stepKeys())
+			ok = false
+		case seen[id] > 0:
+			c.add(join(at, "step"), "duplicate step %q (first at line %d)", st.Step, seen[id])
+		case id < last:
+			c.add(join(at, "step"), "step %q is out of order: it must come before %q", st.Step, last.Key())
+		default:
+			last = id
+		}
+		if ok && seen[id] == 0 {
+			seen[id] = c.line("steps", i, "step")
+		}
+		var generic []bot.Concept
+		if ok {
+			if fs := frameworkStep(fw, id); fs != nil {
+				generic = fs.Concepts
+			}
+		}
+		c.step(at, st, generic, fw.Negations)
+	}
+	for s := bot.Clarify; s <= bot.Monitoring; s++ {
+		if seen[s] == 0 {
+			c.add(loc("steps"), "missing step %q (want exactly %s, in that order)", s.Key(), stepKeys())
+		}
+	}
+}
+
+func frameworkStep(fw *bot.Framework, id bot.StepID) *bot.FrameworkStep {
+	for i := range fw.Steps {
+		if fw.Steps[i].Step == id.Key() {
+			return &fw.Steps[i]
+		}
+	}
+	return nil
+}
+
+func (c *checker) step(at []any, st *bot.StepSpec, generic []bot.Concept, negations []string) {
+	name := st.Step
+	if blank(st.Question) {
+		c.add(join(at, "question"), "step %q: missing question", name)
+	}
+	if blank(st.Outline) {
+		c.add(join(at, "outline"), "step %q: missing outline (the reference answer shown in the report)", name)
+	}
+	c.concepts(join(at, "concepts"), "step "+quote(name), st.Concepts, generic, negations)
+
+	known := map[string]bool{}
+	for _, con := range st.Concepts {
+		known[con.ID] = true
+	}
+	for _, con := range generic {
+		known[con.ID] = true
+	}
+	if blank(st.Hints.Nudge) {
+		c.add(join(at, "hints", "nudge"), "step %q: missing hints.nudge (the tier-1 hint)", name)
+	}
+	for k, h := range st.Hints.Named {
+		hat := join(at, "hints", "named", k)
+		switch {
+		case blank(h.Concept):
+			c.add(hat, "step %q: named hint without a concept", name)
+		case !known[h.Concept]:
+			c.add(join(hat, "concept"), "step %q: hint names unknown concept %q", name, h.Concept)
+		}
+		if blank(h.Text) {
+			c.add(join(hat, "text"), "step %q: hint for %q has no text", name, h.Concept)
+		}
+	}
+	for k, p := range st.Probes {
+		pat := join(at, "probes", k)
+		switch {
+		case blank(p.Concept):
+			c.add(pat, "step %q: probe without a concept", name)
+		case !known[p.Concept]:
+			c.add(join(pat, "concept"), "step %q: probe names unknown concept %q", name, p.Concept)
+		}
+		if blank(p.Question) {
+			c.add(join(pat, "question"), "step %q: probe for %q has no question", name, p.Concept)
+		}
+	}
+	flagLine := map[string]int{}
+	for k, f := range st.RedFlags {
+		fat := join(at, "red_flags", k)
+		switch {
+		case blank(f.ID):
+			c.add(fat, "step %q: red flag without an id", name)
+		case flagLine[f.ID] > 0:
+			c.add(join(fat, "id"), "step %q: duplicate red flag id %q (first at line %d)", name, f.ID, flagLine[f.ID])
+		default:
+			flagLine[f.ID] = c.line(join(fat, "id")...)
+		}
+		if blank(f.Label) {
+			c.add(join(fat, "label"), "red flag %q: missing label", f.ID)
+		}
+		if len(f.Phrases) == 0 {
+			c.add(join(fat, "phrases"), "red flag %q has no phrases", f.ID)
+		}
+		for j, p := range f.Phrases {
+			if why := bot.PhraseProblem(p, negations); why != "" {
+				c.add(join(fat, "phrases", j), "red flag %q: phrase %q %s", f.ID, p, why)
+			}
+		}
+		if f.Penalty < 0 || f.Penalty > 1 {
+			c.add(join(fat, "penalty"), "red flag %q: penalty %g must be between 0 and 1 (0 means the default %g)", f.ID, f.Penalty, bot.DefaultFlagPenalty)
+		}
+	}
+}
+
+func quote(s string) string { return fmt.Sprintf("%q", s) }
+
+// concepts checks one list of scenario concepts against each other and
+// against the framework's concepts for the same place.
+func (c *checker) concepts(at []any, where string, cs []bot.Concept, generic []bot.Concept, negations []string) {
+	fwIDs := map[string]bool{}
+	for _, g := range generic {
+		fwIDs[g.ID] = true
+	}
+	idLine := map[string]int{}
+	for j, con := range cs {
+		cat := join(at, j)
+		switch {
+		case blank(con.ID):
+			c.add(cat, "%s: concept without an id", where)
+		case idLine[con.ID] > 0:
+			c.add(join(cat, "id"), "%s: duplicate concept id %q (first at line %d)", where, con.ID, idLine[con.ID])
+		case fwIDs[con.ID] && !con.Override:
+			c.add(join(cat, "id"), "%s: concept id %q duplicates a framework concept; rename it, or set override: true to replace the framework's", where, con.ID)
+		case con.Override && !fwIDs[con.ID]:
+			c.add(join(cat, "override"), "%s: concept %q sets override but the framework has no such concept here", where, con.ID)
+		}
+		if !blank(con.ID) && idLine[con.ID] == 0 {
+			idLine[con.ID] = c.line(join(cat, "id")...)
+		}
+		if blank(con.Label) {
+			c.add(join(cat, "label"), "concept %q: missing label", con.ID)
+		}
+		if con.Weight <= 0 {
+			c.add(join(cat, "weight"), "concept %q: weight must be positive (got %g)", con.ID, con.Weight)
+		}
+		if len(con.Phrases) == 0 {
+			c.add(join(cat, "phrases"), "concept %q: empty phrase list", con.ID)
+		}
+		for k, p := range con.Phrases {
+			if why := bot.PhraseProblem(p, negations); why != "" {
+				c.add(join(cat, "phrases", k), "concept %q: phrase %q %s", con.ID, p, why)
+			}
+		}
+	}
+}
+
+func (c *checker) wrapUp(sc *bot.Scenario, fw *bot.Framework) {
+	generic := fw.WrapUp.Parts()
+	for i, q := range sc.WrapUp.Parts() {
+		key := bot.WrapUpPartKey(i)
+		at := loc("wrapup", key)
+		if blank(q.Question) {
+			c.add(join(at, "question"), "wrapup.%s: missing question", key)
+		}
+		if len(q.Concepts) == 0 {
+			c.add(join(at, "concepts"), "wrapup.%s: no concepts", key)
+		}
+		if blank(q.GoodAnswer) {
+			c.add(join(at, "good_answer"), "wrapup.%s: missing good_answer (what a good answer mentions)", key)
+		}
+		c.concepts(join(at, "concepts"), "wrapup."+key, q.Concepts, generic[i], fw.Negations)
+	}
+}
+
+// parseFramework decodes and checks framework.yaml.
+func parseFramework(file string, data []byte) (*bot.Framework, Problems) {
+	fw := &bot.Framework{}
+	root, probs := decodeStrict(file, data, fw)
+	if root == nil {
+		return nil, probs
+	}
+	c := &checker{file: file, root: root, probs: probs, skip: map[int]bool{}}
+	for _, p := range probs {
+		c.skip[p.Line] = true
+	}
+	if fw.Saturation < 0 || fw.Saturation > 1 {
+		c.add(loc("saturation"), "saturation %g must be between 0 and 1 (0 means the default %g)", fw.Saturation, bot.DefaultSaturation)
+	}
+	if len(fw.Steps) != bot.Steps {
+		c.add(loc("steps"), "want exactly %d steps (%s), got %d", bot.Steps, stepKeys(), len(fw.Steps))
+	}
+	for i := range fw.Steps {
+		st := &fw.Steps[i]
+		at := loc("steps", i)
+		if want := bot.StepID(i + 1); want <= bot.Monitoring && st.Step != want.Key() {
+			c.add(join(at, "step"), "step %d must be %q, got %q", i+1, want.Key(), st.Step)
+		}
+		if blank(st.Question) {
+			c.add(join(at, "question"), "step %q: missing question", st.Step)
+		}
+		if len(st.Concepts) == 0 {
+			c.add(join(at, "concepts"), "step %q: no concepts", st.Step)
+		}
+		c.concepts(join(at, "concepts"), "step "+quote(st.Step), st.Concepts, nil, fw.Negations)
+	}
+	for i, cs := range fw.WrapUp.Parts() {
+		key := bot.WrapUpPartKey(i)
+		if len(cs) == 0 {
+			c.add(loc("wrapup", key), "wrapup.%s: no concepts", key)
+		}
+		c.concepts(loc("wrapup", key), "wrapup."+key, cs, nil, fw.Negations)
+	}
+	for _, l := range []struct {
+		key   string
+		terms []string
+	}{{"negations", fw.Negations}, {"justification", fw.Justification}, {"model_terms", fw.ModelTerms}} {
+		if len(l.terms) == 0 {
+			c.add(loc(l.key), "%s: empty list", l.key)
+		}
+		for k, t := range l.terms {
+			switch {
+			case strings.Contains(t, "*"):
+				c.add(loc(l.key, k), "%s: %q may not contain \"*\"", l.key, t)
+			case len(bot.NormalizeTokens(t)) == 0:
+				c.add(loc(l.key, k), "%s: %q has no words after normalisation", l.key, t)
+			}
+		}
+	}
+	if len(c.probs) > 0 {
+		c.probs.sort()
+		return nil, c.probs
+	}
+	return fw, nil
+}
