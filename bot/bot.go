@@ -3,7 +3,10 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -19,6 +22,9 @@ type Config struct {
 	Log  *slog.Logger
 	// SessionTTL is how long an idle session's state is kept (default 7 days).
 	SessionTTL time.Duration
+	// DedupeTTL is how long a platform message id is remembered (default
+	// 24h, well over Slack's 5-minute retry window).
+	DedupeTTL time.Duration
 	// Location is the zone used for leaderboard weeks and streak days
 	// (default UTC).
 	Location *time.Location
@@ -38,17 +44,20 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Library == nil || cfg.Library.Len() == 0 {
 		return nil, errors.New("bot: Config.Library has no scenarios")
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
 	if cfg.Intn == nil {
 		return nil, errors.New("bot: Config.Intn is required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 7 * 24 * time.Hour
+	}
+	if cfg.DedupeTTL <= 0 {
+		cfg.DedupeTTL = 24 * time.Hour
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
@@ -58,16 +67,467 @@ func New(cfg Config) (*Bot, error) {
 
 var _ Handler = (*Bot)(nil)
 
+// Library returns the scenarios the bot runs.
+func (b *Bot) Library() *Library { return b.cfg.Library }
+
+// Friendly replies for failures the user can fix by trying again.
+const (
+	msgUnavailable = "⚠️ I couldn't save that — my storage is not answering. Please send it again in a moment."
+	msgEmpty       = "That message was empty."
+)
+
+// maxConflictRetries bounds reload-and-retry when replicas race on one
+// session; each retry means another writer made progress.
+const maxConflictRetries = 200
+
 // Handle processes one inbound message and returns the replies in order.
 // User mistakes (unknown commands, empty answers, another user's buttons)
 // come back as friendly replies with a nil error; a non-nil error means
 // something failed inside, and the adapter shows a generic apology.
 func (b *Bot) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
-	return nil, errors.New("not implemented yet")
+	log := b.cfg.Log.With("platform", in.Platform, "workspace", in.Workspace, "user", in.UserID, "message", in.MessageID)
+	if in.MessageID != "" {
+		first, err := b.cfg.Store.FirstDelivery(ctx, dedupeKey(in), b.cfg.DedupeTTL)
+		if err != nil {
+			return b.storeFailed(log, in, "dedupe", err)
+		}
+		if !first {
+			log.Debug("duplicate delivery dropped")
+			return nil, nil
+		}
+	}
+	var (
+		out []Outbound
+		err error
+	)
+	switch in.Kind {
+	case KindCommand:
+		out, err = b.command(ctx, log, in)
+	default:
+		out, err = b.interaction(ctx, log, in)
+	}
+	if err != nil {
+		return b.storeFailed(log, in, "handle", err)
+	}
+	return out, nil
+}
+
+func dedupeKey(in Inbound) string {
+	return string(in.Platform) + ":" + in.Workspace + ":" + in.MessageID
+}
+
+// storeFailed turns a store outage into the friendly retry message and
+// passes any other error up (logged once, by the adapter).
+func (b *Bot) storeFailed(log *slog.Logger, in Inbound, op string, err error) ([]Outbound, error) {
+	if errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		log.Warn("store unavailable", "op", op, "err", err)
+		return []Outbound{b.ephemeral(in, msgUnavailable)}, nil
+	}
+	return nil, fmt.Errorf("%s: %w", op, err)
+}
+
+func (b *Bot) ephemeral(in Inbound, text string) Outbound {
+	return Outbound{Where: Where{Kind: Ephemeral, Channel: in.Channel, Thread: in.Thread, User: in.UserID}, Text: text}
+}
+
+func (b *Bot) reply(in Inbound, text string) Outbound {
+	return Outbound{Where: Where{Kind: InThread, Channel: in.Channel, Thread: in.Thread}, Text: text}
+}
+
+func (b *Bot) command(ctx context.Context, log *slog.Logger, in Inbound) ([]Outbound, error) {
+	cmd := ParseCommand(in.Text)
+	switch cmd.Name {
+	case CmdStart:
+		return b.start(ctx, log, in, cmd)
+	case CmdScenarios:
+		return []Outbound{b.ephemeral(in, ScenariosText(b.cfg.Library))}, nil
+	case CmdLeaderboard:
+		return b.leaderboard(ctx, in, cmd.Period)
+	case CmdMe:
+		st, err := b.cfg.Store.Stats(ctx, in.User())
+		if err != nil {
+			return nil, err
+		}
+		return []Outbound{b.ephemeral(in, MeText(st))}, nil
+	case CmdStatus:
+		s, err := b.cfg.Store.ActiveSession(ctx, in.User())
+		if errors.Is(err, ErrNotFound) {
+			return []Outbound{b.ephemeral(in, "You have no interview running. Start one with `/mlsd start`.")}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		sc, _ := b.cfg.Library.Get(s.ScenarioID)
+		return []Outbound{b.ephemeral(in, StatusText(&s, sc))}, nil
+	case CmdHelp:
+		return []Outbound{b.ephemeral(in, HelpText)}, nil
+	case CmdDaily:
+		return []Outbound{b.ephemeral(in, "The daily challenge is not available on this installation yet.")}, nil
+	}
+	return []Outbound{b.ephemeral(in, cmd.Problem+"\n\n"+HelpText)}, nil
+}
+
+func (b *Bot) start(ctx context.Context, log *slog.Logger, in Inbound, cmd Command) ([]Outbound, error) {
+	if s, err := b.cfg.Store.ActiveSession(ctx, in.User()); err == nil {
+		return []Outbound{b.ephemeral(in, alreadyRunning(&s, b.cfg.Library))}, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	sc, problem, err := b.pickScenario(ctx, in.User(), cmd.Scenario)
+	if err != nil {
+		return nil, err
+	}
+	if sc == nil {
+		return []Outbound{b.ephemeral(in, problem)}, nil
+	}
+	now := b.cfg.Now()
+	s := Session{
+		ID:         b.newID(now),
+		Version:    1,
+		User:       in.User(),
+		UserName:   in.UserName,
+		Channel:    in.Channel,
+		ScenarioID: sc.ID,
+		Mode:       cmd.Mode,
+		Status:     Active,
+		Step:       Clarify,
+		Started:    now,
+		Updated:    now,
+	}
+	if s.Mode == "" {
+		s.Mode = Mock
+	}
+	err = b.cfg.Store.Save(ctx, Change{Session: s, Expected: 0, MessageID: in.MessageID, TTL: b.cfg.SessionTTL})
+	if errors.Is(err, ErrConflict) {
+		active, lerr := b.cfg.Store.ActiveSession(ctx, in.User())
+		if lerr != nil {
+			return nil, lerr
+		}
+		return []Outbound{b.ephemeral(in, alreadyRunning(&active, b.cfg.Library))}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	log.Info("interview started", "session", s.ID, "scenario", sc.ID, "mode", s.Mode)
+	intro := Outbound{
+		Where:   Where{Kind: NewThread, Channel: in.Channel},
+		Text:    introText(sc, &s),
+		Session: s.ID,
+	}
+	first := currentQuestion(&s, sc)
+	first.Where = Where{Kind: InThread, Channel: in.Channel}
+	first.Session = s.ID
+	return []Outbound{intro, first}, nil
+}
+
+func introText(sc *Scenario, s *Session) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s** — %s", sc.Title, sc.Difficulty)
+	if len(sc.Tags) > 0 {
+		fmt.Fprintf(&b, " · %s", strings.Join(sc.Tags, ", "))
+	}
+	fmt.Fprintf(&b, "\n\n%s\n\n_%s is interviewing (%s mode). Answer each step in this thread; type `hint`, `next`, `skip`, `repeat`, `status` or `end` at any time._",
+		strings.TrimSpace(sc.Prompt), nameOr(s.UserName, s.User.UserID), s.Mode)
+	return b.String()
+}
+
+func nameOr(name, id string) string {
+	if name != "" {
+		return name
+	}
+	return id
+}
+
+func alreadyRunning(s *Session, l *Library) string {
+	title := s.ScenarioID
+	if sc, ok := l.Get(s.ScenarioID); ok {
+		title = sc.Title
+	}
+	return fmt.Sprintf("You already have an interview running: **%s**, %s. Continue it in its thread, or type `end` there to stop it (`/mlsd status` shows where you are).", title, stepHeadingPlain(s))
+}
+
+// pickScenario resolves the start argument; a nil scenario comes with a
+// message for the user.
+func (b *Bot) pickScenario(ctx context.Context, user UserKey, query string) (*Scenario, string, error) {
+	if query == "" || query == "random" {
+		st, err := b.cfg.Store.Stats(ctx, user)
+		if err != nil {
+			return nil, "", err
+		}
+		return b.randomScenario(st.Recent), "", nil
+	}
+	sc, candidates := b.cfg.Library.Resolve(query)
+	if sc != nil {
+		return sc, "", nil
+	}
+	msg := fmt.Sprintf("I don't have a scenario `%s`.", clip(query, 40))
+	if len(candidates) > 0 {
+		quoted := make([]string, len(candidates))
+		for i, c := range candidates {
+			quoted[i] = "`" + c + "`"
+		}
+		msg += " Did you mean " + strings.Join(quoted, ", ") + "?"
+	}
+	return nil, msg + " `/mlsd scenarios` lists them all.", nil
+}
+
+// randomScenario prefers scenarios the user has not done recently: it
+// picks among those absent from recent, else the least recently done.
+func (b *Bot) randomScenario(recent []string) *Scenario {
+	all := b.cfg.Library.All()
+	seen := make(map[string]int, len(recent))
+	for i, id := range recent {
+		if _, ok := seen[id]; !ok {
+			seen[id] = i
+		}
+	}
+	var fresh []*Scenario
+	for _, sc := range all {
+		if _, ok := seen[sc.ID]; !ok {
+			fresh = append(fresh, sc)
+		}
+	}
+	if len(fresh) > 0 {
+		return fresh[b.cfg.Intn(len(fresh))]
+	}
+	oldest := all[0]
+	for _, sc := range all {
+		if seen[sc.ID] > seen[oldest.ID] {
+			oldest = sc
+		}
+	}
+	return oldest
+}
+
+func (b *Bot) newID(now time.Time) string {
+	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+	var suffix [6]byte
+	for i := range suffix {
+		suffix[i] = alphabet[b.cfg.Intn(len(alphabet))]
+	}
+	return strconv.FormatInt(now.UnixMilli(), 36) + string(suffix[:])
+}
+
+func (b *Bot) leaderboard(ctx context.Context, in Inbound, period string) ([]Outbound, error) {
+	ws := Workspace{Platform: in.Platform, ID: in.Workspace}
+	var parts []string
+	if period == "" || period == "week" {
+		board, err := b.cfg.Store.Leaderboard(ctx, ws, WeekPeriod(ISOWeek(b.cfg.Now().In(b.cfg.Location))), 10, in.UserID)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, BoardText("This week", board))
+	}
+	if period == "" || period == "all" {
+		board, err := b.cfg.Store.Leaderboard(ctx, ws, AllTime, 10, in.UserID)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, BoardText("All time", board))
+	}
+	return []Outbound{b.ephemeral(in, strings.Join(parts, "\n\n"))}, nil
+}
+
+// Home is what a user's home view (the Slack Home tab) shows.
+type Home struct {
+	Text    string
+	Week    Board
+	AllTime Board
+	Stats   Stats
+}
+
+// Home builds the user's home view: the workspace leaderboards and their
+// own stats.
+func (b *Bot) Home(ctx context.Context, user UserKey) (Home, error) {
+	ws := Workspace{Platform: user.Platform, ID: user.Workspace}
+	var h Home
+	var err error
+	if h.Week, err = b.cfg.Store.Leaderboard(ctx, ws, WeekPeriod(ISOWeek(b.cfg.Now().In(b.cfg.Location))), 10, user.UserID); err != nil {
+		return h, err
+	}
+	if h.AllTime, err = b.cfg.Store.Leaderboard(ctx, ws, AllTime, 10, user.UserID); err != nil {
+		return h, err
+	}
+	if h.Stats, err = b.cfg.Store.Stats(ctx, user); err != nil {
+		return h, err
+	}
+	h.Text = BoardText("This week", h.Week) + "\n\n" + BoardText("All time", h.AllTime) + "\n\n" + MeText(h.Stats)
+	return h, nil
+}
+
+// interaction handles replies, button clicks and form submissions.
+func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]Outbound, error) {
+	var input Input
+	if in.Kind != KindForm {
+		if w, ok := ParseWord(in.Text); ok {
+			input.Word = w
+		}
+	}
+	if input.Word == "" {
+		input.Text = in.Text
+	}
+	for attempt := 0; ; attempt++ {
+		s, err := b.cfg.Store.ActiveSession(ctx, in.User())
+		if errors.Is(err, ErrNotFound) {
+			return b.noSession(ctx, in)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !inSessionPlace(&s, in) {
+			return b.notHere(ctx, in, &s)
+		}
+		sc, ok := b.cfg.Library.Get(s.ScenarioID)
+		if !ok {
+			return []Outbound{b.ephemeral(in, "The scenario of this interview is no longer installed. Type `end` to close it and start another.")}, nil
+		}
+		if input.Word == "" && strings.TrimSpace(input.Text) == "" {
+			return []Outbound{b.ephemeral(in, msgEmpty+" Type your answer, or `hint`, `next`, `skip`.")}, nil
+		}
+		turn := Advance(s, sc, input, b.cfg.Now())
+		if turn.Changed {
+			next := turn.Session
+			next.Version = s.Version + 1
+			ch := Change{Session: next, Expected: s.Version, MessageID: in.MessageID, TTL: b.cfg.SessionTTL}
+			if next.Status == Completed && next.Final != nil {
+				ch.Completion = b.completion(&next)
+			}
+			err = b.cfg.Store.Save(ctx, ch)
+			switch {
+			case errors.Is(err, ErrConflict):
+				if attempt < maxConflictRetries {
+					continue
+				}
+				return nil, fmt.Errorf("session %s: too many concurrent updates: %w", s.ID, err)
+			case errors.Is(err, ErrDuplicate):
+				log.Debug("message already applied", "session", s.ID)
+				return nil, nil
+			case errors.Is(err, ErrNotActive):
+				continue // completed or ended meanwhile; the reload says so
+			case err != nil:
+				return nil, err
+			}
+			switch next.Status {
+			case Completed:
+				log.Info("interview completed", "session", s.ID, "scenario", s.ScenarioID, "score", next.Final.Score)
+			case Abandoned:
+				log.Info("interview ended by user", "session", s.ID, "step", s.Step)
+			}
+			s = next
+		}
+		return b.address(turn.Replies, &s, in), nil
+	}
+}
+
+// inSessionPlace reports whether a message belongs to the session: posted
+// in its thread, or (before the thread is known, and on the console) in its
+// channel.
+func inSessionPlace(s *Session, in Inbound) bool {
+	if s.Thread != "" {
+		return in.Thread == s.Thread
+	}
+	return in.Channel == s.Channel
+}
+
+// noSession answers a reply from someone with no interview running.
+func (b *Bot) noSession(ctx context.Context, in Inbound) ([]Outbound, error) {
+	if in.Thread == "" {
+		if in.Kind == KindReply {
+			return []Outbound{b.reply(in, "No interview is running. Type `/mlsd start` to begin one, or `/mlsd help`.")}, nil
+		}
+		return nil, nil
+	}
+	return b.notHere(ctx, in, nil)
+}
+
+// notHere handles a message in a thread that is not the sender's active
+// interview: another person's interview gets a short private note, the
+// sender's own finished one says so, anything else is not ours to answer.
+func (b *Bot) notHere(ctx context.Context, in Inbound, own *Session) ([]Outbound, error) {
+	if in.Thread == "" {
+		if own != nil && in.Kind == KindReply {
+			return []Outbound{b.reply(in, "Your interview continues in its thread — reply there.")}, nil
+		}
+		return nil, nil
+	}
+	bind, err := b.cfg.Store.Thread(ctx, ThreadRef{Platform: in.Platform, Workspace: in.Workspace, Channel: in.Channel, Thread: in.Thread})
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil // not an interview thread: ordinary conversation
+	}
+	if err != nil {
+		return nil, err
+	}
+	if bind.User != in.User() {
+		return []Outbound{b.ephemeral(in, fmt.Sprintf("This is %s's interview, so I won't grade your message. Start your own with `/mlsd start`.", nameOr(bind.UserName, bind.User.UserID)))}, nil
+	}
+	if own != nil {
+		return []Outbound{b.ephemeral(in, "This interview has ended; your current one is in another thread.")}, nil
+	}
+	return []Outbound{b.ephemeral(in, "This interview has ended. Start a new one with `/mlsd start`.")}, nil
+}
+
+// address sends replies to the session's thread; ephemeral ones go to the sender.
+func (b *Bot) address(replies []Outbound, s *Session, in Inbound) []Outbound {
+	thread := s.Thread
+	if thread == "" {
+		thread = in.Thread
+	}
+	for i := range replies {
+		r := &replies[i]
+		r.Session = s.ID
+		if r.Form != nil || r.Where.Kind == Ephemeral {
+			r.Where = Where{Kind: Ephemeral, Channel: in.Channel, Thread: thread, User: in.UserID}
+			continue
+		}
+		r.Where = Where{Kind: InThread, Channel: s.Channel, Thread: thread}
+	}
+	return replies
+}
+
+func (b *Bot) completion(s *Session) *Completion {
+	r := s.Final
+	at := s.Updated.In(b.cfg.Location)
+	c := &Completion{
+		SessionID:  s.ID,
+		ScenarioID: s.ScenarioID,
+		UserName:   s.UserName,
+		Score:      r.Score,
+		Points:     r.Points,
+		At:         s.Updated,
+		Week:       ISOWeek(at),
+		Month:      at.Format("2006-01"),
+		Day:        at.Format("2006-01-02"),
+	}
+	for i, st := range r.Steps {
+		if i < Steps {
+			c.StepScores[i] = st.Score
+		}
+	}
+	return c
 }
 
 // AttachThread binds the thread an adapter created for a NewThread message
 // to the session, so replies in that thread reach the interview.
 func (b *Bot) AttachThread(ctx context.Context, user UserKey, sessionID, channel, thread string) error {
-	return errors.New("not implemented yet")
+	for attempt := 0; attempt < maxConflictRetries; attempt++ {
+		s, err := b.cfg.Store.ActiveSession(ctx, user)
+		if err != nil {
+			return err
+		}
+		if s.ID != sessionID {
+			return ErrNotActive
+		}
+		if s.Thread == thread {
+			return nil
+		}
+		next := s
+		next.Thread, next.Channel = thread, channel
+		next.Version = s.Version + 1
+		err = b.cfg.Store.Save(ctx, Change{Session: next, Expected: s.Version, TTL: b.cfg.SessionTTL})
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		return err
+	}
+	return ErrConflict
 }

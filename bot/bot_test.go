@@ -1,0 +1,306 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/bolt"
+)
+
+// clock is a manual clock for tests.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+type harness struct {
+	t     *testing.T
+	bot   *bot.Bot
+	store bot.Store
+	clock *clock
+	lib   *bot.Library
+	seq   int
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "mlsd.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return newHarnessWithStore(t, store)
+}
+
+func newHarnessWithStore(t *testing.T, store bot.Store) *harness {
+	t.Helper()
+	clk := &clock{now: t0}
+	lib := builtin(t)
+	n := 0
+	b, err := bot.New(bot.Config{
+		Store:   store,
+		Library: lib,
+		Now:     clk.Now,
+		Intn:    func(k int) int { n++; return n % k },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{t: t, bot: b, store: store, clock: clk, lib: lib}
+}
+
+// msg sends one message as user in channel/thread and returns the replies.
+func (h *harness) msg(user, thread string, kind bot.InboundKind, text string) []bot.Outbound {
+	h.t.Helper()
+	h.seq++
+	h.clock.Advance(time.Minute)
+	out, err := h.bot.Handle(context.Background(), bot.Inbound{
+		Platform: bot.Slack, Workspace: "T1", Channel: "C1", Thread: thread,
+		UserID: user, UserName: strings.ToUpper(user), MessageID: fmt.Sprintf("m%d", h.seq),
+		Text: text, Kind: kind,
+	})
+	if err != nil {
+		h.t.Fatalf("Handle(%q): %v", text, err)
+	}
+	return out
+}
+
+// start begins an interview and binds its thread, as an adapter would.
+func (h *harness) start(user, args, thread string) []bot.Outbound {
+	h.t.Helper()
+	out := h.msg(user, "", bot.KindCommand, "start "+args)
+	if len(out) < 2 || out[0].Where.Kind != bot.NewThread {
+		h.t.Fatalf("start replies = %+v, want a NewThread intro and the first question", out)
+	}
+	key := bot.UserKey{Platform: bot.Slack, Workspace: "T1", UserID: user}
+	if err := h.bot.AttachThread(context.Background(), key, out[0].Session, "C1", thread); err != nil {
+		h.t.Fatalf("AttachThread: %v", err)
+	}
+	return out
+}
+
+func texts(out []bot.Outbound) string {
+	var parts []string
+	for _, o := range out {
+		parts = append(parts, o.Text)
+	}
+	return strings.Join(parts, "\n---\n")
+}
+
+const answer = "Because latency matters, I would first pin down the business goal, the number of users and requests per second, the latency budget in milliseconds, the data we already log, privacy constraints, and what is out of scope for the first version so that we can measure success."
+
+func TestHandleFullInterview(t *testing.T) {
+	h := newHarness(t)
+	sc := h.lib.All()[0]
+	out := h.start("u1", sc.ID+" practice", "th1")
+	if !strings.Contains(out[0].Text, sc.Title) || !strings.Contains(out[1].Text, "Step 1/7 — Clarify requirements") {
+		t.Fatalf("start:\n%s", texts(out))
+	}
+	var last []bot.Outbound
+	for i := 0; i < 40; i++ {
+		last = h.msg("u1", "th1", bot.KindReply, answer)
+		if r := last[len(last)-1]; r.Report != nil {
+			break
+		}
+	}
+	report := last[len(last)-1].Report
+	if report == nil {
+		t.Fatalf("no report after 40 answers; last replies:\n%s", texts(last))
+	}
+	if !strings.Contains(last[len(last)-1].Text, fmt.Sprintf("Score: %d/100", report.Score)) {
+		t.Fatalf("report text lacks the score:\n%s", last[len(last)-1].Text)
+	}
+	st, err := h.store.Stats(context.Background(), bot.UserKey{Platform: bot.Slack, Workspace: "T1", UserID: "u1"})
+	if err != nil || st.Sessions != 1 || st.LastScore != report.Score {
+		t.Fatalf("Stats = %+v, %v; want one session scoring %d", st, err, report.Score)
+	}
+	board := texts(h.msg("u1", "", bot.KindCommand, "leaderboard"))
+	if !strings.Contains(board, "1. U1") || !strings.Contains(board, "You: #1") {
+		t.Fatalf("leaderboard:\n%s", board)
+	}
+	me := texts(h.msg("u1", "", bot.KindCommand, "me"))
+	if !strings.Contains(me, "1 session completed") || !strings.Contains(me, "Weakest step") {
+		t.Fatalf("me:\n%s", me)
+	}
+	if got := texts(h.msg("u1", "th1", bot.KindReply, "one more thing")); !strings.Contains(got, "ended") {
+		t.Fatalf("reply after the end: %q", got)
+	}
+}
+
+func TestHandleOwnershipAndRouting(t *testing.T) {
+	h := newHarness(t)
+	h.start("owner", "", "th1")
+	tests := []struct {
+		name, user, thread string
+		kind               bot.InboundKind
+		text               string
+		want               string // substring of the reply; "" means no reply
+		ephemeral          bool
+	}{
+		{"other user's reply", "intruder", "th1", bot.KindReply, answer, "OWNER's interview", true},
+		{"other user's button", "intruder", "th1", bot.KindAction, "hint", "OWNER's interview", true},
+		{"chatter in an unrelated thread", "intruder", "elsewhere", bot.KindReply, "hello", "", false},
+		{"owner elsewhere", "owner", "elsewhere", bot.KindReply, "hello", "", false},
+		{"top-level message without interview", "newbie", "", bot.KindReply, "hi", "No interview is running", false},
+		{"unknown command", "owner", "", bot.KindCommand, "dance", "I don't know the command", true},
+		{"second start", "owner", "", bot.KindCommand, "start", "already have an interview running", true},
+		{"typo start", "other", "", bot.KindCommand, "start visual-serch", "Did you mean `visual-search`", true},
+		{"empty answer", "owner", "th1", bot.KindForm, "   ", "empty", true},
+		{"status", "owner", "", bot.KindCommand, "status", "step 1/7", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := h.msg(tt.user, tt.thread, tt.kind, tt.text)
+			if tt.want == "" {
+				if len(out) != 0 {
+					t.Fatalf("want no reply, got:\n%s", texts(out))
+				}
+				return
+			}
+			if len(out) == 0 || !strings.Contains(texts(out), tt.want) {
+				t.Fatalf("replies:\n%s\nwant %q", texts(out), tt.want)
+			}
+			if tt.ephemeral && out[0].Where.Kind != bot.Ephemeral {
+				t.Fatalf("reply is %v, want ephemeral", out[0].Where.Kind)
+			}
+		})
+	}
+	s, err := h.store.ActiveSession(context.Background(), bot.UserKey{Platform: bot.Slack, Workspace: "T1", UserID: "owner"})
+	if err != nil || s.Step != bot.Clarify || s.Answers[bot.Clarify].Text != "" || s.Answers[bot.Clarify].Hints != 0 {
+		t.Fatalf("owner's session changed by others: %+v, %v", s, err)
+	}
+}
+
+func TestHandleDuplicateDelivery(t *testing.T) {
+	h := newHarness(t)
+	h.start("u1", "", "th1")
+	in := bot.Inbound{Platform: bot.Slack, Workspace: "T1", Channel: "C1", Thread: "th1", UserID: "u1", MessageID: "dup", Text: answer, Kind: bot.KindReply}
+	first, err := h.bot.Handle(context.Background(), in)
+	if err != nil || len(first) == 0 {
+		t.Fatalf("first delivery: %v, %v", first, err)
+	}
+	for i := 0; i < 3; i++ {
+		again, err := h.bot.Handle(context.Background(), in)
+		if err != nil || len(again) != 0 {
+			t.Fatalf("redelivery %d: %v, %v", i, texts(again), err)
+		}
+	}
+	s, _ := h.store.ActiveSession(context.Background(), in.User())
+	if got := s.Answers[bot.Clarify].Turns; got != 1 {
+		t.Fatalf("answer applied %d times", got)
+	}
+}
+
+func TestHandleConcurrentAnswers(t *testing.T) {
+	h := newHarness(t)
+	h.start("u1", "practice", "th1")
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := h.bot.Handle(context.Background(), bot.Inbound{Platform: bot.Slack, Workspace: "T1", Channel: "C1", Thread: "th1",
+				UserID: "u1", MessageID: fmt.Sprintf("c%d", i), Text: fmt.Sprintf("answer number %d because reasons", i), Kind: bot.KindReply})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	s, err := h.store.ActiveSession(context.Background(), bot.UserKey{Platform: bot.Slack, Workspace: "T1", UserID: "u1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	turns := 0
+	for _, a := range s.Answers {
+		turns += a.Turns
+	}
+	if turns != 8 || s.Version != 1+1+8 { // created, thread attached, 8 answers
+		t.Fatalf("turns %d version %d, want 8 answers each applied once", turns, s.Version)
+	}
+}
+
+// failingStore is a Store whose every call fails as an unreachable Redis would.
+type failingStore struct {
+	bot.Store
+	down bool
+}
+
+func (f *failingStore) FirstDelivery(ctx context.Context, id string, ttl time.Duration) (bool, error) {
+	if f.down {
+		return false, fmt.Errorf("dial tcp: %w", bot.ErrUnavailable)
+	}
+	return f.Store.FirstDelivery(ctx, id, ttl)
+}
+
+func (f *failingStore) Save(ctx context.Context, ch bot.Change) error {
+	if f.down {
+		return fmt.Errorf("i/o timeout: %w", bot.ErrUnavailable)
+	}
+	return f.Store.Save(ctx, ch)
+}
+
+func TestHandleStoreUnavailable(t *testing.T) {
+	inner, err := bolt.Open(filepath.Join(t.TempDir(), "mlsd.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inner.Close() })
+	fs := &failingStore{Store: inner}
+	h := newHarnessWithStore(t, fs)
+	h.start("u1", "", "th1")
+	fs.down = true
+	out := h.msg("u1", "th1", bot.KindReply, answer)
+	if len(out) != 1 || !strings.Contains(out[0].Text, "couldn't save that") || out[0].Where.Kind != bot.Ephemeral {
+		t.Fatalf("replies while down:\n%s", texts(out))
+	}
+	fs.down = false
+	out = h.msg("u1", "th1", bot.KindReply, answer)
+	if len(out) == 0 || strings.Contains(texts(out), "couldn't save") {
+		t.Fatalf("replies after recovery:\n%s", texts(out))
+	}
+	s, _ := inner.ActiveSession(context.Background(), bot.UserKey{Platform: bot.Slack, Workspace: "T1", UserID: "u1"})
+	if s.Answers[bot.Clarify].Turns != 1 {
+		t.Fatalf("turns = %d, want exactly the answer sent after recovery", s.Answers[bot.Clarify].Turns)
+	}
+}
+
+func TestHandleRandomPrefersNewScenarios(t *testing.T) {
+	h := newHarness(t)
+	done := map[string]bool{}
+	// Finish (by skipping) every scenario but one; random must then pick
+	// the one not done recently, whatever the random source says.
+	for len(done) < h.lib.Len()-1 {
+		out := h.msg("u1", "", bot.KindCommand, "start random")
+		id := out[1].Question.Scenario
+		if done[id] {
+			t.Fatalf("random picked %s again while %d scenarios were never done", id, h.lib.Len()-len(done))
+		}
+		done[id] = true
+		for i := 0; i < bot.Steps+3; i++ {
+			h.msg("u1", "", bot.KindReply, "skip")
+		}
+	}
+	out := h.msg("u1", "", bot.KindCommand, "start random")
+	if id := out[1].Question.Scenario; done[id] {
+		t.Fatalf("random picked %s, done recently, over the one never done", id)
+	}
+}
