@@ -1,0 +1,218 @@
+// Package console is the terminal adapter: each input line is one message
+// from a simulated user, and the bot's replies are printed as plain text.
+// It is the default when no chat platform is configured.
+package console
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/mlsdbot/mlsd/bot"
+)
+
+// interviewer is the part of the domain the console needs.
+type interviewer interface {
+	Handle(ctx context.Context, in bot.Inbound) ([]bot.Outbound, error)
+}
+
+// Config wires an Adapter.
+type Config struct {
+	Bot  interviewer
+	In   io.Reader
+	Out  io.Writer
+	Log  *slog.Logger
+	User string // simulated user name; "/as NAME" switches it
+	// RunID makes message ids unique across restarts, so the store's
+	// dedupe never mistakes a new line for a replay of an old one.
+	RunID string
+	// Interactive prints a prompt before each line; with piped input the
+	// lines are echoed instead, so stdout reads as a transcript.
+	Interactive bool
+}
+
+// Adapter runs a terminal chat.
+type Adapter struct {
+	cfg Config
+	seq int
+}
+
+// Channel and workspace of the simulated chat.
+const (
+	Workspace = "local"
+	Channel   = "terminal"
+)
+
+// multiLineFence opens and closes a multi-line message.
+const multiLineFence = `"""`
+
+// maxLine bounds one input line; longer ones are read whole and the domain
+// refuses them with a friendly message.
+const maxLine = 1 << 20
+
+// New returns an adapter; User defaults to "you".
+func New(cfg Config) *Adapter {
+	if cfg.User == "" {
+		cfg.User = "you"
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Adapter{cfg: cfg}
+}
+
+// Run reads messages until EOF or ctx is done; EOF is a clean exit.
+func (a *Adapter) Run(ctx context.Context) error {
+	sc := bufio.NewScanner(a.cfg.In)
+	sc.Buffer(make([]byte, 64*1024), maxLine)
+	a.println("MLSD console — type `/mlsd start` to begin an interview, `/mlsd help` for commands, Ctrl-D to quit.")
+	var (
+		multi   []string
+		inMulti bool
+	)
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		a.prompt(inMulti)
+		if !sc.Scan() {
+			if err := sc.Err(); err != nil {
+				return fmt.Errorf("console: reading input: %w", err)
+			}
+			if inMulti && len(multi) > 0 {
+				a.send(ctx, strings.Join(multi, "\n"))
+			}
+			return nil
+		}
+		line := sc.Text()
+		a.echo(line)
+		if strings.TrimSpace(line) == multiLineFence {
+			if inMulti {
+				a.send(ctx, strings.Join(multi, "\n"))
+				multi = nil
+			}
+			inMulti = !inMulti
+			continue
+		}
+		if inMulti {
+			multi = append(multi, line)
+			continue
+		}
+		if name, ok := strings.CutPrefix(strings.TrimSpace(line), "/as "); ok {
+			if name = strings.TrimSpace(name); name != "" {
+				a.cfg.User = name
+				a.println("(you are now " + name + ")")
+			}
+			continue
+		}
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		a.send(ctx, line)
+	}
+}
+
+func (a *Adapter) prompt(inMulti bool) {
+	if !a.cfg.Interactive {
+		return
+	}
+	if inMulti {
+		fmt.Fprint(a.cfg.Out, "… ")
+		return
+	}
+	fmt.Fprintf(a.cfg.Out, "%s> ", a.cfg.User)
+}
+
+func (a *Adapter) echo(line string) {
+	if !a.cfg.Interactive {
+		fmt.Fprintf(a.cfg.Out, "%s> %s\n", a.cfg.User, line)
+	}
+}
+
+func (a *Adapter) println(s string) { fmt.Fprintln(a.cfg.Out, s) }
+
+// send turns one message into an Inbound and prints the replies.
+func (a *Adapter) send(ctx context.Context, text string) {
+	a.seq++
+	in := bot.Inbound{
+		Platform:  bot.Console,
+		Workspace: Workspace,
+		Channel:   Channel,
+		UserID:    a.cfg.User,
+		UserName:  a.cfg.User,
+		MessageID: a.cfg.RunID + "-" + strconv.Itoa(a.seq),
+		Text:      text,
+		Kind:      bot.KindReply,
+	}
+	if rest, ok := commandText(text); ok {
+		in.Kind, in.Text = bot.KindCommand, rest
+	}
+	out, err := a.cfg.Bot.Handle(ctx, in)
+	if err != nil {
+		if !errors.Is(err, context.Canceled) {
+			a.cfg.Log.Error("handling message failed", "message", in.MessageID, "err", err)
+		}
+		a.println("bot> Something went wrong on our side — please try again.")
+		return
+	}
+	for _, o := range out {
+		a.render(o)
+	}
+}
+
+// commandText recognises "/mlsd ..." (and a bare "/mlsd").
+func commandText(text string) (string, bool) {
+	t := strings.TrimSpace(text)
+	if t == "/mlsd" {
+		return "", true
+	}
+	if rest, ok := strings.CutPrefix(t, "/mlsd "); ok {
+		return rest, true
+	}
+	return "", false
+}
+
+func (a *Adapter) render(o bot.Outbound) {
+	var b strings.Builder
+	b.WriteString("\n")
+	if o.Where.Kind == bot.Ephemeral {
+		b.WriteString("(only you can see this)\n")
+	}
+	b.WriteString(Render(o.Text))
+	if o.Form != nil {
+		b.WriteString("\n(The console has no forms: type your answer; wrap several lines in " + multiLineFence + ".)")
+	}
+	if len(o.Choices) > 0 {
+		var words []string
+		for _, c := range o.Choices {
+			if c.Kind == bot.ChoiceForm {
+				continue // typing is the console's form
+			}
+			words = append(words, c.Value)
+		}
+		b.WriteString("\n→ type your answer, or: " + strings.Join(words, " · "))
+	}
+	b.WriteString("\n")
+	fmt.Fprint(a.cfg.Out, indent(b.String()))
+}
+
+// Render turns the domain's Markdown subset into plain terminal text.
+func Render(md string) string {
+	return strings.ReplaceAll(md, "**", "")
+}
+
+// indent prefixes bot output so it stands apart from the user's lines.
+func indent(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = "  " + l
+		}
+	}
+	return strings.Join(lines, "\n") + "\n"
+}

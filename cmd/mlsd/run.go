@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/bolt"
+	"github.com/mlsdbot/mlsd/bot/console"
+	"github.com/mlsdbot/mlsd/scenarios"
+)
+
+const usage = `mlsd — ML system design interview coach for Slack, Discord and the terminal.
+
+Usage:
+  mlsd                         run: Slack/Discord when their tokens are set, else the console
+  mlsd console [--user NAME]   chat with the bot in this terminal
+  mlsd scenarios list          list the case studies
+  mlsd scenarios show ID       print one case study's prompt and questions
+  mlsd scenarios validate [DIR]  check scenario files; lists every problem with file and line
+  mlsd version                 print the version
+
+Configuration comes from the environment; see README.md.
+`
+
+// errHelp means usage was printed on request; run returns nil for it.
+var errHelp = errors.New("help requested")
+
+// run is the whole program; main only adds the process around it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := ""
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "", "run":
+		return serve(ctx, args, getenv, stdin, stdout, stderr, false)
+	case "console":
+		return serve(ctx, args, getenv, stdin, stdout, stderr, true)
+	case "scenarios":
+		return scenariosCmd(args, getenv, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "mlsd", version())
+		return nil
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func version() string {
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+		return info.Main.Version
+	}
+	return "(devel)"
+}
+
+// serve runs the bot with the adapters the environment selects.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, forceConsole bool) error {
+	fs := flag.NewFlagSet("mlsd console", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	user := fs.String("user", "", "simulated user name in the console (default $USER)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	consoleMode := forceConsole // later: or no platform configured
+	if !consoleMode {
+		consoleMode = true
+	}
+	log := newLogger(cfg, stderr, consoleMode)
+
+	lib, err := scenarios.Load(cfg.ScenariosDir)
+	if err != nil {
+		return fmt.Errorf("loading scenarios: %w", err)
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
+	b, err := bot.New(bot.Config{
+		Store:    store,
+		Library:  lib,
+		Now:      time.Now,
+		Intn:     rng.IntN,
+		Log:      log,
+		Location: cfg.Location,
+	})
+	if err != nil {
+		return err
+	}
+	name := *user
+	if name == "" {
+		name = cfg.User
+	}
+	c := console.New(console.Config{
+		Bot:         b,
+		In:          stdin,
+		Out:         stdout,
+		Log:         log,
+		User:        name,
+		RunID:       strconv.FormatInt(time.Now().UnixNano(), 36),
+		Interactive: isTerminal(stdin),
+	})
+	return c.Run(ctx)
+}
+
+func openStore(ctx context.Context, cfg config) (bot.Store, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("MLSD_DATA_DIR: cannot create %s: %w", cfg.DataDir, err)
+	}
+	return bolt.Open(filepath.Join(cfg.DataDir, "mlsd.db"), bolt.Options{Now: time.Now})
+}
+
+func newLogger(cfg config, w io.Writer, consoleMode bool) *slog.Logger {
+	level := slog.LevelInfo
+	switch cfg.LogLevel {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	case "":
+		if consoleMode { // keep the terminal transcript clean
+			level = slog.LevelWarn
+		}
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// isTerminal reports whether r is an interactive terminal.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func scenariosCmd(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	sub := ""
+	if len(args) > 0 {
+		sub, args = args[0], args[1:]
+	}
+	switch sub {
+	case "list":
+		lib, err := scenarios.Load(getenv("MLSD_SCENARIOS_DIR"))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, console.Render(bot.ScenariosText(lib)))
+		return nil
+	case "show":
+		if len(args) != 1 {
+			return errors.New("usage: mlsd scenarios show ID")
+		}
+		lib, err := scenarios.Load(getenv("MLSD_SCENARIOS_DIR"))
+		if err != nil {
+			return err
+		}
+		sc, candidates := lib.Resolve(args[0])
+		if sc == nil {
+			msg := fmt.Sprintf("no scenario %q", args[0])
+			if len(candidates) > 0 {
+				msg += "; did you mean " + strings.Join(candidates, ", ") + "?"
+			}
+			return errors.New(msg)
+		}
+		fmt.Fprint(stdout, console.Render(showScenario(sc)))
+		return nil
+	case "validate":
+		if len(args) > 1 {
+			return errors.New("usage: mlsd scenarios validate [DIR]")
+		}
+		var (
+			list []*bot.Scenario
+			err  error
+			what = "built-in scenarios"
+		)
+		if len(args) == 1 {
+			what = args[0]
+			list, err = scenarios.Parse(os.DirFS(args[0]))
+		} else {
+			list, err = scenarios.Builtin()
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return fmt.Errorf("%s: invalid", what)
+		}
+		fmt.Fprintf(stdout, "%s: %d scenarios valid\n", what, len(list))
+		return nil
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return errors.New("usage: mlsd scenarios list|show ID|validate [DIR]")
+}
+
+func showScenario(sc *bot.Scenario) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (%s) — %s\n\n%s\n", sc.Title, sc.ID, sc.Difficulty, strings.TrimSpace(sc.Prompt))
+	for i, st := range sc.Steps {
+		fmt.Fprintf(&b, "\nStep %d/%d — %s\n  %s\n", i+1, bot.Steps, bot.StepID(i+1).Title(), st.Question)
+	}
+	for i, p := range sc.WrapUp.Parts() {
+		fmt.Fprintf(&b, "\nWrap-up %d/3\n  %s\n", i+1, p.Question)
+	}
+	return b.String()
+}

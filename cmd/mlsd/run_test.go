@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// env returns a getenv over a map: tests never read the real environment.
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func runWith(t *testing.T, getenv func(string) string, stdin string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err = run(context.Background(), args, getenv, strings.NewReader(stdin), &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func TestRunConsoleFullInterviewFromPipedStdin(t *testing.T) {
+	dir := t.TempDir()
+	script := []string{"/mlsd start visual-search", "hint"}
+	for i := 0; i < 12; i++ {
+		script = append(script, "I would clarify the goal and the scale because it matters, then move on so that the design fits.", "next")
+	}
+	out, errOut, err := runWith(t, env("MLSD_DATA_DIR", dir, "USER", "ada"), strings.Join(script, "\n")+"\n")
+	if err != nil {
+		t.Fatalf("run: %v\nstderr:\n%s", err, errOut)
+	}
+	for _, want := range []string{
+		"Step 1/7 — Clarify requirements", "Hint 1/2", "Step 2/7 — Frame as an ML task", "Step 7/7 — Monitoring & infrastructure",
+		"Wrap-up 1/3", "Wrap-up 3/3", "Score: ", "Reference outline",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("transcript lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("transcript:\n%s", out)
+	}
+}
+
+func TestRunStatusSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	getenv := env("MLSD_DATA_DIR", dir, "USER", "ada")
+	first := "/mlsd start visual-search\nWe need to understand the business goal first, because everything else depends on it.\nnext\n"
+	if _, errOut, err := runWith(t, getenv, first); err != nil {
+		t.Fatalf("first run: %v\n%s", err, errOut)
+	}
+	out, errOut, err := runWith(t, getenv, "/mlsd status\n")
+	if err != nil {
+		t.Fatalf("second run: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(out, "We need to understand the business goal first") {
+		t.Fatalf("status after restart lacks the saved answer:\n%s", out)
+	}
+}
+
+func TestRunCommands(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		getenv  func(string) string
+		wantOut string
+		wantErr string
+	}{
+		{"version", []string{"version"}, env(), "mlsd ", ""},
+		{"help", []string{"--help"}, env(), "Usage:", ""},
+		{"unknown", []string{"frobnicate"}, env(), "", `unknown command "frobnicate"`},
+		{"scenarios list", []string{"scenarios", "list"}, env(), "case studies", ""},
+		{"scenarios show", []string{"scenarios", "show", "visual-search"}, env(), "Step 1/7", ""},
+		{"scenarios show typo", []string{"scenarios", "show", "visual-serch"}, env(), "", "did you mean visual-search"},
+		{"scenarios validate", []string{"scenarios", "validate"}, env(), "scenarios valid", ""},
+		{"bad log level", []string{"console"}, env("MLSD_LOG_LEVEL", "loud", "MLSD_DATA_DIR", "/tmp"), "", "MLSD_LOG_LEVEL"},
+		{"bad time zone", []string{"console"}, env("MLSD_TIMEZONE", "Mars/Olympus", "MLSD_DATA_DIR", "/tmp"), "", "MLSD_TIMEZONE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, err := runWith(t, tt.getenv, "", tt.args...)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to mention %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("err = %v\nstderr: %s", err, errOut)
+			}
+			if !strings.Contains(out, tt.wantOut) {
+				t.Fatalf("stdout lacks %q:\n%s", tt.wantOut, out)
+			}
+		})
+	}
+}
