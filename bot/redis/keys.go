@@ -20,13 +20,19 @@ import (
 //	P:iv:{…}:w:<2026-W48>    HASH pts, n, at — the user's total for an ISO week
 //	P:iv:{…}:m:<2026-11>     HASH pts, n, at — the user's total for a month
 //
-// The session's keys (active or s:<sid>, and seen) are given the same idle
-// TTL by every change, so they expire together; stats have none; period
-// totals expire with their leaderboard.
+// The session's keys (active or s:<sid>, seen, and its thread binding) are
+// given the same idle TTL by every change, so they expire together; stats
+// have none; period totals expire with their leaderboard.
+//
+//	P:iv:{…}:thr:<channel>:<thread>  STRING ThreadBinding JSON — the authority
+//	                                  on a thread; written by save.lua, same TTL
+//	                                  as the session's keys
 //
 // Per workspace, tag {platform:workspace}:
 //
-//	P:thr:{…}:<channel>:<thread>   STRING JSON ThreadBinding, TTL = session TTL
+//	P:thr:{…}:<channel>:<thread>   SET of user ids that bound the thread: an
+//	                               index only (Thread reads it, then checks the
+//	                               user's binding), TTL ≥ the bindings'
 //	P:lb:{…}:all | :w:<week> | :m:<month>   ZSET score = points, member = <inverted ms>:<user>
 //	P:lb:{…}:<period>:meta         HASH n:<user>, m:<user> (current member), name:<user>
 //
@@ -66,7 +72,14 @@ func (k keys) board(ws bot.Workspace, p bot.Period) string { return k.team(ws) +
 
 func (k keys) boardMeta(ws bot.Workspace, p bot.Period) string { return k.board(ws, p) + ":meta" }
 
-func (k keys) thread(r bot.ThreadRef) string {
+// binding is the user-slot record that a thread hosts one of the user's
+// sessions. Every ThreadRef field is part of the name.
+func (k keys) binding(u bot.UserKey, r bot.ThreadRef) string {
+	return k.user(u) + ":thr:" + esc(string(r.Platform)) + ":" + esc(r.Workspace) + ":" + esc(r.Channel) + ":" + esc(r.Thread)
+}
+
+// threadIndex lists the users that bound a thread.
+func (k keys) threadIndex(r bot.ThreadRef) string {
 	return k.prefix + ":thr:{" + esc(string(r.Platform)) + ":" + esc(r.Workspace) + "}:" + esc(r.Channel) + ":" + esc(r.Thread)
 }
 

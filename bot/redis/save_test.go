@@ -96,12 +96,13 @@ func TestSavePaths(t *testing.T) {
 			want: bot.ErrNotActive,
 		},
 		{
-			name: "duplicate after completion",
+			// the contract's precedence: not active wins over duplicate
+			name: "replay after completion",
 			change: func(t *testing.T, s *Store, ses bot.Session) bot.Change {
 				mustSave(t, s, finish(ses))
 				return withMsg(next(ses, nil), "m-final")
 			},
-			want: bot.ErrDuplicate,
+			want: bot.ErrNotActive,
 		},
 		{
 			name: "not active after abandon",
@@ -224,7 +225,7 @@ func TestSaveRetryOfOwnChange(t *testing.T) {
 		keys := []string{s.keys.active(u), s.keys.session(u, ch.Session.ID), s.keys.seen(u, ch.Session.ID)}
 		doc := mustJSON(t, ch.Session)
 		reply, err := s.save.Run(ctx, s.rdb, keys, ch.Session.ID, ch.Expected, ch.Session.Version,
-			string(ch.Session.Status), doc, ch.MessageID, int64(3600000), token, "0").Result()
+			string(ch.Session.Status), doc, ch.MessageID, int64(3600000), token, "0", "").Result()
 		if err != nil {
 			t.Fatalf("save.lua: %v", err)
 		}

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -193,34 +194,56 @@ func decodeSession(doc []byte) (bot.Session, error) {
 	return ses, nil
 }
 
-// Thread returns the binding of a thread to its interview.
+// Thread finds who bound a thread in the workspace's index, then reads
+// that user's binding, which save.lua writes and expires with the session:
+// two round trips, and a binding is only ever visible after the Save that
+// made it succeeded.
 func (s *Store) Thread(ctx context.Context, ref bot.ThreadRef) (bot.ThreadBinding, error) {
-	raw, err := s.rdb.Get(ctx, s.keys.thread(ref)).Bytes()
-	if errors.Is(err, goredis.Nil) {
-		return bot.ThreadBinding{}, fmt.Errorf("redis: thread %s/%s: %w", ref.Channel, ref.Thread, bot.ErrNotFound)
-	}
+	notFound := fmt.Errorf("redis: thread %s/%s: %w", ref.Channel, ref.Thread, bot.ErrNotFound)
+	users, err := s.rdb.SMembers(ctx, s.keys.threadIndex(ref)).Result()
 	if err != nil {
 		return bot.ThreadBinding{}, s.fail("thread", err)
 	}
-	var b bot.ThreadBinding
-	if err := json.Unmarshal(raw, &b); err != nil {
-		return bot.ThreadBinding{}, fmt.Errorf("redis: corrupt thread binding: %w", err)
+	if len(users) == 0 {
+		return bot.ThreadBinding{}, notFound
 	}
-	return b, nil
+	slices.Sort(users) // one answer even if two users' sessions share a thread
+	cmds := make([]*goredis.StringCmd, len(users))
+	_, err = s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for i, id := range users {
+			cmds[i] = p.Get(ctx, s.keys.binding(bot.UserKey{Platform: ref.Platform, Workspace: ref.Workspace, UserID: id}, ref))
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, goredis.Nil) {
+		return bot.ThreadBinding{}, s.fail("thread", err)
+	}
+	for _, c := range cmds {
+		raw, err := c.Bytes()
+		if err != nil {
+			continue // that user's session has expired or never bound it
+		}
+		var b bot.ThreadBinding
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return bot.ThreadBinding{}, fmt.Errorf("redis: corrupt thread binding: %w", err)
+		}
+		return b, nil
+	}
+	return bot.ThreadBinding{}, notFound
 }
 
-// Save runs save.lua: one round trip, atomic. When the session has a
-// thread, the thread binding (a key in the workspace's slot, so it cannot
-// be inside the script in a Cluster) is written in the same pipeline: SET
-// NX before a create, so a failed create never steals a bound thread, and
-// SET after an update, which only ever rewrites the session's own binding
-// and keeps its TTL in step with the session's keys.
+// Save runs save.lua: one round trip, atomic, every key in the user's hash
+// slot. When the session has a thread, the same pipeline first adds the
+// user to the thread's index (the workspace's slot, so it cannot be inside
+// the script in a Cluster). The index is only a pointer: Thread trusts the
+// user-slot binding the script writes, so an index entry left by a failed
+// Save shows nothing.
 //
 // A completion adds a second round trip, publish.lua on the workspace's
 // slot, with the absolute totals the script returned. If that call fails
-// the state change stands (it is what the user sees); the boards catch up
-// at the user's next completion or when the completing message is
-// replayed, because Save republishes the stored totals on ErrDuplicate.
+// the state change stands (it is what the user sees) and the failure is
+// logged; the boards catch up at the user's next completion, or when the
+// completing message is replayed (Save republishes the stored totals).
 func (s *Store) Save(ctx context.Context, ch bot.Change) error {
 	ses := ch.Session
 	if err := validateChange(ch); err != nil {
@@ -235,22 +258,33 @@ func (s *Store) Save(ctx context.Context, ch bot.Change) error {
 		ttl = DefaultSessionTTL
 	}
 	u := ses.User
-	keys := []string{s.keys.active(u), s.keys.session(u, ses.ID), s.keys.seen(u, ses.ID)}
-	args := []any{ses.ID, ch.Expected, ses.Version, string(ses.Status), doc, ch.MessageID, ttl.Milliseconds(), newToken()}
 	var comp *completion
 	if ch.Completion != nil {
-		comp, err = s.newCompletion(u, ch.Completion)
-		if err != nil {
+		if comp, err = s.newCompletion(u, ch.Completion); err != nil {
 			return err
 		}
+	}
+	keys := []string{s.keys.active(u), s.keys.session(u, ses.ID), s.keys.seen(u, ses.ID)}
+	args := []any{ses.ID, ch.Expected, ses.Version, string(ses.Status), doc, ch.MessageID, ttl.Milliseconds(), newToken(), "0", ""}
+	if comp != nil {
+		args[8] = "1"
+	}
+	var ref *bot.ThreadRef
+	if ses.Thread != "" {
+		ref = &bot.ThreadRef{Platform: u.Platform, Workspace: u.Workspace, Channel: ses.Channel, Thread: ses.Thread}
+		binding, err := json.Marshal(bot.ThreadBinding{User: u, UserName: ses.UserName, SessionID: ses.ID})
+		if err != nil {
+			return fmt.Errorf("redis: encode thread binding: %w", err)
+		}
+		args[9] = binding
+		keys = append(keys, s.keys.binding(u, *ref))
+	}
+	if comp != nil {
 		keys = append(keys, comp.keys...)
-		args = append(args, "1")
 		args = append(args, comp.args...)
-	} else {
-		args = append(args, "0")
 	}
 
-	reply, err := s.runSave(ctx, ch, ttl, keys, args)
+	reply, err := s.runSave(ctx, u, ref, ttl, keys, args)
 	if err != nil {
 		return s.fail("save session "+ses.ID, err)
 	}
@@ -265,13 +299,13 @@ func (s *Store) Save(ctx context.Context, ch bot.Change) error {
 		}
 		return nil
 	case saveDuplicate:
-		if comp != nil && totals != nil {
-			s.publishTotals(ctx, u, comp, totals)
-		}
 		return fmt.Errorf("redis: message %q on session %s: %w", ch.MessageID, ses.ID, bot.ErrDuplicate)
 	case saveStale:
 		return fmt.Errorf("redis: session %s is at version %s, change expected %d: %w", ses.ID, totals.version, ch.Expected, bot.ErrConflict)
 	case saveNotActive:
+		if comp != nil && totals != nil && len(totals.periods[2].sessions) > 0 {
+			s.publishTotals(ctx, u, comp, totals) // a replay of the completing message: repair the boards
+		}
 		return fmt.Errorf("redis: session %s: %w", ses.ID, bot.ErrNotActive)
 	case saveHasActive:
 		return fmt.Errorf("redis: %s already has an active session: %w", u, bot.ErrConflict)
@@ -279,39 +313,28 @@ func (s *Store) Save(ctx context.Context, ch bot.Change) error {
 	return fmt.Errorf("redis: save.lua returned unknown outcome %d", outcome)
 }
 
-// runSave sends the script, with the thread binding in the same pipeline
-// when there is one. EVALSHA inside a pipeline cannot fall back by itself,
-// so a NOSCRIPT reply (script cache flushed, failover) resends with EVAL.
-func (s *Store) runSave(ctx context.Context, ch bot.Change, ttl time.Duration, keys []string, args []any) (any, error) {
-	ses := ch.Session
-	if ses.Thread == "" {
+// runSave sends the script, after the thread index update in the same
+// pipeline when there is a thread. EVALSHA inside a pipeline cannot fall
+// back by itself, so a NOSCRIPT reply (script cache flushed, failover)
+// resends with EVAL.
+func (s *Store) runSave(ctx context.Context, u bot.UserKey, ref *bot.ThreadRef, ttl time.Duration, keys []string, args []any) (any, error) {
+	if ref == nil {
 		return s.save.Run(ctx, s.rdb, keys, args...).Result()
 	}
-	ref := bot.ThreadRef{Platform: ses.User.Platform, Workspace: ses.User.Workspace, Channel: ses.Channel, Thread: ses.Thread}
-	binding, err := json.Marshal(bot.ThreadBinding{User: ses.User, UserName: ses.UserName, SessionID: ses.ID})
-	if err != nil {
-		return nil, fmt.Errorf("redis: encode thread binding: %w", err)
-	}
-	tk := s.keys.thread(ref)
+	idx := s.keys.threadIndex(*ref)
+	ms := ttl.Milliseconds()
 	send := func(eval func(goredis.Pipeliner) *goredis.Cmd) *goredis.Cmd {
 		var script *goredis.Cmd
-		var bind goredis.Cmder
-		// Pipelined's error repeats a command's own; each is inspected below.
+		// Pipelined's error repeats a command's own; the script's is the one that counts.
 		_, _ = s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
-			if ch.Expected == 0 {
-				bind = p.SetArgs(ctx, tk, binding, goredis.SetArgs{Mode: "NX", TTL: ttl})
-			}
+			p.SAdd(ctx, idx, u.UserID)
+			// The index must outlive every binding it points to: set a TTL
+			// on a new index (NX), and only ever lengthen it (GT).
+			p.Do(ctx, "PEXPIRE", idx, ms, "NX")
+			p.Do(ctx, "PEXPIRE", idx, ms, "GT")
 			script = eval(p)
-			if ch.Expected != 0 {
-				bind = p.Set(ctx, tk, binding, ttl)
-			}
 			return nil
 		})
-		// The script's reply decides. A binding that failed on its own is
-		// logged, never reported as a failed change: the change landed.
-		if berr := bind.Err(); berr != nil && !errors.Is(berr, goredis.Nil) && script.Err() == nil {
-			s.log.Warn("redis: thread binding not written", "session", ses.ID, "err", berr)
-		}
 		return script
 	}
 	script := send(func(p goredis.Pipeliner) *goredis.Cmd { return s.save.EvalSha(ctx, p, keys, args...) })

@@ -1,38 +1,47 @@
 -- save.lua: apply one state change of a session atomically (Store.Save).
 --
 -- Every key is in the user's hash slot {platform:workspace:user}:
--- KEYS[1] active  HASH sid, v, tok, doc   the user's active session
--- KEYS[2] session HASH v, tok, doc        the session once finished
--- KEYS[3] seen    SET applied message ids (+ DONE once stats counted it)
--- with a completion also:
--- KEYS[4] stats   HASH  KEYS[5] recent LIST  KEYS[6] week HASH  KEYS[7] month HASH
+--   KEYS[1] active   HASH sid, v, tok, doc  the user's active session
+--   KEYS[2] session  HASH v, tok, doc       the session once finished
+--   KEYS[3] seen     SET applied message ids (+ DONE once stats counted it)
+--   KEYS[4] binding  STRING thread binding JSON   (only when ARGV[10] ~= "")
+--   then, when completing: stats HASH, recent LIST, week HASH, month HASH
 --
 -- ARGV[1] sid  [2] expected version (0 creates)  [3] new version
 --     [4] new status  [5] session JSON  [6] message id ("" = no check)
 --     [7] idle TTL ms  [8] change token (random per Save call)
---     [9] "1" when completing, then
---     [10] score  [11] points  [12..18] step scores 1..7  [19] at (unix ms)
---     [20] scenario id  [21] day  [22] the day before  [23] week expire-at ms
---     [24] month expire-at ms  [25] recent limit
+--     [9] "1" when completing  [10] thread binding JSON ("" = no thread)
+--   when completing:
+--     [11] score  [12] points  [13..19] step scores 1..7  [20] at (unix ms)
+--     [21] scenario id  [22] day  [23] the day before  [24] week expire-at ms
+--     [25] month expire-at ms  [26] recent limit
 --
 -- Returns a table whose first element is the outcome:
---   {1, totals...} applied   {2, totals...} duplicate message
---   {3, version}   stale version   {4} session not active   {5} user already active
--- totals (when completing) are the user's week, month and all-time
--- {points, sessions, at}; they are absolute, so republishing them is harmless.
+--   {1, totals...} applied      {2} duplicate message    {3, version} stale
+--   {4, totals...} not active   {5} user already has an active session
+-- Checks run in the contract's order of precedence: not active, then
+-- duplicate, then version. totals (only when completing) are the user's
+-- week, month and all-time {points, sessions, at}; a not-active reply
+-- carries them only when this very message completed the session, so a
+-- replay can republish the boards (absolute values: harmless).
 
 local sid, expected, version = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local status, body, msg, ttl, tok = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
-local completing = ARGV[9] == '1'
+local completing, binding = ARGV[9] == '1', ARGV[10]
 local DONE = '\0completed' -- no platform message id starts with NUL
+
+local k = 4
+local bindKey
+if binding ~= '' then bindKey = KEYS[4]; k = 5 end
+local statsKey, recentKey, weekKey, monthKey = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
 
 local function totals(out)
   if completing then
-    for _, k in ipairs({KEYS[6], KEYS[7]}) do
-      local t = redis.call('HMGET', k, 'pts', 'n', 'at')
+    for _, key in ipairs({weekKey, monthKey}) do
+      local t = redis.call('HMGET', key, 'pts', 'n', 'at')
       out[#out + 1] = t[1] or '0'; out[#out + 1] = t[2] or '0'; out[#out + 1] = t[3] or '0'
     end
-    local t = redis.call('HMGET', KEYS[4], 'points', 'sessions', 'at')
+    local t = redis.call('HMGET', statsKey, 'points', 'sessions', 'at')
     out[#out + 1] = t[1] or '0'; out[#out + 1] = t[2] or '0'; out[#out + 1] = t[3] or '0'
   end
   return out
@@ -40,8 +49,8 @@ end
 
 local cur = redis.call('HMGET', KEYS[1], 'sid', 'v', 'tok')
 
--- A retry of this very call (the reply was lost, go-redis resent it) finds
--- its own token: report success instead of a false conflict or duplicate.
+-- A retry of this very call (the reply was lost and go-redis resent it)
+-- finds its own token: report success instead of a false error.
 if (cur[1] == sid and cur[3] == tok) or redis.call('HGET', KEYS[2], 'tok') == tok then
   return totals({1})
 end
@@ -51,14 +60,18 @@ if expected == 0 then
   -- a session id is never reused while any of its keys live
   if redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return {3, '0'} end
 else
-  if msg ~= '' and redis.call('SISMEMBER', KEYS[3], msg) == 1 then
-    if completing and redis.call('SISMEMBER', KEYS[3], DONE) == 1 then return totals({2}) end
-    return {2}
+  if cur[1] ~= sid then -- finished, expired, never created or someone else's
+    if completing and msg ~= '' and redis.call('SISMEMBER', KEYS[3], msg) == 1
+        and redis.call('SISMEMBER', KEYS[3], DONE) == 1 then
+      return totals({4})
+    end
+    return {4}
   end
-  if cur[1] ~= sid then return {4} end
+  if msg ~= '' and redis.call('SISMEMBER', KEYS[3], msg) == 1 then return {2} end
   if tonumber(cur[2]) ~= expected then return {3, cur[2]} end
 end
 
+-- Apply. Every key of the session gets the same idle TTL, so they expire together.
 if status == 'active' then
   redis.call('HSET', KEYS[1], 'sid', sid, 'v', version, 'tok', tok, 'doc', body)
   redis.call('PEXPIRE', KEYS[1], ttl)
@@ -68,45 +81,48 @@ else
   if cur[1] == sid then redis.call('DEL', KEYS[1]) end
 end
 if msg ~= '' then redis.call('SADD', KEYS[3], msg) end
+if bindKey then redis.call('SET', bindKey, binding, 'PX', ttl) end
 
 -- Stats count a session once: the DONE marker lives in the session's own
 -- seen set, so only the transition that adds it can count.
 if completing and redis.call('SADD', KEYS[3], DONE) == 1 then
   local function num(s) return tonumber(s) or 0 end
   local function f(x) return string.format('%.17g', x) end -- exact round trip
-  local pts, at = tonumber(ARGV[11]), ARGV[19]
-  -- bump adds this session to one total; at records when the total was
-  -- reached, which breaks leaderboard ties in favour of the earlier user.
+  local pts, at = tonumber(ARGV[12]), ARGV[20]
+  -- bump adds this session to one total; at records when the total last
+  -- rose, which breaks leaderboard ties in favour of the earlier user.
   local function bump(key, pf, nf, af)
     local t = redis.call('HMGET', key, pf, nf, af)
     local a = t[3]
     if not a or pts ~= 0 then a = at end
     redis.call('HSET', key, pf, f(num(t[1]) + pts), nf, num(t[2]) + 1, af, a)
   end
-  bump(KEYS[6], 'pts', 'n', 'at'); redis.call('PEXPIREAT', KEYS[6], ARGV[23])
-  bump(KEYS[7], 'pts', 'n', 'at'); redis.call('PEXPIREAT', KEYS[7], ARGV[24])
-  bump(KEYS[4], 'points', 'sessions', 'at')
+  bump(weekKey, 'pts', 'n', 'at'); redis.call('PEXPIREAT', weekKey, ARGV[24])
+  bump(monthKey, 'pts', 'n', 'at'); redis.call('PEXPIREAT', monthKey, ARGV[25])
+  bump(statsKey, 'points', 'sessions', 'at')
 
-  local s = redis.call('HMGET', KEYS[4], 'st1', 'st2', 'st3', 'st4', 'st5', 'st6', 'st7',
+  local s = redis.call('HMGET', statsKey, 'st1', 'st2', 'st3', 'st4', 'st5', 'st6', 'st7',
     'best', 'streak', 'best_streak', 'last_day')
-  local score = tonumber(ARGV[10])
+  local score = tonumber(ARGV[11])
   local upd = {'last', score}
   for i = 1, 7 do
-    upd[#upd + 1] = 'st' .. i; upd[#upd + 1] = f(num(s[i]) + tonumber(ARGV[11 + i]))
+    upd[#upd + 1] = 'st' .. i; upd[#upd + 1] = f(num(s[i]) + tonumber(ARGV[12 + i]))
   end
   if score > num(s[8]) then upd[#upd + 1] = 'best'; upd[#upd + 1] = score end
-  local day, last = ARGV[21], s[11] or ''
-  if day > last then -- an older day arriving late changes nothing
+  -- Streaks count local days: the same day changes nothing, the next day
+  -- adds one, any other day starts again at one.
+  local day = ARGV[22]
+  if day ~= s[11] then
     local streak = 1
-    if last == ARGV[22] then streak = num(s[9]) + 1 end
+    if s[11] == ARGV[23] then streak = num(s[9]) + 1 end
     upd[#upd + 1] = 'streak'; upd[#upd + 1] = streak
     upd[#upd + 1] = 'best_streak'; upd[#upd + 1] = math.max(streak, num(s[10]))
     upd[#upd + 1] = 'last_day'; upd[#upd + 1] = day
   end
-  redis.call('HSET', KEYS[4], unpack(upd))
-  redis.call('LPUSH', KEYS[5], ARGV[20])
-  redis.call('LTRIM', KEYS[5], 0, tonumber(ARGV[25]) - 1)
+  redis.call('HSET', statsKey, unpack(upd))
+  redis.call('LPUSH', recentKey, ARGV[21])
+  redis.call('LTRIM', recentKey, 0, tonumber(ARGV[26]) - 1)
 end
 
-redis.call('PEXPIRE', KEYS[3], ttl) -- no-op when no id was ever applied
+redis.call('PEXPIRE', KEYS[3], ttl) -- a no-op when no id was ever applied
 return totals({1})

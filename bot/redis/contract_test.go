@@ -1,0 +1,23 @@
+package redis
+
+import (
+	"testing"
+
+	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/storetest"
+)
+
+// TestContract runs the shared bot.Store suite: against the real server in
+// REDIS_URL (as CI does), otherwise against miniredis, whose clock the
+// suite can move so the expiry cases run too. On a real server those
+// cases are skipped (a TTL cannot pass without sleeping); TestExpiryTTLs
+// checks the same property there by reading every key's TTL.
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) bot.Store {
+		s, mini := newTestStore(t, Options{})
+		if mini == nil {
+			return s
+		}
+		return storetest.WithOptions(s, storetest.Options{Advance: mini.FastForward})
+	})
+}
