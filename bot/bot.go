@@ -226,7 +226,7 @@ func introText(sc *Scenario, s *Session) string {
 	if len(sc.Tags) > 0 {
 		fmt.Fprintf(&b, " · %s", strings.Join(sc.Tags, ", "))
 	}
-	fmt.Fprintf(&b, "\n\n%s\n\n_%s is interviewing (%s mode). Answer each step in this thread; type `hint`, `next`, `skip`, `repeat`, `status` or `end` at any time._",
+	fmt.Fprintf(&b, "\n\n%s\n\n_Candidate: %s · %s mode. Answer each step in this thread; type `hint`, `next`, `skip`, `repeat`, `status` or `end` at any time._",
 		strings.TrimSpace(sc.Prompt), nameOr(s.UserName, s.User.UserID), s.Mode)
 	return b.String()
 }
