@@ -125,3 +125,7 @@ func containing(kind, channel, text string) func(fakediscord.MessageEvent) bool 
 		return e.Kind == kind && (channel == "" || e.Message.ChannelID == channel) && strings.Contains(e.Message.Text(), text)
 	}
 }
+
+func discordConfig(b *bot.Bot, lib *bot.Library) discord.Config {
+	return discord.Config{Interviewer: b, Library: lib}
+}

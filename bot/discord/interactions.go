@@ -210,7 +210,38 @@ func (a *Adapter) handleInteraction(ctx context.Context, raw []byte, respond res
 		a.observe("error", "handle")
 		outs = []bot.Outbound{{Where: bot.Where{Kind: bot.Ephemeral, User: t.in.UserID}, Text: sorry}}
 	}
+	if t.in.Kind == bot.KindForm {
+		outs = withEcho(t.in, outs)
+	}
 	a.deliver(hctx, t, outs, log)
+}
+
+// withEcho puts a submitted answer into the thread before the domain's
+// replies, when the domain took it (it answered in that thread): a modal
+// answer is otherwise invisible to everyone following the interview. The
+// echo is user text, sent like every message with no mention allowed.
+func withEcho(in bot.Inbound, outs []bot.Outbound) []bot.Outbound {
+	if in.Thread == "" || strings.TrimSpace(in.Text) == "" {
+		return outs
+	}
+	taken := false
+	for _, o := range outs {
+		taken = taken || (o.Where.Kind == bot.InThread && o.Where.Thread == in.Thread)
+	}
+	if !taken {
+		return outs
+	}
+	lines := strings.Split(strings.TrimSpace(in.Text), "\n")
+	echo := bot.Outbound{
+		Where: bot.Where{Kind: bot.InThread, Channel: in.Channel, Thread: in.Thread},
+		Text:  "**" + escapeMarkdown(in.UserName) + "** answered:\n> " + strings.Join(lines, "\n> "),
+	}
+	return append([]bot.Outbound{echo}, outs...)
+}
+
+// escapeMarkdown keeps a display name from opening Markdown spans.
+func escapeMarkdown(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "~", `\~`, "|", `\|`, ">", `\>`).Replace(s)
 }
 
 // formClick handles a button that may open a modal: the modal must be the
@@ -261,7 +292,7 @@ func (a *Adapter) deliver(ctx context.Context, t *turn, outs []bot.Outbound, log
 		a.observe("outbound", whereName(out.Where.Kind))
 		switch out.Where.Kind {
 		case bot.Ephemeral:
-			a.sendEphemeral(ctx, t, out, log)
+			a.sendEphemeral(ctx, t, withFormButton(out), log)
 		case bot.NewThread:
 			channel := firstNonEmpty(out.Where.Channel, t.channel())
 			th, err := a.startThread(ctx, channel, out, outs, t.userName())
@@ -288,12 +319,7 @@ func (a *Adapter) deliver(ctx context.Context, t *turn, outs []bot.Outbound, log
 			if target == "" {
 				target = firstNonEmpty(out.Where.Channel, t.thread(), t.channel())
 			}
-			if out.Form != nil && len(out.Choices) == 0 {
-				// A modal can only open as a first response; offer the
-				// button that opens it instead.
-				out.Choices = []bot.Choice{{Label: "Answer", Value: string(bot.WordAnswer), Kind: bot.ChoiceForm, Primary: true}}
-			}
-			for _, m := range render(out) {
+			for _, m := range render(withFormButton(out)) {
 				if _, err := a.rest.ChannelMessageSendComplex(target, m.send(), discordgo.WithContext(ctx)); err != nil {
 					a.logREST(log, "post message", err)
 					break
@@ -308,6 +334,15 @@ func (a *Adapter) deliver(ctx context.Context, t *turn, outs []bot.Outbound, log
 		}
 		t.placeholder = false
 	}
+}
+
+// withFormButton: a modal can only open as an interaction's first
+// response, so a Form outside a form click becomes the button that opens it.
+func withFormButton(out bot.Outbound) bot.Outbound {
+	if out.Form != nil && len(out.Choices) == 0 {
+		out.Choices = []bot.Choice{{Label: "Answer in a form", Value: string(bot.WordAnswer), Kind: bot.ChoiceForm, Primary: true}}
+	}
+	return out
 }
 
 // sendEphemeral shows a message to the interaction's user only: it fills
