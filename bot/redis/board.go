@@ -55,15 +55,22 @@ func (s *Store) newCompletion(u bot.UserKey, c *bot.Completion) (*completion, er
 	if err != nil {
 		return nil, fmt.Errorf("redis: completion day %q is not YYYY-MM-DD", day)
 	}
+	// A period's keys live for the retention after the period ends, and
+	// never less than the retention from now: a completion filed late into
+	// a past period (or a clock far ahead of it) must not vanish at once.
+	now := s.now()
+	expire := func(end time.Time, retention time.Duration) int64 {
+		from := end.Add(zoneSlack)
+		if now.After(from) {
+			from = now
+		}
+		return from.Add(retention).UnixMilli()
+	}
 	cp := &completion{
 		ws:       bot.Workspace{Platform: u.Platform, ID: u.Workspace},
 		userName: c.UserName,
 		periods:  [3]bot.Period{bot.WeekPeriod(week), bot.MonthPeriod(month), bot.AllTime},
-		expireAt: [3]int64{
-			wEnd.Add(zoneSlack + WeekRetention).UnixMilli(),
-			mEnd.Add(zoneSlack + MonthRetention).UnixMilli(),
-			0,
-		},
+		expireAt: [3]int64{expire(wEnd, WeekRetention), expire(mEnd, MonthRetention), 0},
 	}
 	cp.keys = []string{s.keys.stats(u), s.keys.recent(u), s.keys.userPeriod(u, cp.periods[0]), s.keys.userPeriod(u, cp.periods[1])}
 	cp.args = []any{c.Score, formatFloat(c.Points)}

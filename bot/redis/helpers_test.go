@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/url"
@@ -260,3 +261,5 @@ func mustJSON(t testing.TB, v any) []byte {
 	}
 	return b
 }
+
+func isNotActive(err error) bool { return errors.Is(err, bot.ErrNotActive) }

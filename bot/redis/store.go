@@ -43,7 +43,9 @@ const (
 // over the timeouts and pool size here. See the Default constants for why
 // each default was chosen.
 type Options struct {
-	// Now stamps completions that carry no time. Default time.Now.
+	// Now stamps completions that carry no time and is the "now" from
+	// which leaderboard retention is counted. Default time.Now. Key
+	// expiry itself runs on the Redis server's clock.
 	Now func() time.Time
 	// Prefix namespaces every key (default "mlsd:v1"); tests use a unique
 	// one. It must not contain braces, which Redis Cluster reads as hash tags.

@@ -40,6 +40,12 @@ const (
 //     died while idle (a Redis restart); more would only delay the
 //     "please send it again" message. Retrying a state change is safe
 //     because each Save carries a token the script recognises.
+//   - DialerRetries 1: go-redis would otherwise dial 5 times, 100 ms apart,
+//     inside each attempt; with MaxRetries covering the retry, a refused
+//     connection fails in milliseconds and a black-holed host in
+//     2 × DialTimeout.
+//
+// Worst case for one command when Redis is down or hung: about 2 s.
 const (
 	DefaultPrefix       = "mlsd:v1"
 	DefaultDialTimeout  = time.Second
@@ -47,6 +53,7 @@ const (
 	DefaultWriteTimeout = time.Second
 	DefaultPoolTimeout  = time.Second
 	DefaultMaxRetries   = 1
+	DefaultDialRetries  = 1
 )
 
 // DefaultPoolSize is 10 connections per CPU (see the defaults above).
@@ -190,7 +197,8 @@ func (c *clientConfig) applyDefaults(o Options) {
 		}
 		*fromURL = def
 	}
-	set := func(dial, read, write, poolTimeout *time.Duration, poolSize, maxRetries *int) {
+	set := func(dial, read, write, poolTimeout *time.Duration, poolSize, maxRetries, dialRetries *int) {
+		pickInt(dialRetries, 0, DefaultDialRetries)
 		pick(dial, o.DialTimeout, DefaultDialTimeout)
 		pick(read, o.ReadTimeout, DefaultReadTimeout)
 		pick(write, o.WriteTimeout, DefaultWriteTimeout)
@@ -201,13 +209,13 @@ func (c *clientConfig) applyDefaults(o Options) {
 	switch c.Kind {
 	case Single:
 		s := c.Single
-		set(&s.DialTimeout, &s.ReadTimeout, &s.WriteTimeout, &s.PoolTimeout, &s.PoolSize, &s.MaxRetries)
+		set(&s.DialTimeout, &s.ReadTimeout, &s.WriteTimeout, &s.PoolTimeout, &s.PoolSize, &s.MaxRetries, &s.DialerRetries)
 	case Sentinel:
 		f := c.Failover
-		set(&f.DialTimeout, &f.ReadTimeout, &f.WriteTimeout, &f.PoolTimeout, &f.PoolSize, &f.MaxRetries)
+		set(&f.DialTimeout, &f.ReadTimeout, &f.WriteTimeout, &f.PoolTimeout, &f.PoolSize, &f.MaxRetries, &f.DialerRetries)
 	case Cluster:
 		k := c.Cluster
-		set(&k.DialTimeout, &k.ReadTimeout, &k.WriteTimeout, &k.PoolTimeout, &k.PoolSize, &k.MaxRetries)
+		set(&k.DialTimeout, &k.ReadTimeout, &k.WriteTimeout, &k.PoolTimeout, &k.PoolSize, &k.MaxRetries, &k.DialerRetries)
 	}
 }
 

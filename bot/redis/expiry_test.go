@@ -1,0 +1,137 @@
+package redis
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/mlsdbot/mlsd/bot"
+)
+
+// TestExpiryTTLs reads the TTL of every key a session owns after each
+// change. It checks "expire together" on a real server too, where the
+// contract suite cannot let time pass.
+func TestExpiryTTLs(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	s, _ := newTestStore(t, Options{Now: func() time.Time { return now }})
+	u := testUser("U1")
+	ses := newSession(u, "S1")
+	ses.Thread = "th1"
+	ref := bot.ThreadRef{Platform: u.Platform, Workspace: u.Workspace, Channel: ses.Channel, Thread: ses.Thread}
+
+	pttl := func(key string) time.Duration {
+		t.Helper()
+		d, err := s.rdb.PTTL(ctx, key).Result()
+		if err != nil {
+			t.Fatalf("PTTL %s: %v", key, err)
+		}
+		return d
+	}
+	// about says d is within a few seconds under want (the test's own
+	// runtime), or a millisecond over it (rounding to whole milliseconds).
+	about := func(what string, d, want time.Duration) {
+		t.Helper()
+		if d > want+time.Millisecond || d < want-5*time.Second {
+			t.Errorf("%s: TTL %v, want about %v", what, d, want)
+		}
+	}
+	sessionKeys := func(active bool, want time.Duration) {
+		t.Helper()
+		if active {
+			about("active", pttl(s.keys.active(u)), want)
+		} else {
+			if n, _ := s.rdb.Exists(ctx, s.keys.active(u)).Result(); n != 0 {
+				t.Errorf("active pointer still exists after the session ended")
+			}
+			about("finished session", pttl(s.keys.session(u, "S1")), want)
+		}
+		about("seen", pttl(s.keys.seen(u, "S1")), want)
+		about("binding", pttl(s.keys.binding(u, ref)), want)
+		if idx := pttl(s.keys.threadIndex(ref)); idx < pttl(s.keys.binding(u, ref)) {
+			t.Errorf("thread index TTL %v is shorter than the binding's", idx)
+		}
+	}
+
+	ses = mustSave(t, s, withMsg(bot.Change{Session: ses, TTL: time.Hour}, "m0"))
+	sessionKeys(true, time.Hour)
+	ch := withMsg(next(ses, nil), "m1")
+	ch.TTL = 3 * time.Hour
+	ses = mustSave(t, s, ch)
+	sessionKeys(true, 3*time.Hour)
+
+	done := withMsg(next(ses, func(x *bot.Session) { x.Status = bot.Completed }), "m2")
+	done.TTL = 2 * time.Hour
+	done.Completion = &bot.Completion{SessionID: "S1", ScenarioID: "feed", UserName: "Ada", Score: 80, Points: 100,
+		At: t0, Week: "2026-W48", Month: "2026-11", Day: "2026-11-25"}
+	mustSave(t, s, done)
+	sessionKeys(false, 2*time.Hour)
+
+	// Stats stay; period totals and boards live until the period's end
+	// plus retention (or the retention from now, if that is later).
+	for _, k := range []string{s.keys.stats(u), s.keys.recent(u)} {
+		if d := pttl(k); d != -1 {
+			t.Errorf("%s has TTL %v, want none", k, d)
+		}
+	}
+	ws := bot.Workspace{Platform: u.Platform, ID: u.Workspace}
+	weekEndUTC := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	monthEndUTC := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	until := func(end time.Time, retention time.Duration) time.Duration {
+		from := end.Add(zoneSlack)
+		if now.After(from) {
+			from = now
+		}
+		return time.Until(from.Add(retention))
+	}
+	for _, c := range []struct {
+		period bot.Period
+		want   time.Duration // -1: never expires
+	}{
+		{bot.WeekPeriod("2026-W48"), until(weekEndUTC, WeekRetention)},
+		{bot.MonthPeriod("2026-11"), until(monthEndUTC, MonthRetention)},
+		{bot.AllTime, -1},
+	} {
+		keys := []string{s.keys.board(ws, c.period), s.keys.boardMeta(ws, c.period)}
+		if c.period != bot.AllTime {
+			keys = append(keys, s.keys.userPeriod(u, c.period))
+		}
+		for _, k := range keys {
+			d := pttl(k)
+			if c.want == -1 {
+				if d != -1 {
+					t.Errorf("%s: TTL %v, want none", k, d)
+				}
+				continue
+			}
+			about(k, d, c.want)
+		}
+	}
+}
+
+// TestWeekEnd: ISO weeks, including week 53 and weeks across a new year.
+func TestWeekEnd(t *testing.T) {
+	for week, want := range map[string]string{
+		"2026-W48": "2026-11-30",
+		"2026-W01": "2026-01-05", // week 1 of 2026 starts on 2025-12-29
+		"2026-W53": "2027-01-04",
+		"2020-W53": "2021-01-04",
+		"2027-W01": "2027-01-11",
+	} {
+		got, err := weekEnd(week)
+		if err != nil || got.Format(time.DateOnly) != want {
+			t.Errorf("weekEnd(%q) = %v, %v; want %s", week, got, err, want)
+		}
+		// The week's last day must be in the week.
+		if y, w := got.AddDate(0, 0, -1).ISOWeek(); bot.WeekPeriod(week) != bot.WeekPeriod(isoWeek(y, w)) {
+			t.Errorf("weekEnd(%q): the day before is in %d-W%02d", week, y, w)
+		}
+	}
+	for _, bad := range []string{"2027-W53", "2026-W00", "2026-W54", "2026-48", "26-W48", "2026-W4", ""} {
+		if _, err := weekEnd(bad); err == nil {
+			t.Errorf("weekEnd(%q) = nil error", bad)
+		}
+	}
+}
+
+func isoWeek(y, w int) string { return bot.ISOWeek(time.Date(y, 1, 4, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 7*(w-1))) }
