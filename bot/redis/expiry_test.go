@@ -134,4 +134,6 @@ func TestWeekEnd(t *testing.T) {
 	}
 }
 
-func isoWeek(y, w int) string { return bot.ISOWeek(time.Date(y, 1, 4, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 7*(w-1))) }
+func isoWeek(y, w int) string {
+	return bot.ISOWeek(time.Date(y, 1, 4, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 7*(w-1)))
+}
