@@ -200,14 +200,9 @@ func (s *Server) userRefLocked(user string) map[string]any {
 // labelled label on message m.
 func (s *Server) Click(user string, m Message, label string) (Envelope, error) {
 	var blocks []struct {
-		Type     string `json:"type"`
-		BlockID  string `json:"block_id"`
-		Elements []struct {
-			Type     string   `json:"type"`
-			Text     *textObj `json:"text"`
-			ActionID string   `json:"action_id"`
-			Value    string   `json:"value"`
-		} `json:"elements"`
+		Type     string          `json:"type"`
+		BlockID  string          `json:"block_id"`
+		Elements json.RawMessage `json:"elements"`
 	}
 	if err := json.Unmarshal(m.Blocks, &blocks); err != nil {
 		return Envelope{}, fmt.Errorf("message %s has no blocks: %w", m.TS, err)
@@ -216,7 +211,16 @@ func (s *Server) Click(user string, m Message, label string) (Envelope, error) {
 		if b.Type != "actions" {
 			continue
 		}
-		for _, e := range b.Elements {
+		var elems []struct {
+			Type     string   `json:"type"`
+			Text     *textObj `json:"text"`
+			ActionID string   `json:"action_id"`
+			Value    string   `json:"value"`
+		}
+		if err := json.Unmarshal(b.Elements, &elems); err != nil {
+			return Envelope{}, err
+		}
+		for _, e := range elems {
 			if e.Type != "button" || e.Text == nil || e.Text.Text != label {
 				continue
 			}

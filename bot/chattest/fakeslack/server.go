@@ -749,7 +749,7 @@ func (s *Server) viewsOpenLocked(req *request) apiResult {
 	case tr.used || time.Since(tr.issued) > s.opts.TriggerTTL:
 		return errResult("expired_trigger_id")
 	}
-	raw, err := json.Marshal(req.json["view"])
+	raw, err := marshalView(req.json["view"])
 	if err != nil || req.json["view"] == nil {
 		return errResult("invalid_arguments")
 	}
@@ -767,7 +767,7 @@ func (s *Server) viewsPublishLocked(req *request) apiResult {
 	if _, ok := s.users[user]; !ok {
 		return errResult("user_not_found")
 	}
-	raw, err := json.Marshal(req.json["view"])
+	raw, err := marshalView(req.json["view"])
 	if err != nil || req.json["view"] == nil {
 		return errResult("invalid_arguments")
 	}
@@ -780,6 +780,18 @@ func (s *Server) viewsPublishLocked(req *request) apiResult {
 	}
 	s.home[user] = raw
 	return okResult(map[string]any{"view": viewResponse(raw, s.nextIDLocked("V"), s.opts.TeamID)})
+}
+
+// marshalView re-encodes a view as sent, keeping <, > and & readable so
+// tests can search it.
+func marshalView(v any) (json.RawMessage, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSpace(buf.Bytes()), nil
 }
 
 func viewResponse(raw json.RawMessage, id, team string) map[string]any {

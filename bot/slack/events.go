@@ -1,0 +1,115 @@
+package slack
+
+import (
+	"context"
+
+	"github.com/mlsdbot/mlsd/bot"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+)
+
+// A job is the work an accepted event leads to; it runs after the ack.
+// key orders jobs: one user's events run one at a time, in order.
+type job struct {
+	key string
+	run func(ctx context.Context)
+}
+
+// handledEvents are the Events API event types the adapter acts on; the
+// manifest subscribes to exactly these (message.* for "message").
+var handledEvents = map[string]bool{
+	"message":         true,
+	"app_mention":     true,
+	"app_home_opened": true,
+	"app_uninstalled": true,
+	"tokens_revoked":  true,
+}
+
+func userKey(team, user string) string { return team + ":" + user }
+
+// eventJob routes an Events API callback. A nil job means: acknowledge
+// and ignore.
+func (a *Adapter) eventJob(ev slackevents.EventsAPIEvent) *job {
+	eventID := ""
+	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok {
+		eventID = cb.EventID
+	}
+	team := ev.TeamID
+	botUserID, _ := a.identity()
+	switch inner := ev.InnerEvent.Data.(type) {
+	case *slackevents.MessageEvent:
+		in, ok := fromMessage(team, botUserID, inner)
+		if !ok {
+			a.cfg.Observe("ignored", "message")
+			return nil
+		}
+		o := origin{in: in, eventID: eventID}
+		return &job{key: userKey(team, in.UserID), run: func(ctx context.Context) { a.handle(ctx, o) }}
+	case *slackevents.AppMentionEvent:
+		in, ok := fromMention(team, botUserID, inner)
+		if !ok {
+			a.cfg.Observe("ignored", "app_mention")
+			return nil
+		}
+		o := origin{in: in, eventID: eventID}
+		if in.Kind == bot.KindCommand {
+			return &job{key: userKey(team, in.UserID), run: func(ctx context.Context) { a.command(ctx, o) }}
+		}
+		return &job{key: userKey(team, in.UserID), run: func(ctx context.Context) { a.handle(ctx, o) }}
+	case *slackevents.AppHomeOpenedEvent:
+		if inner.Tab != "home" || inner.User == "" {
+			return nil
+		}
+		user := bot.UserKey{Platform: bot.Slack, Workspace: team, UserID: inner.User}
+		return &job{key: "home:" + userKey(team, inner.User), run: func(ctx context.Context) { a.publishHome(ctx, user, eventID) }}
+	case *slackevents.AppUninstalledEvent:
+		a.log.Warn("slack: the app was uninstalled from the workspace", "team", team)
+		a.setReady(false)
+	case *slackevents.TokensRevokedEvent:
+		a.log.Warn("slack: tokens were revoked; reinstall the app and update SLACK_BOT_TOKEN", "team", team)
+	default:
+		a.log.Debug("slack: ignoring event", "type", ev.InnerEvent.Type, "event", eventID)
+	}
+	return nil
+}
+
+// slashJob routes "/mlsd …".
+func (a *Adapter) slashJob(cmd slack.SlashCommand) *job {
+	o := origin{in: fromSlash(cmd), eventID: "cmd:" + cmd.TriggerID, triggerID: cmd.TriggerID, responseURL: cmd.ResponseURL}
+	return &job{key: userKey(cmd.TeamID, cmd.UserID), run: func(ctx context.Context) { a.command(ctx, o) }}
+}
+
+// command handles a command; "start" first makes sure the bot is in the
+// channel, since the interview thread lives there.
+func (a *Adapter) command(ctx context.Context, o origin) {
+	if startsInterview(o.in.Text) {
+		notice, err := a.ensureMember(ctx, o.in.Channel)
+		if err != nil {
+			a.log.Error("slack: cannot check channel membership", "event", o.eventID, "channel", o.in.Channel, "err", err)
+			a.notify(ctx, o, Apology)
+			return
+		}
+		if notice != "" {
+			a.notify(ctx, o, notice)
+			return
+		}
+	}
+	a.handle(ctx, o)
+}
+
+// interactionJob routes button clicks and modal submissions.
+func (a *Adapter) interactionJob(ic slack.InteractionCallback) *job {
+	var in bot.Inbound
+	var ok bool
+	switch ic.Type {
+	case slack.InteractionTypeBlockActions:
+		in, ok = fromBlockAction(&ic)
+	case slack.InteractionTypeViewSubmission:
+		in, ok = fromViewSubmission(&ic)
+	}
+	if !ok {
+		return nil
+	}
+	o := origin{in: in, eventID: in.MessageID, triggerID: ic.TriggerID}
+	return &job{key: userKey(in.Workspace, in.UserID), run: func(ctx context.Context) { a.handle(ctx, o) }}
+}

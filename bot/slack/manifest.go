@@ -1,0 +1,126 @@
+package slack
+
+import (
+	"bytes"
+	"errors"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/slack-go/slack"
+	"gopkg.in/yaml.v3"
+)
+
+// eventScopes maps each subscribed event to the bot scope it needs ("" for
+// none). The manifest subscribes to exactly these, and each is handled
+// (see handledEvents; message.* events all arrive as "message").
+var eventScopes = map[string]string{
+	"app_home_opened":  "",
+	"app_mention":      "app_mentions:read",
+	"app_uninstalled":  "",
+	"message.channels": "channels:history", // replies in public channels
+	"message.groups":   "groups:history",   // replies in private channels the bot was invited to
+	"message.im":       "im:history",       // replies in a DM with the bot
+	"message.mpim":     "mpim:history",     // replies in group DMs the bot is in
+	"tokens_revoked":   "",
+}
+
+// methodScopes maps each Web API method the adapter calls (and the slash
+// command) to the bot scopes it needs. views.open, views.publish and
+// auth.test need none; response_url needs no token at all.
+var methodScopes = map[string][]string{
+	"chat.postMessage":   {"chat:write"},
+	"chat.postEphemeral": {"chat:write"},
+	"conversations.info": {"channels:read", "groups:read", "im:read", "mpim:read"}, // by channel type
+	"conversations.join": {"channels:join"},
+	"users.info":         {"users:read"}, // display names and admin flag
+	"views.open":         nil,
+	"views.publish":      nil,
+	"auth.test":          nil,
+	"/mlsd":              {"commands"},
+}
+
+// Command is the slash command the app registers.
+const Command = "/mlsd"
+
+// Scopes returns every bot scope the adapter needs, sorted.
+func Scopes() []string {
+	var all []string
+	for _, s := range eventScopes {
+		if s != "" {
+			all = append(all, s)
+		}
+	}
+	for _, ss := range methodScopes {
+		all = append(all, ss...)
+	}
+	slices.Sort(all)
+	return slices.Compact(all)
+}
+
+// Manifest is the Slack app manifest. With an empty httpBaseURL it is
+// the Socket Mode variant; otherwise requests go to httpBaseURL plus
+// EventsPath, CommandsPath and InteractivePath.
+func Manifest(httpBaseURL string) (slack.Manifest, error) {
+	var events []string
+	for e := range eventScopes {
+		events = append(events, e)
+	}
+	slices.Sort(events)
+	m := slack.Manifest{
+		Metadata: slack.ManifestMetadata{MajorVersion: 1, MinorVersion: 1},
+		Display: slack.Display{
+			Name:            "MLSD",
+			Description:     "Mock ML system design interviews in Slack threads, with explainable scores and a leaderboard",
+			BackgroundColor: "#1d3557",
+		},
+		Features: slack.Features{
+			AppHome: slack.AppHome{HomeTabEnabled: true, MessagesTabEnabled: true},
+			BotUser: slack.BotUser{DisplayName: "MLSD", AlwaysOnline: true},
+			SlashCommands: []slack.ManifestSlashCommand{{
+				Command:     Command,
+				Description: "Practise ML system design: start an interview, see scenarios, the leaderboard or your stats",
+				UsageHint:   "start [scenario|random] [mock|practice] | scenarios | leaderboard [week|all] | me | status | help",
+			}},
+		},
+		OAuthConfig: slack.OAuthConfig{Scopes: slack.OAuthScopes{Bot: Scopes()}},
+		Settings: slack.Settings{
+			EventSubscriptions: &slack.EventSubscriptions{BotEvents: events},
+			Interactivity:      &slack.Interactivity{IsEnabled: true},
+			SocketModeEnabled:  true,
+		},
+	}
+	if httpBaseURL == "" {
+		return m, nil
+	}
+	u, err := url.Parse(httpBaseURL)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return slack.Manifest{}, errors.New("slack manifest: --http needs the bot's public base URL, like https://mlsd.example.com")
+	}
+	base := strings.TrimRight(httpBaseURL, "/")
+	m.Settings.SocketModeEnabled = false
+	m.Settings.EventSubscriptions.RequestUrl = base + EventsPath
+	m.Settings.Interactivity.RequestUrl = base + InteractivePath
+	m.Features.SlashCommands[0].Url = base + CommandsPath
+	return m, nil
+}
+
+// ManifestYAML renders Manifest as YAML for "mlsd slack manifest".
+func ManifestYAML(httpBaseURL string) ([]byte, error) {
+	m, err := Manifest(httpBaseURL)
+	if err != nil {
+		return nil, err
+	}
+	var body bytes.Buffer
+	enc := yaml.NewEncoder(&body)
+	enc.SetIndent(2)
+	if err := enc.Encode(m); err != nil {
+		return nil, err
+	}
+	mode := "Socket Mode: create an app-level token with connections:write and set SLACK_APP_TOKEN."
+	if httpBaseURL != "" {
+		mode = "HTTP mode: set SLACK_SIGNING_SECRET (Basic Information → App Credentials)."
+	}
+	head := "# MLSD Slack app manifest. Paste it at https://api.slack.com/apps → Create New App → From a manifest.\n# " + mode + "\n"
+	return append([]byte(head), body.Bytes()...), nil
+}
