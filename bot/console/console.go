@@ -68,20 +68,25 @@ func New(cfg Config) *Adapter {
 
 // Run reads messages until EOF or ctx is done; EOF is a clean exit.
 func (a *Adapter) Run(ctx context.Context) error {
-	sc := bufio.NewScanner(a.cfg.In)
-	sc.Buffer(make([]byte, 64*1024), maxLine)
+	lines, readErr := a.readLines(ctx)
 	a.println("MLSD console — type `/mlsd start` to begin an interview, `/mlsd help` for commands, Ctrl-D to quit.")
 	var (
 		multi   []string
 		inMulti bool
 	)
 	for {
-		if ctx.Err() != nil {
-			return nil
-		}
 		a.prompt(inMulti)
-		if !sc.Scan() {
-			if err := sc.Err(); err != nil {
+		var (
+			line string
+			ok   bool
+		)
+		select {
+		case <-ctx.Done():
+			return nil
+		case line, ok = <-lines:
+		}
+		if !ok {
+			if err := <-readErr; err != nil {
 				return fmt.Errorf("console: reading input: %w", err)
 			}
 			if inMulti && len(multi) > 0 {
@@ -89,7 +94,6 @@ func (a *Adapter) Run(ctx context.Context) error {
 			}
 			return nil
 		}
-		line := sc.Text()
 		a.echo(line)
 		if strings.TrimSpace(line) == multiLineFence {
 			if inMulti {
@@ -115,6 +119,29 @@ func (a *Adapter) Run(ctx context.Context) error {
 		}
 		a.send(ctx, line)
 	}
+}
+
+// readLines reads input on its own goroutine so that Run can stop on ctx
+// (Ctrl-C, SIGTERM) while a read is blocked on a terminal. The goroutine
+// ends at EOF; a read blocked at shutdown ends with the process.
+func (a *Adapter) readLines(ctx context.Context) (<-chan string, <-chan error) {
+	lines := make(chan string)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(a.cfg.In)
+		sc.Buffer(make([]byte, 64*1024), maxLine)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				errc <- nil
+				return
+			}
+		}
+		errc <- sc.Err()
+	}()
+	return lines, errc
 }
 
 func (a *Adapter) prompt(inMulti bool) {

@@ -3,22 +3,57 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
 
-// config is every setting, read from the environment (12-factor).
+// config is every setting, read from the environment (12-factor). The
+// README's configuration table documents each variable and its default.
 type config struct {
 	DataDir      string
 	ScenariosDir string
 	RedisURL     string
+	HTTPAddr     string
 	LogLevel     string
-	LogFormat    string
+	LogFormat    string // "text", "json" or "" (text on a terminal, else JSON)
 	Location     *time.Location
 	User         string // console user
+
+	ShutdownTimeout time.Duration
+	NudgeAfter      time.Duration
+	AbandonAfter    time.Duration
+
+	SlackBotToken      string
+	SlackAppToken      string
+	SlackSigningSecret string
+	SlackAPIURL        string
+
+	DiscordToken          string
+	DiscordAppID          string
+	DiscordPublicKey      string
+	DiscordAPIURL         string
+	DiscordGuilds         []string
+	DiscordMessageContent bool
+	DiscordShardID        int
+	DiscordShardCount     int
 }
+
+// secrets may also come from files (NAME_FILE), for Kubernetes and Docker
+// secrets. Their values are never printed.
+var secretVars = []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_BOT_TOKEN", "DISCORD_PUBLIC_KEY", "REDIS_URL"}
+
+// Defaults.
+const (
+	defaultHTTPAddr        = ":8080"
+	defaultShutdownTimeout = 25 * time.Second
+	defaultNudgeAfter      = 24 * time.Hour
+	defaultAbandonAfter    = 72 * time.Hour
+)
 
 // envProblems collects every configuration problem so a user fixes them
 // all in one go.
@@ -33,22 +68,59 @@ func (p envProblems) err() error {
 	return errors.New(strings.Join(p, "\n"))
 }
 
+// slackEnabled and discordEnabled say which platforms to connect.
+func (c config) slackEnabled() bool   { return c.SlackBotToken != "" }
+func (c config) discordEnabled() bool { return c.DiscordToken != "" }
+
+// needsHTTP reports whether an HTTP-mode platform needs the server.
+func (c config) needsHTTP() bool {
+	return (c.slackEnabled() && c.SlackAppToken == "") || c.DiscordPublicKey != ""
+}
+
 // loadConfig reads the environment through getenv, so tests pass a map.
+// It reports every problem at once, one per line, each naming its variable.
 func loadConfig(getenv func(string) string) (config, error) {
 	var probs envProblems
+	secret := func(name string) string {
+		v, file := getenv(name), getenv(name+"_FILE")
+		switch {
+		case file == "":
+			return strings.TrimSpace(v)
+		case v != "":
+			probs.add("%s and %s_FILE are both set; use one", name, name)
+			return ""
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			probs.add("%s_FILE: cannot read %s: %v", name, file, errors.Unwrap(err))
+			return ""
+		}
+		return strings.TrimSpace(string(data))
+	}
 	c := config{
 		DataDir:      getenv("MLSD_DATA_DIR"),
 		ScenariosDir: getenv("MLSD_SCENARIOS_DIR"),
-		RedisURL:     getenv("REDIS_URL"),
+		RedisURL:     secret("REDIS_URL"),
+		HTTPAddr:     getenv("MLSD_HTTP_ADDR"),
 		LogLevel:     strings.ToLower(getenv("MLSD_LOG_LEVEL")),
 		LogFormat:    strings.ToLower(getenv("MLSD_LOG_FORMAT")),
 		User:         getenv("USER"),
 		Location:     time.UTC,
+
+		SlackBotToken:      secret("SLACK_BOT_TOKEN"),
+		SlackAppToken:      secret("SLACK_APP_TOKEN"),
+		SlackSigningSecret: secret("SLACK_SIGNING_SECRET"),
+		SlackAPIURL:        getenv("SLACK_API_URL"),
+
+		DiscordToken:     strings.TrimPrefix(secret("DISCORD_BOT_TOKEN"), "Bot "),
+		DiscordAppID:     getenv("DISCORD_APP_ID"),
+		DiscordPublicKey: secret("DISCORD_PUBLIC_KEY"),
+		DiscordAPIURL:    getenv("DISCORD_API_URL"),
 	}
 	if c.DataDir == "" {
 		c.DataDir = defaultDataDir(getenv)
-		if c.DataDir == "" {
-			probs.add("MLSD_DATA_DIR: not set and neither XDG_STATE_HOME nor HOME is set; set MLSD_DATA_DIR to a writable directory")
+		if c.DataDir == "" && c.RedisURL == "" {
+			probs.add("MLSD_DATA_DIR: not set and neither XDG_STATE_HOME nor HOME is set; set it to a writable directory")
 		}
 	}
 	if c.ScenariosDir != "" {
@@ -72,6 +144,106 @@ func loadConfig(getenv func(string) string) (config, error) {
 			probs.add("MLSD_TIMEZONE: unknown time zone %q (use an IANA name such as Europe/Berlin)", tz)
 		} else {
 			c.Location = loc
+		}
+	}
+	duration := func(name string, def time.Duration) time.Duration {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			probs.add("%s: %q is not a positive duration such as 30s, 24h", name, v)
+			return def
+		}
+		return d
+	}
+	c.ShutdownTimeout = duration("MLSD_SHUTDOWN_TIMEOUT", defaultShutdownTimeout)
+	c.NudgeAfter = duration("MLSD_NUDGE_AFTER", defaultNudgeAfter)
+	c.AbandonAfter = duration("MLSD_ABANDON_AFTER", defaultAbandonAfter)
+	if c.AbandonAfter <= c.NudgeAfter {
+		probs.add("MLSD_ABANDON_AFTER (%s) must be longer than MLSD_NUDGE_AFTER (%s)", c.AbandonAfter, c.NudgeAfter)
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			probs.add("REDIS_URL: not a redis:// or rediss:// URL with a host")
+		}
+	}
+
+	// Slack: the bot token plus exactly one of the app token (Socket Mode)
+	// or the signing secret (HTTP mode).
+	switch {
+	case c.SlackBotToken == "" && (c.SlackAppToken != "" || c.SlackSigningSecret != ""):
+		probs.add("SLACK_BOT_TOKEN: required when SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set")
+	case c.SlackBotToken != "" && c.SlackAppToken == "" && c.SlackSigningSecret == "":
+		probs.add("SLACK_APP_TOKEN or SLACK_SIGNING_SECRET: one is required with SLACK_BOT_TOKEN (Socket Mode or HTTP mode)")
+	}
+	if c.SlackBotToken != "" && !strings.HasPrefix(c.SlackBotToken, "xoxb-") {
+		probs.add("SLACK_BOT_TOKEN: a bot token starts with xoxb-")
+	}
+	if c.SlackAppToken != "" && !strings.HasPrefix(c.SlackAppToken, "xapp-") {
+		probs.add("SLACK_APP_TOKEN: an app-level token starts with xapp-")
+	}
+	checkURL := func(name, v string) {
+		if v == "" {
+			return
+		}
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			probs.add("%s: %q is not an http(s) URL", name, v)
+		}
+	}
+	checkURL("SLACK_API_URL", c.SlackAPIURL)
+	checkURL("DISCORD_API_URL", c.DiscordAPIURL)
+
+	// Discord: the bot token and application id together; the public key
+	// selects HTTP interactions.
+	switch {
+	case c.DiscordToken != "" && c.DiscordAppID == "":
+		probs.add("DISCORD_APP_ID: required with DISCORD_BOT_TOKEN")
+	case c.DiscordToken == "" && (c.DiscordAppID != "" || c.DiscordPublicKey != ""):
+		probs.add("DISCORD_BOT_TOKEN: required when DISCORD_APP_ID or DISCORD_PUBLIC_KEY is set")
+	}
+	if c.DiscordAppID != "" {
+		if _, err := strconv.ParseUint(c.DiscordAppID, 10, 64); err != nil {
+			probs.add("DISCORD_APP_ID: %q is not a numeric application id", c.DiscordAppID)
+		}
+	}
+	if k := c.DiscordPublicKey; k != "" && (len(k) != 64 || strings.Trim(strings.ToLower(k), "0123456789abcdef") != "") {
+		probs.add("DISCORD_PUBLIC_KEY: expected 64 hex characters")
+	}
+	if g := getenv("MLSD_DISCORD_GUILDS"); g != "" {
+		for _, id := range strings.FieldsFunc(g, func(r rune) bool { return r == ',' || r == ' ' }) {
+			if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+				probs.add("MLSD_DISCORD_GUILDS: %q is not a numeric guild id", id)
+				continue
+			}
+			c.DiscordGuilds = append(c.DiscordGuilds, id)
+		}
+	}
+	switch v := strings.ToLower(getenv("MLSD_DISCORD_MESSAGE_CONTENT")); v {
+	case "", "false", "0", "no":
+	case "true", "1", "yes":
+		c.DiscordMessageContent = true
+	default:
+		probs.add("MLSD_DISCORD_MESSAGE_CONTENT: %q is not true or false", v)
+	}
+	sid, scount := getenv("DISCORD_SHARD_ID"), getenv("DISCORD_SHARD_COUNT")
+	if sid != "" || scount != "" {
+		id, err1 := strconv.Atoi(sid)
+		n, err2 := strconv.Atoi(scount)
+		if err1 != nil || err2 != nil || n < 1 || id < 0 || id >= n {
+			probs.add("DISCORD_SHARD_ID and DISCORD_SHARD_COUNT: set both, with 0 <= id < count")
+		} else {
+			c.DiscordShardID, c.DiscordShardCount = id, n
+		}
+	}
+
+	if c.HTTPAddr == "" && c.needsHTTP() {
+		c.HTTPAddr = defaultHTTPAddr
+	}
+	if c.HTTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+			probs.add("MLSD_HTTP_ADDR: %q is not host:port (for example :8080)", c.HTTPAddr)
 		}
 	}
 	return c, probs.err()

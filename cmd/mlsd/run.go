@@ -3,20 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"runtime/debug"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/mlsdbot/mlsd/bot"
-	"github.com/mlsdbot/mlsd/bot/bolt"
 	"github.com/mlsdbot/mlsd/bot/console"
 	"github.com/mlsdbot/mlsd/scenarios"
 )
@@ -29,6 +22,9 @@ Usage:
   mlsd scenarios list          list the case studies
   mlsd scenarios show ID       print one case study's prompt and questions
   mlsd scenarios validate [DIR]  check scenario files; lists every problem with file and line
+  mlsd config check            check the environment; one line per problem
+  mlsd discord register [--guild ID]  register the /mlsd command (guild: instant; else global)
+  mlsd healthcheck             probe this instance's /healthz (for container health checks)
   mlsd version                 print the version
 
 Configuration comes from the environment; see README.md.
@@ -50,6 +46,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, args, getenv, stdin, stdout, stderr, true)
 	case "scenarios":
 		return scenariosCmd(args, getenv, stdout, stderr)
+	case "config":
+		return configCmd(ctx, args, getenv, stdout)
+	case "discord":
+		return discordCmd(ctx, args, getenv, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, getenv)
 	case "version":
 		fmt.Fprintln(stdout, "mlsd", version())
 		return nil
@@ -66,106 +68,6 @@ func version() string {
 		return info.Main.Version
 	}
 	return "(devel)"
-}
-
-// serve runs the bot with the adapters the environment selects.
-func serve(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, forceConsole bool) error {
-	fs := flag.NewFlagSet("mlsd console", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	user := fs.String("user", "", "simulated user name in the console (default $USER)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
-	}
-	consoleMode := forceConsole // later: or no platform configured
-	if !consoleMode {
-		consoleMode = true
-	}
-	log := newLogger(cfg, stderr, consoleMode)
-
-	lib, err := scenarios.Load(cfg.ScenariosDir)
-	if err != nil {
-		return fmt.Errorf("loading scenarios: %w", err)
-	}
-	store, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
-	b, err := bot.New(bot.Config{
-		Store:    store,
-		Library:  lib,
-		Now:      time.Now,
-		Intn:     rng.IntN,
-		Log:      log,
-		Location: cfg.Location,
-	})
-	if err != nil {
-		return err
-	}
-	name := *user
-	if name == "" {
-		name = cfg.User
-	}
-	c := console.New(console.Config{
-		Bot:         b,
-		In:          stdin,
-		Out:         stdout,
-		Log:         log,
-		User:        name,
-		RunID:       strconv.FormatInt(time.Now().UnixNano(), 36),
-		Interactive: isTerminal(stdin),
-	})
-	return c.Run(ctx)
-}
-
-func openStore(ctx context.Context, cfg config) (bot.Store, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("MLSD_DATA_DIR: cannot create %s: %w", cfg.DataDir, err)
-	}
-	return bolt.Open(filepath.Join(cfg.DataDir, "mlsd.db"), bolt.Options{Now: time.Now})
-}
-
-func newLogger(cfg config, w io.Writer, consoleMode bool) *slog.Logger {
-	level := slog.LevelInfo
-	switch cfg.LogLevel {
-	case "debug":
-		level = slog.LevelDebug
-	case "warn":
-		level = slog.LevelWarn
-	case "error":
-		level = slog.LevelError
-	case "":
-		if consoleMode { // keep the terminal transcript clean
-			level = slog.LevelWarn
-		}
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// isTerminal reports whether r is an interactive terminal.
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 func scenariosCmd(args []string, getenv func(string) string, stdout, stderr io.Writer) error {

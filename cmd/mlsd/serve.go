@@ -1,0 +1,375 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/bolt"
+	"github.com/mlsdbot/mlsd/bot/console"
+	"github.com/mlsdbot/mlsd/bot/discord"
+	"github.com/mlsdbot/mlsd/bot/redis"
+	"github.com/mlsdbot/mlsd/bot/slack"
+	"github.com/mlsdbot/mlsd/scenarios"
+)
+
+// runner is a component that runs until its context ends.
+type runner interface {
+	Run(ctx context.Context) error
+}
+
+// runnerFunc adapts a function to runner.
+type runnerFunc func(ctx context.Context) error
+
+func (f runnerFunc) Run(ctx context.Context) error { return f(ctx) }
+
+// readiness is a component that can say whether it is connected.
+type readiness interface {
+	Ready() bool
+}
+
+// pinger is a store that can check it is reachable (Redis).
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// serve runs the bot with the adapters the environment selects.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, forceConsole bool) error {
+	fs := flag.NewFlagSet("mlsd console", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	user := fs.String("user", "", "simulated user name in the console (default $USER)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	consoleMode := forceConsole || (!cfg.slackEnabled() && !cfg.discordEnabled())
+	log := newLogger(cfg, stderr, consoleMode)
+
+	lib, err := scenarios.Load(cfg.ScenariosDir)
+	if err != nil {
+		return fmt.Errorf("loading scenarios: %w", err)
+	}
+
+	name := *user
+	if name == "" {
+		name = cfg.User
+	}
+	var term *console.Config
+	if consoleMode {
+		term = &console.Config{
+			In:          stdin,
+			Out:         stdout,
+			Log:         log,
+			User:        name,
+			RunID:       strconv.FormatInt(time.Now().UnixNano(), 36),
+			Interactive: isTerminal(stdin),
+		}
+	}
+	return serveAll(ctx, cfg, lib, log, term)
+}
+
+func newBot(cfg config, store bot.Store, lib *bot.Library, log *slog.Logger) (*bot.Bot, error) {
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
+	var mu sync.Mutex // rand.Rand is not safe for concurrent use
+	return bot.New(bot.Config{
+		Store:   store,
+		Library: lib,
+		Now:     time.Now,
+		Intn: func(n int) int {
+			mu.Lock()
+			defer mu.Unlock()
+			return rng.IntN(n)
+		},
+		Log:      log,
+		Location: cfg.Location,
+	})
+}
+
+// serveAll runs the console (term != nil) or the Slack and/or Discord
+// adapters, plus the HTTP server when MLSD_HTTP_ADDR is set, until ctx
+// ends or the console reaches EOF. Then it shuts down in order: stop
+// taking events, finish those in flight and flush outbound queues (each
+// adapter, bounded by MLSD_SHUTDOWN_TIMEOUT), stop the HTTP server, close
+// the store.
+func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logger, term *console.Config) error {
+	var (
+		storeReady atomic.Bool
+		components []readiness
+		compMu     sync.Mutex
+	)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	var currentStore atomic.Pointer[bot.Store]
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		problems := readinessProblems(r.Context(), &storeReady, currentStore.Load(), func() []readiness {
+			compMu.Lock()
+			defer compMu.Unlock()
+			return append([]readiness(nil), components...)
+		}())
+		if len(problems) > 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			for _, p := range problems {
+				fmt.Fprintln(w, p)
+			}
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+
+	// The HTTP server outlives the adapters' drain so HTTP-mode events
+	// already accepted still finish; a server failure stops everything.
+	runCtx, stopAll := context.WithCancel(ctx)
+	defer stopAll()
+	var (
+		srv     *http.Server
+		srvErr  atomic.Pointer[error]
+		srvDone = make(chan struct{})
+	)
+	if cfg.HTTPAddr != "" {
+		ln, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("MLSD_HTTP_ADDR: cannot listen on %s: %w", cfg.HTTPAddr, err)
+		}
+		log.Info("http server listening", "addr", ln.Addr().String())
+		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			defer close(srvDone)
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				e := fmt.Errorf("http server: %w", err)
+				srvErr.Store(&e)
+				stopAll()
+			}
+		}()
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			defer cancel()
+			if err := srv.Shutdown(sctx); err != nil {
+				log.Warn("http server shutdown", "err", err)
+			}
+			<-srvDone
+		}()
+	}
+	g, gctx := errgroup.WithContext(runCtx)
+
+	// With an HTTP server, wait for an unreachable Redis (and say so on
+	// /readyz) instead of crash-looping; without one, fail at once.
+	var store bot.Store
+	var err error
+	if srv != nil {
+		store, err = openStoreWaiting(gctx, cfg, log)
+	} else {
+		store, err = openStore(gctx, cfg, log)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // shut down while waiting for the store
+		}
+		if e := srvErr.Load(); e != nil {
+			return *e
+		}
+		return err
+	}
+	defer store.Close()
+	currentStore.Store(&store)
+	storeReady.Store(true)
+
+	b, err := newBot(cfg, store, lib, log)
+	if err != nil {
+		return err
+	}
+	var runners []runner
+	if term != nil {
+		term.Bot = b
+		c := console.New(*term)
+		// EOF on the console ends the whole program.
+		runners = append(runners, runnerFunc(func(ctx context.Context) error {
+			defer stopAll()
+			return c.Run(ctx)
+		}))
+	}
+	if term == nil && cfg.slackEnabled() {
+		sa, err := slack.New(slack.Config{
+			BotToken:        cfg.SlackBotToken,
+			AppToken:        cfg.SlackAppToken,
+			SigningSecret:   cfg.SlackSigningSecret,
+			APIURL:          cfg.SlackAPIURL,
+			Interviewer:     b,
+			Log:             log,
+			ShutdownTimeout: cfg.ShutdownTimeout,
+		})
+		if err != nil {
+			return err
+		}
+		if !sa.SocketMode() {
+			sa.Register(mux)
+		}
+		runners = append(runners, sa)
+		compMu.Lock()
+		components = append(components, sa)
+		compMu.Unlock()
+	}
+	if term == nil && cfg.discordEnabled() {
+		var leaser discord.Leaser
+		if l, ok := store.(discord.Leaser); ok {
+			leaser = l
+		}
+		da, err := discord.New(discord.Config{
+			Token:           cfg.DiscordToken,
+			AppID:           cfg.DiscordAppID,
+			PublicKey:       cfg.DiscordPublicKey,
+			Interviewer:     b,
+			Library:         lib,
+			Log:             log,
+			APIURL:          cfg.DiscordAPIURL,
+			MessageContent:  cfg.DiscordMessageContent,
+			ShardID:         cfg.DiscordShardID,
+			ShardCount:      cfg.DiscordShardCount,
+			Leaser:          leaser,
+			Guilds:          cfg.DiscordGuilds,
+			ShutdownTimeout: cfg.ShutdownTimeout,
+		})
+		if err != nil {
+			return err
+		}
+		if cfg.DiscordPublicKey != "" {
+			da.RegisterHTTP(mux)
+		}
+		runners = append(runners, da)
+		compMu.Lock()
+		components = append(components, da)
+		compMu.Unlock()
+	}
+
+	for _, r := range runners {
+		g.Go(func() error { return r.Run(gctx) })
+	}
+	log.Info("mlsd running", "slack", cfg.slackEnabled(), "discord", cfg.discordEnabled(), "store", storeKind(cfg), "scenarios", lib.Len())
+	err = g.Wait()
+	if e := srvErr.Load(); err == nil && e != nil {
+		err = *e
+	}
+	log.Info("mlsd stopped")
+	return err
+}
+
+func readinessProblems(ctx context.Context, storeReady *atomic.Bool, store *bot.Store, comps []readiness) []string {
+	var problems []string
+	if !storeReady.Load() || store == nil {
+		return []string{"store: not connected"}
+	}
+	if p, ok := (*store).(pinger); ok {
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := p.Ping(pctx); err != nil {
+			problems = append(problems, "store: "+err.Error())
+		}
+	}
+	for _, c := range comps {
+		if !c.Ready() {
+			problems = append(problems, fmt.Sprintf("%T: not connected", c))
+		}
+	}
+	return problems
+}
+
+func storeKind(cfg config) string {
+	if cfg.RedisURL != "" {
+		return "redis"
+	}
+	return "bolt"
+}
+
+// openStore opens Redis when REDIS_URL is set, else the embedded store.
+func openStore(ctx context.Context, cfg config, log *slog.Logger) (bot.Store, error) {
+	if cfg.RedisURL != "" {
+		return redis.Open(ctx, cfg.RedisURL, redis.Options{Log: log})
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("MLSD_DATA_DIR: cannot create %s: %w", cfg.DataDir, err)
+	}
+	return bolt.Open(filepath.Join(cfg.DataDir, "mlsd.db"), bolt.Options{Now: time.Now})
+}
+
+// openStoreWaiting retries while Redis is unreachable, so a replica that
+// starts before Redis becomes ready (and says so on /readyz) instead of
+// crash-looping. Configuration errors still fail at once.
+func openStoreWaiting(ctx context.Context, cfg config, log *slog.Logger) (bot.Store, error) {
+	delay := 500 * time.Millisecond
+	for {
+		store, err := openStore(ctx, cfg, log)
+		if err == nil || !errors.Is(err, bot.ErrUnavailable) {
+			return store, err
+		}
+		log.Warn("store unreachable; retrying", "err", err, "in", delay)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 10*time.Second)
+	}
+}
+
+func newLogger(cfg config, w io.Writer, consoleMode bool) *slog.Logger {
+	level := slog.LevelInfo
+	switch cfg.LogLevel {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	case "":
+		if consoleMode { // keep the terminal transcript clean
+			level = slog.LevelWarn
+		}
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	format := cfg.LogFormat
+	if format == "" {
+		format = "json"
+		if consoleMode || isTerminal(w) {
+			format = "text"
+		}
+	}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// isTerminal reports whether f is an interactive terminal.
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := file.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
