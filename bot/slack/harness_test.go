@@ -206,7 +206,6 @@ func newWorld(t *testing.T, o worldOpts) *world {
 	return w
 }
 
-
 // deliver sends envelopes the way the world receives them and waits for
 // Slack's side of the handshake (the ack, or the HTTP answer).
 func (w *world) deliver(envs ...fakeslack.Envelope) {
