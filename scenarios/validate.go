@@ -169,7 +169,8 @@ func (c *checker) steps(sc *bot.Scenario, fw *bot.Framework) {
 		return
 	}
 	seen := map[bot.StepID]int{}
-	last := bot.StepID(0)
+	var order []int // indexes of first occurrences of known steps
+	ids := make([]bot.StepID, len(sc.Steps))
 	for i := range sc.Steps {
 		st := &sc.Steps[i]
 		at := loc("steps", i)
@@ -183,14 +184,11 @@ func (c *checker) steps(sc *bot.Scenario, fw *bot.Framework) {
 			ok = false
 		case seen[id] > 0:
 			c.add(join(at, "step"), "duplicate step %q (first at line %d)", st.Step, seen[id])
-		case id < last:
-			c.add(join(at, "step"), "step %q is out of order: it must come before %q", st.Step, last.Key())
 		default:
-			last = id
-		}
-		if ok && seen[id] == 0 {
 			seen[id] = c.line("steps", i, "step")
+			order = append(order, i)
 		}
+		ids[i] = id
 		var generic []bot.Concept
 		if ok {
 			if fs := frameworkStep(fw, id); fs != nil {
@@ -199,11 +197,43 @@ func (c *checker) steps(sc *bot.Scenario, fw *bot.Framework) {
 		}
 		c.step(at, st, generic, fw.Negations)
 	}
+	// The steps outside the longest run already in framework order are the
+	// ones out of place.
+	inOrder := longestIncreasing(order, func(i int) bot.StepID { return ids[i] })
+	for _, i := range order {
+		if !inOrder[i] {
+			c.add(loc("steps", i, "step"), "step %q is out of order (steps go %s)", sc.Steps[i].Step, stepKeys())
+		}
+	}
 	for s := bot.Clarify; s <= bot.Monitoring; s++ {
 		if seen[s] == 0 {
 			c.add(loc("steps"), "missing step %q (want exactly %s, in that order)", s.Key(), stepKeys())
 		}
 	}
+}
+
+// longestIncreasing returns the members of the longest subsequence of idx
+// whose keys increase; ties keep the earliest candidates.
+func longestIncreasing(idx []int, key func(int) bot.StepID) map[int]bool {
+	n := len(idx)
+	length, prev := make([]int, n), make([]int, n)
+	best := -1
+	for i := range n {
+		length[i], prev[i] = 1, -1
+		for j := range i {
+			if key(idx[j]) < key(idx[i]) && length[j]+1 > length[i] {
+				length[i], prev[i] = length[j]+1, j
+			}
+		}
+		if best < 0 || length[i] > length[best] {
+			best = i
+		}
+	}
+	in := map[int]bool{}
+	for i := best; i >= 0; i = prev[i] {
+		in[idx[i]] = true
+	}
+	return in
 }
 
 func frameworkStep(fw *bot.Framework, id bot.StepID) *bot.FrameworkStep {
