@@ -132,19 +132,28 @@ func mustSave(t testing.TB, s *Store, ch bot.Change) bot.Session {
 	return ch.Session
 }
 
+// proxyMode is how the proxy treats new connections.
+type proxyMode int
+
+const (
+	forward     proxyMode = iota
+	silent                // accept and read, never answer: a hung server
+	dropReplies           // forward requests, lose the replies: Redis acts, the client never hears
+)
+
 // proxy is a TCP forwarder to Redis that a test can take down, bring back
-// on the same address, or make silent. It works the same in front of
+// on the same address, or make misbehave. It works the same in front of
 // miniredis and of a real redis-server, so the fault tests run in CI.
 type proxy struct {
 	t      testing.TB
 	target string
 	addr   string
 
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  map[net.Conn]struct{}
-	silent bool // accept, read, never answer
-	wg     sync.WaitGroup
+	mu    sync.Mutex
+	ln    net.Listener
+	conns map[net.Conn]struct{}
+	mode  proxyMode
+	wg    sync.WaitGroup
 }
 
 func startProxy(t testing.TB, target string) *proxy {
@@ -181,7 +190,7 @@ func (p *proxy) handle(client net.Conn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.conns[client] = struct{}{}
-	if p.silent {
+	if p.mode == silent {
 		p.wg.Add(1)
 		go func() { defer p.wg.Done(); io.Copy(io.Discard, client) }()
 		return
@@ -194,7 +203,25 @@ func (p *proxy) handle(client net.Conn) {
 	p.conns[server] = struct{}{}
 	p.wg.Add(2)
 	go func() { defer p.wg.Done(); io.Copy(server, client); server.Close() }()
-	go func() { defer p.wg.Done(); io.Copy(client, server); client.Close() }()
+	go func() { defer p.wg.Done(); io.Copy(replyWriter{p, client}, server); client.Close() }()
+}
+
+// replyWriter forwards server replies unless the proxy is losing them. It
+// checks on every write, so live pooled connections (past their
+// handshake) start losing replies at once.
+type replyWriter struct {
+	p *proxy
+	w io.Writer
+}
+
+func (r replyWriter) Write(b []byte) (int, error) {
+	r.p.mu.Lock()
+	drop := r.p.mode == dropReplies
+	r.p.mu.Unlock()
+	if drop {
+		return len(b), nil
+	}
+	return r.w.Write(b)
 }
 
 // down closes the listener and every connection: Redis is gone.
@@ -205,6 +232,10 @@ func (p *proxy) down() {
 		p.ln.Close()
 		p.ln = nil
 	}
+	p.dropConnsLocked()
+}
+
+func (p *proxy) dropConnsLocked() {
 	for c := range p.conns {
 		c.Close()
 	}
@@ -221,16 +252,16 @@ func (p *proxy) up() {
 	p.serve(ln)
 }
 
-// setSilent makes new and existing connections swallow requests: a hung
-// server. It drops current connections so pooled ones reconnect into it.
-func (p *proxy) setSilent(silent bool) {
+// setMode changes how connections behave. Switching to silent drops the
+// current connections so pooled ones reconnect into the hung server;
+// dropReplies applies to live connections too.
+func (p *proxy) setMode(m proxyMode) {
 	p.mu.Lock()
-	p.silent = silent
-	for c := range p.conns {
-		c.Close()
+	defer p.mu.Unlock()
+	p.mode = m
+	if m == silent {
+		p.dropConnsLocked()
 	}
-	clear(p.conns)
-	p.mu.Unlock()
 }
 
 // urlVia rewrites a redis:// URL to go through the proxy.
