@@ -28,11 +28,10 @@ func TestExpiryTTLs(t *testing.T) {
 		}
 		return d
 	}
-	// about says d is within a few seconds under want (the test's own
-	// runtime), or a millisecond over it (rounding to whole milliseconds).
+	// about says d is want give or take the test's own runtime.
 	about := func(what string, d, want time.Duration) {
 		t.Helper()
-		if d > want+time.Millisecond || d < want-5*time.Second {
+		if diff := d - want; diff > 5*time.Second || diff < -5*time.Second {
 			t.Errorf("%s: TTL %v, want about %v", what, d, want)
 		}
 	}
