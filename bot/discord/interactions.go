@@ -62,6 +62,9 @@ func (a *Adapter) handleInteraction(ctx context.Context, raw []byte, respond res
 	decodeErr := json.Unmarshal(raw, &i)
 	var extra interactionExtra
 	_ = json.Unmarshal(raw, &extra)
+	if decodeErr != nil {
+		decodeErr = decodeFallback(raw, extra.Data, &i)
+	}
 	log := a.log.With("interaction", i.ID, "type", int(i.Type))
 	responded := false
 	respondOnce := func(r *discordgo.InteractionResponse) error {
@@ -77,12 +80,15 @@ func (a *Adapter) handleInteraction(ctx context.Context, raw []byte, respond res
 		}
 		return err
 	}
+	var t *turn
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("discord: panic handling an interaction", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			a.observe("error", "panic")
 			if !responded {
 				respondOnce(ephemeralResponse(sorry))
+			} else if t != nil {
+				a.sendEphemeral(ctx, t, bot.Outbound{Text: sorry}, log)
 			}
 		}
 	}()
@@ -95,6 +101,7 @@ func (a *Adapter) handleInteraction(ctx context.Context, raw []byte, respond res
 		return
 	}
 	if decodeErr != nil && !(i.Type == discordgo.InteractionModalSubmit && len(extra.Data) > 0) {
+		// The modal's answer is read from the raw data below.
 		log.Warn("discord: could not decode interaction", "error", decodeErr)
 		respondOnce(ephemeralResponse("Sorry, I could not read that. Please try again."))
 		return
@@ -109,7 +116,7 @@ func (a *Adapter) handleInteraction(ctx context.Context, raw []byte, respond res
 		respondOnce(ephemeralResponse("MLSD runs interviews in servers: use `/mlsd` in a server channel."))
 		return
 	}
-	t := &turn{i: &i, ephemeralOK: true}
+	t = &turn{i: &i, ephemeralOK: true}
 	t.in = bot.Inbound{
 		Platform:  bot.Discord,
 		Workspace: i.GuildID,
@@ -512,6 +519,49 @@ func (a *Adapter) rememberParent(channel, parent string) {
 		a.parents = map[string]string{}
 	}
 	a.parents[channel] = parent
+}
+
+// decodeFallback rebuilds an interaction discordgo could not decode: an
+// unknown component anywhere (say in the clicked message) fails the whole
+// payload in v0.29.0, before id and token are set. The envelope and the
+// data are decoded separately; only what the adapter reads is needed.
+func decodeFallback(raw, data json.RawMessage, i *discordgo.Interaction) error {
+	var env struct {
+		ID        string                    `json:"id"`
+		AppID     string                    `json:"application_id"`
+		Type      discordgo.InteractionType `json:"type"`
+		Token     string                    `json:"token"`
+		GuildID   string                    `json:"guild_id"`
+		ChannelID string                    `json:"channel_id"`
+		Member    *discordgo.Member         `json:"member"`
+		User      *discordgo.User           `json:"user"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return err
+	}
+	*i = discordgo.Interaction{ID: env.ID, AppID: env.AppID, Type: env.Type, Token: env.Token,
+		GuildID: env.GuildID, ChannelID: env.ChannelID, Member: env.Member, User: env.User}
+	switch env.Type {
+	case discordgo.InteractionApplicationCommand, discordgo.InteractionApplicationCommandAutocomplete:
+		var d discordgo.ApplicationCommandInteractionData
+		if err := json.Unmarshal(data, &d); err != nil {
+			return err
+		}
+		i.Data = d
+	case discordgo.InteractionMessageComponent:
+		var d discordgo.MessageComponentInteractionData
+		if err := json.Unmarshal(data, &d); err != nil {
+			return err
+		}
+		i.Data = d
+	case discordgo.InteractionModalSubmit:
+		var d discordgo.ModalSubmitInteractionData
+		if err := json.Unmarshal(data, &d); err != nil {
+			return err // the raw reader still gets the answer
+		}
+		i.Data = d
+	}
+	return nil
 }
 
 // modalSubmission reads a modal's custom id and first text value. It uses

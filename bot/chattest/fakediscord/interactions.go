@@ -436,3 +436,33 @@ func (s *Server) dispatchMessageCreate(m *Message) {
 		g.dispatch("MESSAGE_CREATE", cp)
 	}
 }
+
+// With returns the interaction with one more top-level payload field, for
+// payloads a client may not decode (a message with unknown components).
+func (in *Interaction) With(key string, value any) *Interaction {
+	var p map[string]any
+	if err := json.Unmarshal(in.Payload, &p); err != nil {
+		panic(err)
+	}
+	p[key] = value
+	cp := *in
+	cp.Payload = mustJSON(p)
+	return &cp
+}
+
+// StartThread starts a public thread on a message, as a member would from
+// the message's menu, and tells the gateway.
+func (s *Server) StartThread(tb testing.TB, channelID, messageID, name string) string {
+	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	parent := s.channels[channelID]
+	if parent == nil {
+		tb.Fatalf("fakediscord: no channel %s", channelID)
+	}
+	v, err := s.startThread(parent, messageID, mustJSON(map[string]any{"name": name, "auto_archive_duration": 1440}))
+	if err != nil {
+		tb.Fatalf("fakediscord: start thread: %v", err)
+	}
+	return v.(*Channel).ID
+}
