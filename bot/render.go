@@ -2,6 +2,8 @@ package bot
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -60,11 +62,10 @@ func ReportText(r *Report) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// formatPoints prints at most two decimals and no trailing zeros
+// (12, 12.5, 1.25).
 func formatPoints(v float64) string {
-	if v == float64(int(v)) {
-		return fmt.Sprintf("%d", int(v))
-	}
-	return fmt.Sprintf("%.1f", v)
+	return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
 }
 
 // StatusText summarises an interview in progress, including every answer
