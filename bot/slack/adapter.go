@@ -50,7 +50,7 @@ type Config struct {
 	HTTPClient *http.Client
 	// Observe, when set, is told about events for metrics: "inbound"
 	// and "handled" (kind), "ignored" (event type), "redelivery",
-	// "ready" and "not_ready" (connection changes),
+	// "ready" and "not_ready" (connection changes), "shutdown" (drain begins),
 	// "outbound" (method), "rate_limited",
 	// "slack_error" (code), "http_rejected" (reason), "panic".
 	Observe func(event string, labels ...string)
@@ -263,6 +263,7 @@ func (a *Adapter) identity() (botUserID, botName string) {
 }
 
 func (a *Adapter) shutdown() {
+	a.cfg.Observe("shutdown")
 	a.stopping.Store(true)
 	a.setReady(false)
 	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
@@ -326,6 +327,11 @@ func (a *Adapter) userDetails(ctx context.Context, id, fallback string) (string,
 		if fallback == "" {
 			fallback = id
 		}
+		// Remember the fallback briefly so a missing scope costs one call
+		// (and one log line) a minute, not one per message.
+		a.mu.Lock()
+		a.users[id] = userInfo{name: fallback, expires: now.Add(time.Minute)}
+		a.mu.Unlock()
 		return fallback, false
 	}
 	name := info.Profile.DisplayName

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 
 	"github.com/mlsdbot/mlsd/bot"
@@ -22,6 +23,13 @@ type origin struct {
 // the replies.
 func (a *Adapter) handle(ctx context.Context, o origin) {
 	log := a.log.With("event", o.eventID, "message_id", o.in.MessageID)
+	defer func() {
+		if r := recover(); r != nil {
+			a.cfg.Observe("panic")
+			log.Error("slack: handler panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			a.notify(ctx, o, Apology)
+		}
+	}()
 	o.in.UserName, o.in.IsAdmin = a.userDetails(ctx, o.in.UserID, o.in.UserName)
 	a.cfg.Observe("inbound", kindLabel(o.in.Kind))
 	outs, err := a.cfg.Interviewer.Handle(ctx, o.in)

@@ -76,10 +76,11 @@ func inline(s string) string {
 }
 
 // plainText renders the subset for plain_text objects (headers, buttons,
-// labels): markers are dropped; plain text is never parsed for mentions.
+// labels): markers are dropped, and angle brackets become look-alikes so
+// no control sequence can form even if Slack ever parsed plain text.
 func plainText(md string) string {
-	r := strings.NewReplacer("**", "", "`", "")
-	return r.Replace(md)
+	r := strings.NewReplacer("**", "", "`", "", "<", "‹", ">", "›")
+	return broadcastWords.ReplaceAllString(r.Replace(md), "@\u2060$1")
 }
 
 // truncate shortens s to at most n runes, ending with "…" when cut.

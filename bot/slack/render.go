@@ -171,7 +171,7 @@ func reportBlocks(r *bot.Report) []slack.Block {
 	if len(fields) > maxFields {
 		fields = fields[:maxFields]
 	}
-	score := fmt.Sprintf("*Score: %d/100*  ·  %.1f leaderboard points", r.Score, r.Points)
+	score := fmt.Sprintf("*Score: %d/100*  ·  %s leaderboard points", r.Score, points(r.Points))
 	blocks = append(blocks, slack.NewSectionBlock(mdText(score), fields, nil))
 
 	var ctx []string

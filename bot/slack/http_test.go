@@ -1,0 +1,163 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/chattest/fakeslack"
+)
+
+// TestHTTPMode covers the Events API, slash command and interactivity
+// endpoints: signatures, the url_verification handshake, an interview
+// started over HTTP and an answer submitted through the form modal.
+func TestHTTPMode(t *testing.T) {
+	w := newWorld(t, worldOpts{httpMode: true})
+
+	resp, err := w.http.Deliver(fakeslack.URLVerification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"), fakeslack.Signing{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != http.StatusOK || string(resp.Body) != "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" {
+		t.Errorf("url_verification answered %d %q", resp.Status, resp.Body)
+	}
+
+	start := w.fake.SlashCommand(alice, general, "start "+scenarioID)
+	rejected := []struct {
+		name string
+		sig  fakeslack.Signing
+	}{
+		{"missing_signature", fakeslack.Signing{Missing: true}},
+		{"bad_signature", fakeslack.Signing{BadSecret: true}},
+		{"stale_timestamp", fakeslack.Signing{At: time.Now().Add(-6 * time.Minute)}},
+		{"stale_timestamp", fakeslack.Signing{At: time.Now().Add(6 * time.Minute)}},
+	}
+	for _, tc := range rejected {
+		for _, env := range []fakeslack.Envelope{start, fakeslack.URLVerification("x")} {
+			resp, err := w.http.Deliver(env, tc.sig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Status != http.StatusUnauthorized || len(resp.Body) != 0 {
+				t.Errorf("%s %s: answered %d %q, want 401 and no body", tc.name, env.Type, resp.Status, resp.Body)
+			}
+		}
+	}
+	if got := w.obs.count("http_rejected:bad_signature") + w.obs.count("http_rejected:missing_signature") + w.obs.count("http_rejected:stale_timestamp"); got != 2*len(rejected) {
+		t.Errorf("%d rejections observed, want %d", got, 2*len(rejected))
+	}
+	if msgs := w.fake.Messages(); len(msgs) != 0 {
+		t.Fatalf("rejected requests changed something: %+v", msgs)
+	}
+	if _, err := w.store.ActiveSession(context.Background(), bot.UserKey{Platform: bot.Slack, Workspace: teamID, UserID: alice}); !errors.Is(err, bot.ErrNotFound) {
+		t.Fatalf("a rejected /mlsd start created a session (err %v)", err)
+	}
+
+	w.act(1, start)
+	var thread string
+	for _, m := range w.fake.Messages() {
+		if m.ThreadTS == "" && m.BotID != "" && !m.Ephemeral {
+			thread = m.TS
+		}
+	}
+	q := w.last(general, thread)
+	if !strings.HasPrefix(headerOf(q), "Step 1/7") {
+		t.Fatalf("no step 1 question after an HTTP start: %q", q.Text)
+	}
+
+	// A forged reply in the thread is refused and grades nothing.
+	_, envs := w.fake.UserMessage(alice, general, thread, "forged answer")
+	if resp, _ := w.http.Deliver(envs[0], fakeslack.Signing{BadSecret: true}); resp.Status != http.StatusUnauthorized {
+		t.Errorf("forged event answered %d", resp.Status)
+	}
+
+	// The form: the click opens a modal, the submission is graded.
+	w.act(1, w.click(alice, q, "Answer in a form"))
+	views := w.fake.Views()
+	if len(views) != 1 || views[0].User != alice {
+		t.Fatalf("views opened: %+v", views)
+	}
+	answer := answerFor("Step 1/7")
+	sub, err := w.fake.Submit(alice, views[0], answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.act(1, sub)
+	s := w.session(general, thread)
+	if s.Answers[bot.Clarify].Text != answer || s.Answers[bot.Clarify].Turns != 1 {
+		t.Errorf("form submission not graded once: %+v", s.Answers[bot.Clarify])
+	}
+	if next := w.last(general, thread); next.TS == q.TS || !isQuestion(next) {
+		t.Errorf("no new question after the form answer: %q", next.Text)
+	}
+
+	// Slack's HTTP retry of the same event (X-Slack-Retry-Num) is graded once.
+	q = w.last(general, thread)
+	_, envs = w.fake.UserMessage(alice, general, thread, "a further detail about labels from completed trips")
+	before := w.obs.count("handled")
+	for retry := range 2 {
+		resp, err := w.http.Deliver(envs[0], fakeslack.Signing{RetryNum: retry})
+		if err != nil || resp.Status != http.StatusOK {
+			t.Fatalf("delivery %d: %v %d", retry, err, resp.Status)
+		}
+	}
+	w.obs.waitCount(t, "handled", before+2)
+	if after := w.session(general, thread); after.Version != s.Version+1 {
+		t.Errorf("a retried event changed the session %d times", after.Version-s.Version)
+	}
+}
+
+// gate is an interviewer that blocks in Handle until released, to show
+// Slack gets its answer before the work is done.
+type gate struct {
+	entered chan bot.Inbound
+	release chan struct{}
+}
+
+func (g *gate) Handle(ctx context.Context, in bot.Inbound) ([]bot.Outbound, error) {
+	g.entered <- in
+	<-g.release
+	return []bot.Outbound{{Where: bot.Where{Kind: bot.Ephemeral, Channel: in.Channel, User: in.UserID}, Text: "done: " + in.Text}}, nil
+}
+
+func (g *gate) AttachThread(context.Context, bot.UserKey, string, string, string) error { return nil }
+func (g *gate) Home(context.Context, bot.UserKey) (bot.Home, error)                  { return bot.Home{}, nil }
+
+// TestAckBeforeWork: in both modes Slack's request is acknowledged while
+// the interviewer is still working, the work then completes, and a
+// shutdown waits for it.
+func TestAckBeforeWork(t *testing.T) {
+	for _, httpMode := range []bool{false, true} {
+		name := map[bool]string{false: "socket", true: "http"}[httpMode]
+		t.Run(name, func(t *testing.T) {
+			g := &gate{entered: make(chan bot.Inbound, 1), release: make(chan struct{})}
+			w := newWorld(t, worldOpts{httpMode: httpMode, interviewer: g})
+			w.deliver(w.fake.SlashCommand(alice, general, "help")) // returns once acked / answered 200
+			in := <-g.entered                                      // and the work is still running
+			if in.Kind != bot.KindCommand || in.Text != "help" || in.UserName != "Alice" {
+				t.Errorf("inbound = %+v", in)
+			}
+			stopped := make(chan struct{})
+			go func() {
+				w.stop() // waits for the running handler
+				close(stopped)
+			}()
+			w.obs.waitCount(t, "shutdown", 1) // draining has begun, the handler is still blocked
+			select {
+			case <-stopped:
+				t.Fatal("Run returned while an accepted event was still being handled")
+			default:
+			}
+			close(g.release)
+			<-stopped
+			notes := w.ephemerals(alice)
+			if len(notes) != 1 || notes[0].Text != "done: help" {
+				t.Errorf("after shutdown, notes = %+v; the in-flight reply should have been delivered", notes)
+			}
+		})
+	}
+}

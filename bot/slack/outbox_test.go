@@ -1,0 +1,114 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/chattest/fakeslack"
+)
+
+// TestRateLimitOneChannel: the real slack-go client posts through the
+// fake (in memory, so the bubble's fake clock applies) to two channels.
+// Slack answers the first post in #a with 429 Retry-After: 30. #a waits
+// 30 s and resends; #b is paced at 1 message/s after a burst of 3 and
+// never waits for #a. Every message arrives exactly once, in order.
+func TestRateLimitOneChannel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake := fakeslack.New(fakeslack.Options{})
+		fake.AddChannel(fakeslack.Channel{ID: "CA", Name: "a", Member: true})
+		fake.AddChannel(fakeslack.Channel{ID: "CB", Name: "b", Member: true})
+		fake.Fail("chat.postMessage", "CA", fakeslack.Failure{RetryAfter: 30 * time.Second})
+		var logs bytes.Buffer
+		obs := newObserver()
+		ad, err := New(Config{
+			BotToken: fake.Options().BotToken, SigningSecret: "s", APIURL: fake.APIURL(),
+			HTTPClient: fake.Client(), Interviewer: &gate{}, Observe: obs.observe,
+			Log: slog.New(slog.NewTextHandler(&logs, nil)), Rate: 1, Burst: 3,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		var mu sync.Mutex
+		sentAt := map[string][]time.Duration{}
+		var wg sync.WaitGroup
+		for _, ch := range []string{"CA", "CB"} {
+			wg.Go(func() {
+				for i := range 5 {
+					out := bot.Outbound{Where: bot.Where{Kind: bot.InThread, Channel: ch}, Text: fmt.Sprintf("%s-%d", ch, i)}
+					if _, err := ad.Post(context.Background(), out); err != nil {
+						t.Errorf("Post %s-%d: %v", ch, i, err)
+					}
+					mu.Lock()
+					sentAt[ch] = append(sentAt[ch], time.Since(start))
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+
+		s := time.Second
+		want := map[string][]time.Duration{
+			"CB": {0, 0, 0, 1 * s, 2 * s},              // burst of 3, then 1/s; untouched by #a's pause
+			"CA": {30 * s, 31 * s, 32 * s, 33 * s, 34 * s}, // parked for Retry-After, then paced
+		}
+		if diff := cmp.Diff(want, sentAt); diff != "" {
+			t.Errorf("send times (-want +got):\n%s", diff)
+		}
+		for _, ch := range []string{"CA", "CB"} {
+			var got []string
+			for _, m := range fake.Messages() {
+				if m.Channel == ch {
+					got = append(got, m.Text)
+				}
+			}
+			wantTexts := []string{ch + "-0", ch + "-1", ch + "-2", ch + "-3", ch + "-4"}
+			if !slices.Equal(got, wantTexts) {
+				t.Errorf("%s received %q, want each message once, in order", ch, got)
+			}
+		}
+		limited := 0
+		for _, c := range fake.Calls() {
+			if c.Error == "ratelimited" {
+				limited++
+			}
+		}
+		if limited != 1 || obs.count("rate_limited") != 1 {
+			t.Errorf("429s: %d at the fake, %d observed; want 1", limited, obs.count("rate_limited"))
+		}
+		if !strings.Contains(logs.String(), "retry_after=30s") {
+			t.Errorf("no log line for the rate limit:\n%s", logs.String())
+		}
+	})
+}
+
+// TestBucket checks the token bucket's arithmetic directly.
+func TestBucket(t *testing.T) {
+	now := time.Unix(0, 0)
+	o := newOutbox(1, 3, func() time.Time { return now })
+	var waits []time.Duration
+	for range 5 {
+		waits = append(waits, o.take("C"))
+	}
+	s := time.Second
+	if diff := cmp.Diff([]time.Duration{0, 0, 0, s, 2 * s}, waits); diff != "" {
+		t.Errorf("waits at t=0 (-want +got):\n%s", diff)
+	}
+	now = now.Add(10 * time.Second) // idle: refills to the burst, no more
+	if w := o.take("C"); w != 0 {
+		t.Errorf("after idling, wait = %v", w)
+	}
+	if w := o.take("other"); w != 0 {
+		t.Errorf("another channel waits %v", w)
+	}
+}
