@@ -125,7 +125,7 @@ func (g *gate) Handle(ctx context.Context, in bot.Inbound) ([]bot.Outbound, erro
 }
 
 func (g *gate) AttachThread(context.Context, bot.UserKey, string, string, string) error { return nil }
-func (g *gate) Home(context.Context, bot.UserKey) (bot.Home, error)                  { return bot.Home{}, nil }
+func (g *gate) Home(context.Context, bot.UserKey) (bot.Home, error)                     { return bot.Home{}, nil }
 
 // TestAckBeforeWork: in both modes Slack's request is acknowledged while
 // the interviewer is still working, the work then completes, and a

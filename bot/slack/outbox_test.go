@@ -59,7 +59,7 @@ func TestRateLimitOneChannel(t *testing.T) {
 
 		s := time.Second
 		want := map[string][]time.Duration{
-			"CB": {0, 0, 0, 1 * s, 2 * s},              // burst of 3, then 1/s; untouched by #a's pause
+			"CB": {0, 0, 0, 1 * s, 2 * s},                  // burst of 3, then 1/s; untouched by #a's pause
 			"CA": {30 * s, 31 * s, 32 * s, 33 * s, 34 * s}, // parked for Retry-After, then paced
 		}
 		if diff := cmp.Diff(want, sentAt); diff != "" {
