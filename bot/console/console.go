@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mlsdbot/mlsd/bot"
 )
@@ -47,6 +48,9 @@ const (
 	Workspace = "local"
 	Channel   = "terminal"
 )
+
+// handleTimeout bounds one message's handling, shutdown or not.
+const handleTimeout = 30 * time.Second
 
 // multiLineFence opens and closes a multi-line message.
 const multiLineFence = `"""`
@@ -179,7 +183,11 @@ func (a *Adapter) send(ctx context.Context, text string) {
 	if rest, ok := commandText(text); ok {
 		in.Kind, in.Text = bot.KindCommand, rest
 	}
-	out, err := a.cfg.Bot.Handle(ctx, in)
+	// A message being handled finishes even if shutdown starts meanwhile:
+	// the answer is saved and its reply printed before Run returns.
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handleTimeout)
+	defer cancel()
+	out, err := a.cfg.Bot.Handle(hctx, in)
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
 			a.cfg.Log.Error("handling message failed", "message", in.MessageID, "err", err)
