@@ -114,10 +114,17 @@ type trie struct {
 	root  [256]int32
 	nodes []trieNode
 	edges []trieEdge
+	dense [][26]int32
 	pays  []payload
 }
 
-type trieNode struct{ edgeLo, edgeHi, payLo, payHi int32 }
+type trieNode struct {
+	edgeLo, edgeHi, payLo, payHi int32
+	dense                        int32 // index into trie.dense, or -1
+}
+
+// denseMinEdges: nodes with this many children get a direct a-z table.
+const denseMinEdges = 3
 
 type trieEdge struct {
 	b    byte
@@ -129,6 +136,9 @@ func (t *trie) child(n int32, b byte) int32 {
 		return t.root[b]
 	}
 	nd := &t.nodes[n]
+	if nd.dense >= 0 && b >= 'a' && b <= 'z' {
+		return t.dense[nd.dense][b-'a']
+	}
 	for _, e := range t.edges[nd.edgeLo:nd.edgeHi] {
 		if e.b == b {
 			return e.next
@@ -144,7 +154,7 @@ func (t *trie) child(n int32, b byte) int32 {
 // the remaining segments must follow, each within wildGap tokens.
 type wildPhrase struct {
 	target payload
-	segs   [][]byte
+	segs   [][][]byte // per segment, its variants (see phraseVariants)
 }
 
 // span is a run of tokens i..j (inclusive); i < 0 means none.
@@ -171,6 +181,7 @@ type scratch struct {
 	negEnd     []bool
 	conceptHit []span
 	flagHit    []span
+	order      [][2]int32 // (first token, concept) of each credited concept
 }
 
 // scan is what one pass over an answer found.
@@ -242,9 +253,10 @@ func (c *compiledRubric) walk(s *scratch, i int, res *scan, segFunc *bool) {
 				return
 			}
 		}
-		nd := &t.nodes[n]
-		for _, p := range t.pays[nd.payLo:nd.payHi] {
-			c.hit(s, p, span{int32(i), int32(j)}, res, segFunc)
+		if nd := &t.nodes[n]; nd.payHi > nd.payLo {
+			for _, p := range t.pays[nd.payLo:nd.payHi] {
+				c.hit(s, p, span{int32(i), int32(j)}, res, segFunc)
+			}
 		}
 	}
 }
@@ -280,12 +292,17 @@ func (c *compiledRubric) hit(s *scratch, p payload, sp span, res *scan, segFunc 
 	case hitWildHead:
 		w := &c.wild[p.idx]
 		end := sp.j
-		for _, seg := range w.segs {
-			next, ok := findSegment(s, end+1, seg)
-			if !ok {
+		for _, variants := range w.segs {
+			found := false
+			for _, seg := range variants {
+				if next, ok := findSegment(s, end+1, seg); ok {
+					end, found = next, true
+					break
+				}
+			}
+			if !found {
 				return
 			}
-			end = next
 		}
 		c.hit(s, w.target, span{sp.i, end}, res, segFunc)
 	}
@@ -361,13 +378,21 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 	res := c.run(a.Text, s)
 	g.Words = res.words
 
-	credited := 0.0
-	for k, con := range r.Concepts {
-		sp := s.conceptHit[k]
-		if sp.i < 0 {
-			g.Missing = append(g.Missing, con)
-			continue
+	// Matches in order of appearance: sort the (small) hit records, not Matches.
+	s.order = s.order[:0]
+	for k, sp := range s.conceptHit {
+		if sp.i >= 0 {
+			s.order = append(s.order, [2]int32{sp.i, int32(k)})
 		}
+	}
+	slices.SortFunc(s.order, func(x, y [2]int32) int { return cmp.Or(cmp.Compare(x[0], y[0]), cmp.Compare(x[1], y[1])) })
+	if len(s.order) > 0 {
+		g.Matches = make([]Match, 0, len(s.order))
+	}
+	credited := 0.0
+	for _, o := range s.order {
+		k := o[1]
+		con, sp := r.Concepts[k], s.conceptHit[k]
 		credit := 1.0
 		if slices.Contains(a.Named, con.ID) {
 			credit = NamedHintCredit
@@ -379,8 +404,15 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 			Credit: credit, Weight: con.Weight, Offset: off,
 		})
 	}
-	slices.SortStableFunc(g.Matches, func(x, y Match) int { return cmp.Compare(x.Offset, y.Offset) })
-	g.Missing = sortedMissing(g.Missing)
+	if missing := len(r.Concepts) - len(g.Matches); missing > 0 {
+		g.Missing = make([]Concept, 0, missing)
+		for k, con := range r.Concepts {
+			if s.conceptHit[k].i < 0 {
+				g.Missing = append(g.Missing, con)
+			}
+		}
+		g.Missing = sortedMissing(g.Missing)
+	}
 	for k, f := range r.RedFlags {
 		if s.flagHit[k].i >= 0 {
 			g.RedFlags = append(g.RedFlags, f)

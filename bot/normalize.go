@@ -41,6 +41,7 @@ type tokenizer struct {
 
 	open    bool
 	digit   bool // class of the open token
+	plain   bool // the open token is ASCII letters only, so it can be stemmed
 	cur     token
 	pending uint8 // break seen since the last token
 }
@@ -66,7 +67,7 @@ func (z *tokenizer) close() {
 	}
 	z.open = false
 	t := z.cur
-	if !z.digit {
+	if z.plain {
 		n := stem(z.norm[t.ns:])
 		z.norm = z.norm[:int(t.ns)+n]
 	}
@@ -74,13 +75,7 @@ func (z *tokenizer) close() {
 	z.toks = append(z.toks, t)
 }
 
-// emitByte appends one normalised ASCII byte that came from text[start:end].
-func (z *tokenizer) emitByte(b byte, digit bool, start, end int) {
-	z.begin(digit, start)
-	z.norm = append(z.norm, b)
-	z.cur.oe = int32(end)
-}
-
+// emitString appends normalised text that came from text[start:end].
 func (z *tokenizer) emitString(s string, digit bool, start, end int) {
 	z.begin(digit, start)
 	z.norm = append(z.norm, s...)
@@ -91,6 +86,7 @@ func (z *tokenizer) emitBytes(b []byte, digit bool, start, end int) {
 	z.begin(digit, start)
 	z.norm = append(z.norm, b...)
 	z.cur.oe = int32(end)
+	z.plain = false
 }
 
 func (z *tokenizer) begin(digit bool, start int) {
@@ -101,6 +97,7 @@ func (z *tokenizer) begin(digit bool, start int) {
 	z.close()
 	z.open = true
 	z.digit = digit
+	z.plain = !digit
 	z.cur = token{ns: int32(len(z.norm)), os: int32(start), brk: z.pending}
 	if joined {
 		z.cur.brk |= brkJoined
@@ -108,61 +105,117 @@ func (z *tokenizer) begin(digit bool, start int) {
 	z.pending = 0
 }
 
+// ASCII character classes, for the fast path.
+const (
+	clsSep    uint8 = iota // spaces, hyphens, slashes, quotes, symbols
+	clsLetter              // A-Z a-z
+	clsDigit               // 0-9
+	clsJoin                // apostrophes: "don't" → "dont"
+	clsDot                 // . ends a sentence unless a letter or digit follows
+	clsStop                // ! ? ; newline
+	clsComma               // , :
+	clsAt                  // @ reads "at"
+)
+
+var asciiClass = func() (t [utf8.RuneSelf]uint8) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = clsLetter, clsLetter
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = clsDigit
+	}
+	t['\''], t['`'] = clsJoin, clsJoin
+	t['.'] = clsDot
+	t['!'], t['?'], t[';'], t['\n'] = clsStop, clsStop, clsStop, clsStop
+	t[','], t[':'] = clsComma, clsComma
+	t['@'] = clsAt
+	return t
+}()
+
 // tokenize appends the tokens of s.
 func (z *tokenizer) tokenize(s string) {
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c < utf8.RuneSelf {
-			z.ascii(s, c, i, i+1)
-			i++
+		if c >= utf8.RuneSelf {
+			r, w := utf8.DecodeRuneInString(s[i:])
+			z.unicode(r, i, i+w)
+			i += w
 			continue
 		}
-		r, w := utf8.DecodeRuneInString(s[i:])
-		z.unicode(s, r, i, i+w)
-		i += w
+		switch asciiClass[c] {
+		case clsLetter, clsDigit:
+			// Take the whole run of one class at once.
+			cls := asciiClass[c]
+			j := i + 1
+			for j < len(s) && s[j] < utf8.RuneSelf && asciiClass[s[j]] == cls {
+				j++
+			}
+			z.begin(cls == clsDigit, i)
+			n := len(z.norm)
+			z.norm = append(z.norm, s[i:j]...)
+			if cls == clsLetter {
+				for k := n; k < len(z.norm); k++ {
+					z.norm[k] |= 0x20 // lower case
+				}
+			}
+			z.cur.oe = int32(j)
+			i = j
+			continue
+		case clsJoin:
+		case clsDot:
+			// "0.5" and "node.js" are not sentence ends.
+			if i+1 < len(s) && s[i+1] < utf8.RuneSelf && (asciiClass[s[i+1]] == clsLetter || asciiClass[s[i+1]] == clsDigit) {
+				z.close()
+			} else {
+				z.brk(brkSentence)
+			}
+		case clsStop:
+			z.brk(brkSentence)
+		case clsComma:
+			z.brk(brkClause)
+		case clsAt:
+			z.close()
+			z.emitString("at", false, i, i+1)
+			z.close()
+		default:
+			z.close()
+		}
+		i++
 	}
 	z.close()
 }
 
 func isAlnum(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+	return c < utf8.RuneSelf && (asciiClass[c] == clsLetter || asciiClass[c] == clsDigit)
 }
 
-func (z *tokenizer) ascii(s string, c byte, start, end int) {
-	switch {
-	case 'a' <= c && c <= 'z':
-		z.emitByte(c, false, start, end)
-	case 'A' <= c && c <= 'Z':
-		z.emitByte(c+'a'-'A', false, start, end)
-	case '0' <= c && c <= '9':
+// ascii handles one ASCII character reached through full-width folding.
+func (z *tokenizer) ascii(c byte, start, end int) {
+	switch asciiClass[c] {
+	case clsLetter:
+		z.emitByte(c|0x20, false, start, end)
+	case clsDigit:
 		z.emitByte(c, true, start, end)
-	case c == '\'' || c == '`':
-		// Apostrophes join: "don't" → "dont", "user's" → "users".
-	case c == '.':
-		// "0.5" and "node.js" are not sentence ends.
-		if end < len(s) && isAlnum(s[end]) {
-			z.close()
-		} else {
-			z.brk(brkSentence)
-		}
-	case c == '!' || c == '?' || c == ';' || c == '\n':
+	case clsJoin:
+	case clsDot, clsStop:
 		z.brk(brkSentence)
-	case c == ',' || c == ':':
+	case clsComma:
 		z.brk(brkClause)
-	case c == '@':
-		// "recall@k" reads "recall at k".
-		z.close()
-		z.emitString("at", false, start, end)
-		z.close()
 	default:
 		z.close()
 	}
 }
 
-func (z *tokenizer) unicode(s string, r rune, start, end int) {
+func (z *tokenizer) emitByte(b byte, digit bool, start, end int) {
+	z.begin(digit, start)
+	z.norm = append(z.norm, b)
+	z.cur.oe = int32(end)
+}
+
+func (z *tokenizer) unicode(r rune, start, end int) {
 	switch {
 	case r >= 0xFF01 && r <= 0xFF5E: // full-width ASCII
-		z.ascii(s, byte(r-0xFEE0), start, end)
+		z.ascii(byte(r-0xFEE0), start, end)
 		return
 	case r >= 0xC0 && r <= 0x17F:
 		if f := latinFold[r-0xC0]; f != "" {
@@ -249,7 +302,8 @@ var latinFold = func() (t [0x17F - 0xC0 + 1]string) {
 }()
 
 // stemExceptions are words the suffix rules would split from their plural
-// or singular; each maps to a stem no longer than the word. Never modified.
+// or singular, or turn into a negation; each maps to a stem no longer than
+// the word. Never modified.
 var stemExceptions = map[string]string{
 	"bias": "bias", "biases": "bias", "alias": "alias", "aliases": "alias",
 	"canvas": "canvas", "atlas": "atlas", "lens": "lens", "lenses": "lens",
@@ -266,25 +320,30 @@ var stemExceptions = map[string]string{
 	"news": "news", "this": "this", "always": "always", "perhaps": "perhaps",
 	"plus": "plus", "minus": "minus", "embed": "embed", "embeds": "embed",
 	"does": "does", "goes": "goes", "yes": "yes", "its": "its", "was": "was",
-	"has": "has", "is": "is", "us": "us", "gas": "gas", "bus": "bus",
+	"has": "has", "gas": "gas", "bus": "bus", "buses": "bus", "noting": "note",
 }
 
-// stem shortens the lower-case word in b in place and returns its new length.
-// It is deliberately light: plurals, -ing, -ed, a final -e and a final
-// doubled consonant, enough for "caches/caching/cache" or
-// "labelled/labeling/labels" to meet. Words with non-ASCII letters are left
-// alone.
+// exceptionFilter has bit len(w) set at [first][last] letter for every
+// exception w, so most words skip the map lookup. Never modified.
+var exceptionFilter = func() (f [26][26]uint32) {
+	for w := range stemExceptions {
+		f[w[0]-'a'][w[len(w)-1]-'a'] |= 1 << min(len(w), 31)
+	}
+	return f
+}()
+
+// stem shortens the lower-case ASCII word in b in place and returns its new
+// length. It is deliberately light: plurals (-s, -es, -ies), -ing and -ed,
+// and a final doubled consonant, enough for "labels/labelled/labeling" or
+// "embeddings/embedded" to meet. A stem that lost a final "e"
+// ("caching" → "cach") still meets "cache" because every phrase is also
+// compiled without the final "e" of its words (see phraseVariants).
 func stem(b []byte) int {
 	n := len(b)
 	if n < 3 {
 		return n
 	}
-	for _, c := range b {
-		if c < 'a' || c > 'z' {
-			return n
-		}
-	}
-	if last := b[n-1]; last == 's' || last == 'd' || last == 'x' || last == 'a' {
+	if exceptionFilter[b[0]-'a'][b[n-1]-'a']&(1<<min(n, 31)) != 0 {
 		if s, ok := stemExceptions[string(b)]; ok {
 			return copy(b, s)
 		}
@@ -296,28 +355,33 @@ func stem(b []byte) int {
 		return n
 	}
 	// Plurals.
-	switch {
-	case n > 4 && hasSuffix(b, "ies"):
-		b[n-3] = 'y'
-		n -= 2
-	case hasSuffix(b, "sses"):
-		n -= 2
-	case hasSuffix(b, "ss"):
-	case b[n-1] == 's':
-		n--
+	if b[n-1] == 's' {
+		switch {
+		case n > 4 && b[n-2] == 'e' && b[n-3] == 'i':
+			b[n-3] = 'y' // "queries" → "query"
+			n -= 2
+		case b[n-2] == 'e' && (hasSuffix(b, "sses") || hasSuffix(b, "ches") || hasSuffix(b, "shes") ||
+			n > 4 && (b[n-3] == 'x' || b[n-3] == 'z')):
+			n -= 2 // "batches" → "batch", "boxes" → "box"
+		case b[n-2] == 's':
+		default:
+			n--
+		}
+		b = b[:n]
+	}
+	// -ing keeping three letters, -ed keeping four (so "noted" never
+	// becomes "not"); the rest must hold a vowel ("string" stays).
+	switch b[n-1] {
+	case 'g':
+		if n >= 6 && b[n-2] == 'n' && b[n-3] == 'i' && hasVowel(b[:n-3]) {
+			n -= 3
+		}
+	case 'd':
+		if n >= 6 && b[n-2] == 'e' && b[n-3] != 'e' && hasVowel(b[:n-2]) {
+			n -= 2
+		}
 	}
 	b = b[:n]
-	// -ing and -ed, keeping at least three letters and a vowel.
-	switch {
-	case n >= 6 && hasSuffix(b, "ing") && hasVowel(b[:n-3]):
-		n -= 3
-	case n >= 5 && hasSuffix(b, "ed") && !hasSuffix(b, "eed") && hasVowel(b[:n-2]):
-		n -= 2
-	}
-	b = b[:n]
-	if n >= 4 && b[n-1] == 'e' {
-		n--
-	}
 	if n >= 4 && b[n-1] == b[n-2] && !isVowel(b[n-1]) && b[n-1] != 's' {
 		n--
 	}

@@ -222,6 +222,41 @@ func phraseSegments(p string) [][]byte {
 	return segs
 }
 
+// maxEVariants bounds the words per phrase that get an e-less variant.
+const maxEVariants = 3
+
+// phraseVariants normalises one phrase segment (no "*") into the keys it is
+// compiled under: its concatenated tokens, plus every combination with the
+// final "e" dropped from words of four letters or more, because the stemmer
+// turns "caching" into "cach" and "scaled" into "scal".
+func phraseVariants(seg string) [][]byte {
+	var z tokenizer
+	z.tokenize(seg)
+	if len(z.toks) == 0 {
+		return nil
+	}
+	var eWords []int
+	for i, t := range z.toks {
+		w := z.text(t)
+		if len(w) >= 4 && w[len(w)-1] == 'e' && len(eWords) < maxEVariants {
+			eWords = append(eWords, i)
+		}
+	}
+	var out [][]byte
+	for mask := 0; mask < 1<<len(eWords); mask++ {
+		var key []byte
+		for i, t := range z.toks {
+			w := z.text(t)
+			if k := slices.Index(eWords, i); k >= 0 && mask&(1<<k) != 0 {
+				w = w[:len(w)-1]
+			}
+			key = append(key, w...)
+		}
+		out = append(out, key)
+	}
+	return out
+}
+
 // PhraseProblem says why a rubric phrase can never match, or returns "".
 // negations are the framework's negation words: a phrase made only of them
 // would be read as negating whatever follows, never as a mention.
@@ -258,17 +293,24 @@ func compileRubric(step StepID, concepts []Concept, flags []RedFlag, terms *fram
 	c := &compiledRubric{saturation: sat, minWords: minWords}
 	var errs []error
 	addPhrase := func(owner string, p string, target payload) {
-		segs := phraseSegments(p)
-		if slices.ContainsFunc(segs, func(s []byte) bool { return len(s) == 0 }) {
-			errs = append(errs, fmt.Errorf("%s: phrase %q can never match", owner, p))
-			return
+		parts := strings.Split(p, "*")
+		segs := make([][][]byte, len(parts))
+		for i, part := range parts {
+			if segs[i] = phraseVariants(part); len(segs[i]) == 0 {
+				errs = append(errs, fmt.Errorf("%s: phrase %q can never match", owner, p))
+				return
+			}
 		}
 		if len(segs) == 1 {
-			b.add(segs[0], target)
+			for _, k := range segs[0] {
+				b.add(k, target)
+			}
 			return
 		}
 		c.wild = append(c.wild, wildPhrase{target: target, segs: segs[1:]})
-		b.add(segs[0], payload{hitWildHead, int32(len(c.wild) - 1)})
+		for _, k := range segs[0] {
+			b.add(k, payload{hitWildHead, int32(len(c.wild) - 1)})
+		}
 	}
 	for i, con := range concepts {
 		if con.Weight <= 0 {
@@ -352,6 +394,17 @@ func (b *trieBuilder) build() trie {
 			}
 		}
 		nd.edgeHi = int32(len(t.edges))
+		nd.dense = -1
+		if len(keys) >= denseMinEdges && n != 0 {
+			var d [26]int32
+			for _, k := range keys {
+				if k >= 'a' && k <= 'z' {
+					d[k-'a'] = kids[k]
+				}
+			}
+			nd.dense = int32(len(t.dense))
+			t.dense = append(t.dense, d)
+		}
 		nd.payLo = int32(len(t.pays))
 		t.pays = append(t.pays, b.pays[n]...)
 		nd.payHi = int32(len(t.pays))

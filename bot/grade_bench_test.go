@@ -1,0 +1,101 @@
+package bot_test
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/mlsdbot/mlsd/bot"
+)
+
+// fixtureScenario loads the real framework and a full scenario from
+// testdata/grader/fixture.json (kept in sync with scenarios/framework.yaml
+// by the scenarios package's TestGraderFixture).
+func fixtureScenario(tb testing.TB) *bot.Scenario {
+	tb.Helper()
+	data, err := os.ReadFile("testdata/grader/fixture.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var f struct {
+		Framework *bot.Framework
+		Scenario  *bot.Scenario
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Scenario.Prepare(f.Framework); err != nil {
+		tb.Fatal(err)
+	}
+	return f.Scenario
+}
+
+func benchAnswer(tb testing.TB) string {
+	tb.Helper()
+	data, err := os.ReadFile("testdata/grader/answer-data.txt")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(data[:4000])
+}
+
+// The benchmark's answer is a strong one: it must grade as such, so the
+// benchmark measures real matching work.
+func TestFixtureAnswerGrades(t *testing.T) {
+	sc := fixtureScenario(t)
+	g := sc.Rubric(bot.Data).Grade(bot.Answer{Text: benchAnswer(t)})
+	if g.Score < 0.9 || len(g.Matches) < 12 || g.KeywordList || g.TooShort || g.NoJustification {
+		t.Errorf("strong 4,000-character answer graded %+v", g)
+	}
+	if n := len(sc.Rubric(bot.Data).Concepts); n < 20 {
+		t.Errorf("data rubric has %d concepts, want a full step (20+)", n)
+	}
+	for _, m := range g.Matches {
+		t.Logf("%-20s %q", m.Concept, m.Evidence)
+	}
+}
+
+// BenchmarkGrade grades a 4,000-character answer against the data step's
+// full rubric (15 framework + 6 case concepts, ~130 phrases, plus red flags,
+// negations, cues and model terms).
+func BenchmarkGrade(b *testing.B) {
+	sc := fixtureScenario(b)
+	r := sc.Rubric(bot.Data)
+	a := bot.Answer{Text: benchAnswer(b), Hints: 1}
+	b.SetBytes(int64(len(a.Text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Grade(a)
+	}
+}
+
+// BenchmarkEvaluate is a whole session: seven steps and three wrap-up parts
+// of about 4,000 characters each.
+func BenchmarkEvaluate(b *testing.B) {
+	sc := fixtureScenario(b)
+	text := benchAnswer(b)
+	s := &bot.Session{ID: "bench"}
+	for step := bot.Clarify; step <= bot.Monitoring; step++ {
+		s.Answers[step] = bot.StepAnswer{Text: text}
+	}
+	for i := range s.Wrap {
+		s.Wrap[i] = bot.StepAnswer{Text: text}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		bot.Evaluate(sc, s)
+	}
+}
+
+// BenchmarkBaselineFields is the yardstick for BenchmarkGrade, measured in
+// the same run: lower-casing the same answer and splitting it into words
+// with the standard library, which any grader must at least do.
+func BenchmarkBaselineFields(b *testing.B) {
+	text := benchAnswer(b)
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = strings.Fields(strings.ToLower(text))
+	}
+}
