@@ -14,6 +14,7 @@ import (
 // publishHome renders the viewer's Home tab: the workspace leaderboards
 // and their own stats.
 func (a *Adapter) publishHome(ctx context.Context, user bot.UserKey, eventID string) {
+	defer a.cfg.Observe("handled", "home")
 	home, err := a.cfg.Interviewer.Home(ctx, user)
 	if err != nil {
 		a.log.Error("slack: cannot build the Home tab", "event", eventID, "err", err)
