@@ -112,3 +112,34 @@ func TestBucket(t *testing.T) {
 		t.Errorf("another channel waits %v", w)
 	}
 }
+
+// TestPost covers proactive posts (the daily case study): a new thread in
+// a public channel the bot has not joined yet, then a reply in it.
+func TestPost(t *testing.T) {
+	fake := fakeslack.New(fakeslack.Options{})
+	fake.AddChannel(fakeslack.Channel{ID: "CDAILY", Name: "daily"})
+	ad, err := New(Config{BotToken: fake.Options().BotToken, SigningSecret: "s", APIURL: fake.APIURL(),
+		HTTPClient: fake.Client(), Interviewer: &gate{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	root, err := ad.Post(ctx, bot.Outbound{Where: bot.Where{Kind: bot.NewThread, Channel: "CDAILY"}, Text: "**Today's case:** ETA prediction"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	thread, err := ad.Post(ctx, bot.Outbound{Where: bot.Where{Kind: bot.InThread, Channel: "CDAILY", Thread: root}, Text: "Reply here."})
+	if err != nil || thread != root {
+		t.Fatalf("reply: thread %q, err %v; want %q", thread, err, root)
+	}
+	msgs := fake.Messages()
+	if len(msgs) != 2 || msgs[0].TS != root || msgs[0].ThreadTS != "" || msgs[1].ThreadTS != root || msgs[0].Text != "*Today's case:* ETA prediction" {
+		t.Errorf("messages = %+v", msgs)
+	}
+	if ch, _ := fake.ChannelInfo("CDAILY"); !ch.Member {
+		t.Error("Post did not join the public channel after not_in_channel")
+	}
+	if _, err := ad.Post(ctx, bot.Outbound{Where: bot.Where{Kind: bot.NewThread, Channel: "CNOPE"}, Text: "x"}); err == nil {
+		t.Error("Post to a missing channel succeeded")
+	}
+}
