@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -257,10 +258,26 @@ func phraseVariants(seg string) [][]byte {
 	return out
 }
 
-// PhraseProblem says why a rubric phrase can never match, or returns "".
-// negations are the framework's negation words: a phrase made only of them
-// would be read as negating whatever follows, never as a mention.
-func PhraseProblem(phrase string, negations []string) string {
+// PhraseChecker finds rubric phrases that can never match.
+type PhraseChecker struct {
+	negations map[string]bool
+}
+
+// NewPhraseChecker prepares a checker for a framework's negation words: a
+// phrase made only of them would be read as negating whatever follows,
+// never as a mention.
+func NewPhraseChecker(negations []string) *PhraseChecker {
+	pc := &PhraseChecker{negations: make(map[string]bool)}
+	for _, n := range negations {
+		for _, t := range NormalizeTokens(n) {
+			pc.negations[t] = true
+		}
+	}
+	return pc
+}
+
+// Problem says why phrase can never match, or returns "".
+func (pc *PhraseChecker) Problem(phrase string) string {
 	segs := phraseSegments(phrase)
 	for i, s := range segs {
 		if len(s) == 0 {
@@ -273,19 +290,17 @@ func PhraseProblem(phrase string, negations []string) string {
 			return `has two "*" gaps in a row`
 		}
 	}
-	toks := NormalizeTokens(strings.ReplaceAll(phrase, "*", " "))
-	neg := make(map[string]bool)
-	for _, n := range negations {
-		for _, t := range NormalizeTokens(n) {
-			neg[t] = true
-		}
-	}
-	for _, t := range toks {
-		if !neg[t] {
+	for _, t := range NormalizeTokens(strings.ReplaceAll(phrase, "*", " ")) {
+		if !pc.negations[t] {
 			return ""
 		}
 	}
 	return "contains only negation words, so it can never count as a mention"
+}
+
+// PhraseProblem is NewPhraseChecker(negations).Problem(phrase).
+func PhraseProblem(phrase string, negations []string) string {
+	return NewPhraseChecker(negations).Problem(phrase)
 }
 
 func compileRubric(step StepID, concepts []Concept, flags []RedFlag, terms *frameworkTerms, sat float64, minWords int) (*Rubric, error) {
@@ -352,61 +367,104 @@ func compileRubric(step StepID, concepts []Concept, flags []RedFlag, terms *fram
 
 // trieBuilder collects phrases before they are flattened into a trie.
 type trieBuilder struct {
-	kids []map[byte]int32
-	pays [][]payload
+	entries []trieEntry
 }
 
-func newTrieBuilder() *trieBuilder {
-	return &trieBuilder{kids: []map[byte]int32{{}}, pays: [][]payload{nil}}
+type trieEntry struct {
+	key []byte
+	p   payload
 }
+
+func newTrieBuilder() *trieBuilder { return &trieBuilder{} }
 
 func (b *trieBuilder) add(key []byte, p payload) {
-	n := int32(0)
-	for _, c := range key {
-		next, ok := b.kids[n][c]
-		if !ok {
-			next = int32(len(b.kids))
-			b.kids = append(b.kids, map[byte]int32{})
-			b.pays = append(b.pays, nil)
-			b.kids[n][c] = next
-		}
-		n = next
-	}
-	if !slices.Contains(b.pays[n], p) {
-		b.pays[n] = append(b.pays[n], p)
-	}
+	b.entries = append(b.entries, trieEntry{key, p})
 }
 
+// build inserts the keys in sorted order, so the child to follow is always
+// the last one added, then lays the nodes out with sorted, contiguous edges.
 func (b *trieBuilder) build() trie {
-	t := trie{nodes: make([]trieNode, len(b.kids))}
-	for n, kids := range b.kids {
-		keys := make([]byte, 0, len(kids))
-		for k := range kids {
-			keys = append(keys, k)
+	slices.SortStableFunc(b.entries, func(x, y trieEntry) int { return bytes.Compare(x.key, y.key) })
+	type bnode struct {
+		b                 byte
+		first, last, next int32
+	}
+	type nodePay struct {
+		node int32
+		p    payload
+	}
+	size := 1
+	for _, e := range b.entries {
+		size += len(e.key)
+	}
+	nodes := make([]bnode, 1, size)
+	nodes[0] = bnode{first: -1, last: -1, next: -1}
+	pays := make([]nodePay, 0, len(b.entries))
+	for _, e := range b.entries {
+		n := int32(0)
+		for _, c := range e.key {
+			if last := nodes[n].last; last >= 0 && nodes[last].b == c {
+				n = last
+				continue
+			}
+			child := int32(len(nodes))
+			nodes = append(nodes, bnode{b: c, first: -1, last: -1, next: -1})
+			if last := nodes[n].last; last >= 0 {
+				nodes[last].next = child
+			} else {
+				nodes[n].first = child
+			}
+			nodes[n].last = child
+			n = child
 		}
-		slices.Sort(keys)
+		// Equal keys are adjacent, so a duplicate payload is among the last.
+		dup := false
+		for k := len(pays) - 1; k >= 0 && pays[k].node == n; k-- {
+			dup = dup || pays[k].p == e.p
+		}
+		if !dup {
+			pays = append(pays, nodePay{n, e.p})
+		}
+	}
+	slices.SortStableFunc(pays, func(x, y nodePay) int { return int(x.node - y.node) })
+
+	t := trie{nodes: make([]trieNode, len(nodes)), pays: make([]payload, 0, len(pays))}
+	edges := 0
+	for n := range nodes {
+		for c := nodes[n].first; c >= 0; c = nodes[c].next {
+			edges++
+		}
+	}
+	t.edges = make([]trieEdge, 0, edges)
+	pi := 0
+	for n := range nodes {
 		nd := &t.nodes[n]
 		nd.edgeLo = int32(len(t.edges))
-		for _, k := range keys {
-			t.edges = append(t.edges, trieEdge{b: k, next: kids[k]})
-			if n == 0 {
-				t.root[k] = kids[k]
-			}
+		for c := nodes[n].first; c >= 0; c = nodes[c].next {
+			t.edges = append(t.edges, trieEdge{b: nodes[c].b, next: c})
 		}
 		nd.edgeHi = int32(len(t.edges))
+		kids := t.edges[nd.edgeLo:nd.edgeHi]
 		nd.dense = -1
-		if len(keys) >= denseMinEdges && n != 0 {
+		switch {
+		case n == 0:
+			for _, e := range kids {
+				t.root[e.b] = e.next
+			}
+		case len(kids) >= denseMinEdges:
 			var d [26]int32
-			for _, k := range keys {
-				if k >= 'a' && k <= 'z' {
-					d[k-'a'] = kids[k]
+			for _, e := range kids {
+				if e.b >= 'a' && e.b <= 'z' {
+					d[e.b-'a'] = e.next
 				}
 			}
 			nd.dense = int32(len(t.dense))
 			t.dense = append(t.dense, d)
 		}
 		nd.payLo = int32(len(t.pays))
-		t.pays = append(t.pays, b.pays[n]...)
+		for ; pi < len(pays) && pays[pi].node == int32(n); pi++ {
+			t.pays = append(t.pays, pays[pi].p)
+		}
 		nd.payHi = int32(len(t.pays))
 	}
 	return t

@@ -46,6 +46,8 @@ type checker struct {
 	root  *yaml.Node
 	probs Problems
 	skip  map[int]bool // lines that already have a decode error
+	// phrases checks phrases against the framework's negations.
+	phrases *bot.PhraseChecker
 }
 
 func (c *checker) add(at []any, format string, args ...any) {
@@ -119,7 +121,7 @@ func parseScenario(file, wantID string, data []byte, fw *bot.Framework) (*bot.Sc
 	if root == nil {
 		return nil, probs
 	}
-	c := &checker{file: file, root: root, probs: probs, skip: map[int]bool{}}
+	c := &checker{file: file, root: root, probs: probs, skip: map[int]bool{}, phrases: bot.NewPhraseChecker(fw.Negations)}
 	for _, p := range probs {
 		c.skip[p.Line] = true
 	}
@@ -195,7 +197,7 @@ func (c *checker) steps(sc *bot.Scenario, fw *bot.Framework) {
 				generic = fs.Concepts
 			}
 		}
-		c.step(at, st, generic, fw.Negations)
+		c.step(at, st, generic, c.phrases)
 	}
 	// The steps outside the longest run already in framework order are the
 	// ones out of place.
@@ -245,7 +247,7 @@ func frameworkStep(fw *bot.Framework, id bot.StepID) *bot.FrameworkStep {
 	return nil
 }
 
-func (c *checker) step(at []any, st *bot.StepSpec, generic []bot.Concept, negations []string) {
+func (c *checker) step(at []any, st *bot.StepSpec, generic []bot.Concept, negations *bot.PhraseChecker) {
 	name := st.Step
 	if blank(st.Question) {
 		c.add(join(at, "question"), "step %q: missing question", name)
@@ -307,7 +309,7 @@ func (c *checker) step(at []any, st *bot.StepSpec, generic []bot.Concept, negati
 			c.add(join(fat, "phrases"), "red flag %q has no phrases", f.ID)
 		}
 		for j, p := range f.Phrases {
-			if why := bot.PhraseProblem(p, negations); why != "" {
+			if why := negations.Problem(p); why != "" {
 				c.add(join(fat, "phrases", j), "red flag %q: phrase %q %s", f.ID, p, why)
 			}
 		}
@@ -321,7 +323,7 @@ func quote(s string) string { return fmt.Sprintf("%q", s) }
 
 // concepts checks one list of scenario concepts against each other and
 // against the framework's concepts for the same place.
-func (c *checker) concepts(at []any, where string, cs []bot.Concept, generic []bot.Concept, negations []string) {
+func (c *checker) concepts(at []any, where string, cs []bot.Concept, generic []bot.Concept, negations *bot.PhraseChecker) {
 	fwIDs := map[string]bool{}
 	for _, g := range generic {
 		fwIDs[g.ID] = true
@@ -352,7 +354,7 @@ func (c *checker) concepts(at []any, where string, cs []bot.Concept, generic []b
 			c.add(join(cat, "phrases"), "concept %q: empty phrase list", con.ID)
 		}
 		for k, p := range con.Phrases {
-			if why := bot.PhraseProblem(p, negations); why != "" {
+			if why := negations.Problem(p); why != "" {
 				c.add(join(cat, "phrases", k), "concept %q: phrase %q %s", con.ID, p, why)
 			}
 		}
@@ -373,7 +375,7 @@ func (c *checker) wrapUp(sc *bot.Scenario, fw *bot.Framework) {
 		if blank(q.GoodAnswer) {
 			c.add(join(at, "good_answer"), "wrapup.%s: missing good_answer (what a good answer mentions)", key)
 		}
-		c.concepts(join(at, "concepts"), "wrapup."+key, q.Concepts, generic[i], fw.Negations)
+		c.concepts(join(at, "concepts"), "wrapup."+key, q.Concepts, generic[i], c.phrases)
 	}
 }
 
@@ -384,7 +386,7 @@ func parseFramework(file string, data []byte) (*bot.Framework, Problems) {
 	if root == nil {
 		return nil, probs
 	}
-	c := &checker{file: file, root: root, probs: probs, skip: map[int]bool{}}
+	c := &checker{file: file, root: root, probs: probs, skip: map[int]bool{}, phrases: bot.NewPhraseChecker(fw.Negations)}
 	for _, p := range probs {
 		c.skip[p.Line] = true
 	}
@@ -406,14 +408,14 @@ func parseFramework(file string, data []byte) (*bot.Framework, Problems) {
 		if len(st.Concepts) == 0 {
 			c.add(join(at, "concepts"), "step %q: no concepts", st.Step)
 		}
-		c.concepts(join(at, "concepts"), "step "+quote(st.Step), st.Concepts, nil, fw.Negations)
+		c.concepts(join(at, "concepts"), "step "+quote(st.Step), st.Concepts, nil, c.phrases)
 	}
 	for i, cs := range fw.WrapUp.Parts() {
 		key := bot.WrapUpPartKey(i)
 		if len(cs) == 0 {
 			c.add(loc("wrapup", key), "wrapup.%s: no concepts", key)
 		}
-		c.concepts(loc("wrapup", key), "wrapup."+key, cs, nil, fw.Negations)
+		c.concepts(loc("wrapup", key), "wrapup."+key, cs, nil, c.phrases)
 	}
 	for _, l := range []struct {
 		key   string
