@@ -1,14 +1,14 @@
 package slack
 
 import (
-	"bytes"
 	"errors"
+	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/slack-go/slack"
-	"gopkg.in/yaml.v3"
 )
 
 // eventScopes maps each subscribed event to the bot scope it needs ("" for
@@ -105,22 +105,78 @@ func Manifest(httpBaseURL string) (slack.Manifest, error) {
 	return m, nil
 }
 
-// ManifestYAML renders Manifest as YAML for "mlsd slack manifest".
+// ManifestYAML renders Manifest as YAML for "mlsd slack manifest". The
+// emitter covers exactly the fields Manifest sets (a test decodes the
+// output strictly and compares), which keeps a YAML library out of the
+// adapter's dependencies.
 func ManifestYAML(httpBaseURL string) ([]byte, error) {
 	m, err := Manifest(httpBaseURL)
 	if err != nil {
 		return nil, err
 	}
-	var body bytes.Buffer
-	enc := yaml.NewEncoder(&body)
-	enc.SetIndent(2)
-	if err := enc.Encode(m); err != nil {
-		return nil, err
+	var b strings.Builder
+	line := func(indent int, key string, value any) {
+		b.WriteString(strings.Repeat("  ", indent) + key)
+		switch v := value.(type) {
+		case nil:
+		case string:
+			b.WriteString(" " + strconv.Quote(v))
+		default:
+			fmt.Fprintf(&b, " %v", v)
+		}
+		b.WriteString("\n")
+	}
+	optional := func(indent int, key, value string) {
+		if value != "" {
+			line(indent, key, value)
+		}
 	}
 	mode := "Socket Mode: create an app-level token with connections:write and set SLACK_APP_TOKEN."
 	if httpBaseURL != "" {
 		mode = "HTTP mode: set SLACK_SIGNING_SECRET (Basic Information → App Credentials)."
 	}
-	head := "# MLSD Slack app manifest. Paste it at https://api.slack.com/apps → Create New App → From a manifest.\n# " + mode + "\n"
-	return append([]byte(head), body.Bytes()...), nil
+	b.WriteString("# MLSD Slack app manifest. Paste it at https://api.slack.com/apps → Create New App → From a manifest.\n# " + mode + "\n")
+	line(0, "_metadata:", nil)
+	line(1, "major_version:", m.Metadata.MajorVersion)
+	line(1, "minor_version:", m.Metadata.MinorVersion)
+	line(0, "display_information:", nil)
+	line(1, "name:", m.Display.Name)
+	line(1, "description:", m.Display.Description)
+	line(1, "background_color:", m.Display.BackgroundColor)
+	line(0, "features:", nil)
+	line(1, "app_home:", nil)
+	line(2, "home_tab_enabled:", m.Features.AppHome.HomeTabEnabled)
+	line(2, "messages_tab_enabled:", m.Features.AppHome.MessagesTabEnabled)
+	line(2, "messages_tab_read_only_enabled:", m.Features.AppHome.MessagesTabReadOnlyEnabled)
+	line(1, "bot_user:", nil)
+	line(2, "display_name:", m.Features.BotUser.DisplayName)
+	line(2, "always_online:", m.Features.BotUser.AlwaysOnline)
+	line(1, "slash_commands:", nil)
+	for _, c := range m.Features.SlashCommands {
+		line(2, "- command:", c.Command)
+		line(3, "description:", c.Description)
+		optional(3, "usage_hint:", c.UsageHint)
+		optional(3, "url:", c.Url)
+		line(3, "should_escape:", c.ShouldEscape)
+	}
+	line(0, "oauth_config:", nil)
+	line(1, "scopes:", nil)
+	line(2, "bot:", nil)
+	for _, sc := range m.OAuthConfig.Scopes.Bot {
+		line(3, "-", sc)
+	}
+	line(0, "settings:", nil)
+	line(1, "event_subscriptions:", nil)
+	optional(2, "request_url:", m.Settings.EventSubscriptions.RequestUrl)
+	line(2, "bot_events:", nil)
+	for _, e := range m.Settings.EventSubscriptions.BotEvents {
+		line(3, "-", e)
+	}
+	line(1, "interactivity:", nil)
+	line(2, "is_enabled:", m.Settings.Interactivity.IsEnabled)
+	optional(2, "request_url:", m.Settings.Interactivity.RequestUrl)
+	line(1, "org_deploy_enabled:", m.Settings.OrgDeployEnabled)
+	line(1, "socket_mode_enabled:", m.Settings.SocketModeEnabled)
+	line(1, "token_rotation_enabled:", m.Settings.TokenRotationEnabled)
+	return []byte(b.String()), nil
 }

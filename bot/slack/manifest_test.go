@@ -85,6 +85,10 @@ func TestManifestHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := decodeManifest(t, raw)
+	want, _ := Manifest("https://mlsd.example.com/")
+	if diff := cmp.Diff(want, m); diff != "" {
+		t.Errorf("ManifestYAML does not round-trip (-want +got):\n%s", diff)
+	}
 	if m.Settings.SocketModeEnabled {
 		t.Error("the HTTP variant enables socket mode")
 	}
@@ -106,7 +110,8 @@ func TestManifestHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := decodeManifest(t, socket); !m.Settings.SocketModeEnabled {
-		t.Error("the default variant is not Socket Mode")
+	want, _ = Manifest("")
+	if diff := cmp.Diff(want, decodeManifest(t, socket)); diff != "" {
+		t.Errorf("the Socket Mode YAML does not round-trip (-want +got):\n%s", diff)
 	}
 }
