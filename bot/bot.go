@@ -26,8 +26,22 @@ type Config struct {
 	// 24h, well over Slack's 5-minute retry window).
 	DedupeTTL time.Duration
 	// Location is the zone used for leaderboard weeks and streak days
-	// (default UTC).
+	// (default UTC), and the default zone of daily schedules.
 	Location *time.Location
+
+	// Daily keeps the daily challenge and idle-interview checks; nil turns
+	// both off (`/mlsd daily` then says so). Calendar reads cron specs
+	// (bot/schedule); the daily commands need both.
+	Daily    DailyStore
+	Calendar Calendar
+	// DailyWake, when set, is called after `/mlsd daily now` so the
+	// scheduler ticks at once instead of at its next period.
+	DailyWake func()
+	// NudgeAfter is the idle time before an interview gets one nudge
+	// (default 24h); AbandonAfter the idle time before it is closed as
+	// abandoned (default 72h).
+	NudgeAfter   time.Duration
+	AbandonAfter time.Duration
 }
 
 // Bot is the interviewer: it turns inbound messages into state changes and
@@ -61,6 +75,15 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
+	}
+	if cfg.NudgeAfter <= 0 {
+		cfg.NudgeAfter = DefaultNudgeAfter
+	}
+	if cfg.AbandonAfter <= 0 {
+		cfg.AbandonAfter = DefaultAbandonAfter
+	}
+	if cfg.AbandonAfter <= cfg.NudgeAfter {
+		return nil, fmt.Errorf("bot: AbandonAfter (%v) must be longer than NudgeAfter (%v)", cfg.AbandonAfter, cfg.NudgeAfter)
 	}
 	return &Bot{cfg: cfg}, nil
 }
@@ -100,9 +123,11 @@ func (b *Bot) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
 		out []Outbound
 		err error
 	)
-	switch in.Kind {
-	case KindCommand:
+	switch {
+	case in.Kind == KindCommand:
 		out, err = b.command(ctx, log, in)
+	case in.Kind == KindAction && in.Text == DailyStartAction:
+		out, err = b.start(ctx, log, in, Command{Name: CmdStart, Scenario: dailyQuery, Mode: Mock})
 	default:
 		out, err = b.interaction(ctx, log, in)
 	}
@@ -162,7 +187,7 @@ func (b *Bot) command(ctx context.Context, log *slog.Logger, in Inbound) ([]Outb
 	case CmdHelp:
 		return []Outbound{b.ephemeral(in, HelpText)}, nil
 	case CmdDaily:
-		return []Outbound{b.ephemeral(in, "The daily challenge is not available on this installation yet.")}, nil
+		return b.daily(ctx, log, in, cmd)
 	}
 	return []Outbound{b.ephemeral(in, cmd.Problem+"\n\n"+HelpText)}, nil
 }
@@ -173,7 +198,16 @@ func (b *Bot) start(ctx context.Context, log *slog.Logger, in Inbound, cmd Comma
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	sc, problem, err := b.pickScenario(ctx, in.User(), cmd.Scenario)
+	var (
+		sc      *Scenario
+		problem string
+		err     error
+	)
+	if cmd.Scenario == dailyQuery {
+		sc, problem, err = b.dailyScenario(ctx, in)
+	} else {
+		sc, problem, err = b.pickScenario(ctx, in.User(), cmd.Scenario)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +243,7 @@ func (b *Bot) start(ctx context.Context, log *slog.Logger, in Inbound, cmd Comma
 		return nil, err
 	}
 	log.Info("interview started", "session", s.ID, "scenario", sc.ID, "mode", s.Mode)
+	b.trackIdle(ctx, log, &s)
 	intro := Outbound{
 		Where:   Where{Kind: NewThread, Channel: in.Channel},
 		Text:    introText(sc, &s),
@@ -369,12 +404,18 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 	for attempt := 0; ; attempt++ {
 		s, err := b.cfg.Store.ActiveSession(ctx, in.User())
 		if errors.Is(err, ErrNotFound) {
+			if out, ok, err := b.dailyReply(ctx, log, in); ok || err != nil {
+				return out, err
+			}
 			return b.noSession(ctx, in)
 		}
 		if err != nil {
 			return nil, err
 		}
 		if !inSessionPlace(&s, in) {
+			if out, ok, err := b.dailyReply(ctx, log, in); ok || err != nil {
+				return out, err
+			}
 			return b.notHere(ctx, in, &s)
 		}
 		sc, ok := b.cfg.Library.Get(s.ScenarioID)
