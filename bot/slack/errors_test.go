@@ -81,7 +81,9 @@ func (f stubInterviewer) Home(context.Context, bot.UserKey) (bot.Home, error) {
 // TestHandlerFailures: an internal error or a panic is logged once with
 // the event id and the user is told briefly; the adapter keeps working.
 func TestHandlerFailures(t *testing.T) {
+	var admins []bool
 	iv := stubInterviewer(func(in bot.Inbound) ([]bot.Outbound, error) {
+		admins = append(admins, in.IsAdmin) // handlers of one user run one at a time
 		switch in.Text {
 		case "boom":
 			panic("engine exploded")
@@ -91,6 +93,11 @@ func TestHandlerFailures(t *testing.T) {
 		return []bot.Outbound{{Where: bot.Where{Kind: bot.Ephemeral, Channel: in.Channel, User: in.UserID}, Text: "ok: " + in.Text}}, nil
 	})
 	w := newWorld(t, worldOpts{interviewer: iv})
+	w.fake.AddUser(fakeslack.User{ID: "UCAROL", Name: "carol", DisplayName: "Carol", IsAdmin: true})
+	w.act(1, w.fake.SlashCommand("UCAROL", general, "help"))
+	if len(admins) != 1 || !admins[0] {
+		t.Errorf("a workspace admin's inbound has IsAdmin %v", admins)
+	}
 	boom := w.fake.SlashCommand(alice, general, "boom")
 	w.deliver(boom)
 	w.obs.waitCount(t, "panic", 1)
@@ -101,6 +108,9 @@ func TestHandlerFailures(t *testing.T) {
 		texts = append(texts, m.Text)
 	}
 	want := []string{Apology, Apology, "ok: help"}
+	if len(admins) != 4 || admins[3] {
+		t.Errorf("IsAdmin for alice = %v", admins)
+	}
 	if strings.Join(texts, "|") != strings.Join(want, "|") {
 		t.Errorf("alice saw %q, want %q", texts, want)
 	}

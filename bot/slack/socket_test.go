@@ -136,7 +136,7 @@ func TestSocketModeInterview(t *testing.T) {
 	}
 	w.act(1, envs...) // the real answer to step 1
 
-	usedForm, usedRetry, usedMention, usedDisconnect := false, false, false, false
+	usedForm, usedRetry, usedMention, usedDisconnect, usedSkip := false, false, false, false, false
 	for i := 0; i < 40; i++ {
 		q := w.last(general, thread)
 		if isReport(q) {
@@ -184,6 +184,12 @@ func TestSocketModeInterview(t *testing.T) {
 			if s := w.session(general, thread); s.Answers[bot.Model].Turns != 1 {
 				t.Errorf("an @mention answer was graded %d times", s.Answers[bot.Model].Turns)
 			}
+		case strings.HasPrefix(title, "Wrap-up 1/3") && !usedSkip:
+			usedSkip = true
+			w.act(1, w.click(alice, q, "Skip"))
+			if next := w.last(general, thread); !strings.HasPrefix(headerOf(next), "Wrap-up 2/3") {
+				t.Errorf("Skip on wrap-up 1 led to %q", headerOf(next))
+			}
 		case strings.HasPrefix(title, "Step 5/7") && !usedDisconnect:
 			// Slack recycles the socket mid-interview; the answer sent
 			// meanwhile arrives on the new connection.
@@ -197,8 +203,8 @@ func TestSocketModeInterview(t *testing.T) {
 			w.act(1, envs...)
 		}
 	}
-	if !usedForm || !usedRetry || !usedMention || !usedDisconnect {
-		t.Errorf("the script skipped a check: form=%v retry=%v mention=%v disconnect=%v", usedForm, usedRetry, usedMention, usedDisconnect)
+	if !usedForm || !usedRetry || !usedMention || !usedDisconnect || !usedSkip {
+		t.Errorf("the script skipped a check: form=%v retry=%v mention=%v disconnect=%v skip=%v", usedForm, usedRetry, usedMention, usedDisconnect, usedSkip)
 	}
 	report := w.last(general, thread)
 	if !isReport(report) {
@@ -263,6 +269,17 @@ func TestSlackNeverPings(t *testing.T) {
 	}
 	_, envs := w.fake.UserMessage(alice, general, thread, "status")
 	w.act(1, envs...)
+	// End closes the interview without points.
+	q := w.threadMsgs(general, thread)
+	for i := len(q) - 1; i >= 0; i-- {
+		if isQuestion(q[i]) {
+			w.act(1, w.click(alice, q[i], "End"))
+			break
+		}
+	}
+	if s := w.session(general, thread); s.Status != bot.Abandoned {
+		t.Errorf("after End the session is %s", s.Status)
+	}
 	for _, m := range w.fake.Messages() {
 		if m.BotID == "" {
 			continue
