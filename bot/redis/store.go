@@ -324,7 +324,9 @@ func (s *Store) runSave(ctx context.Context, u bot.UserKey, ref *bot.ThreadRef, 
 		return s.save.Run(ctx, s.rdb, keys, args...).Result()
 	}
 	idx := s.keys.threadIndex(*ref)
-	ms := ttl.Milliseconds()
+	// A minute of slack: the index is written just before the script, so
+	// without it the binding could outlive its index by a millisecond.
+	ms := (ttl + time.Minute).Milliseconds()
 	send := func(eval func(goredis.Pipeliner) *goredis.Cmd) *goredis.Cmd {
 		var script *goredis.Cmd
 		// Pipelined's error repeats a command's own; the script's is the one that counts.
