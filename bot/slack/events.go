@@ -44,6 +44,9 @@ func (a *Adapter) eventJob(ev slackevents.EventsAPIEvent) *job {
 			return nil
 		}
 		o := origin{in: in, eventID: eventID}
+		if in.Kind == bot.KindCommand {
+			return &job{key: userKey(team, in.UserID), run: func(ctx context.Context) { a.command(ctx, o) }}
+		}
 		return &job{key: userKey(team, in.UserID), run: func(ctx context.Context) { a.handle(ctx, o) }}
 	case *slackevents.AppMentionEvent:
 		in, ok := fromMention(team, botUserID, inner)

@@ -70,23 +70,28 @@ func ignoredSubtype(sub string) bool {
 	return true
 }
 
-// fromMessage translates a message event. Only people's new messages in
-// a thread count as answers; top-level chatter is not the bot's business
+// fromMessage translates a message event. People's new messages in a
+// thread are replies; in a DM with the bot a top-level message is a
+// command ("start"); other top-level chatter is not the bot's business
 // (commands come through /mlsd or an @mention).
 func fromMessage(team, botUserID string, m *slackevents.MessageEvent) (bot.Inbound, bool) {
+	in := bot.Inbound{
+		Platform: bot.Slack, Workspace: team, Channel: m.Channel, Thread: m.ThreadTimeStamp,
+		UserID: m.User, MessageID: messageID(m.Channel, m.TimeStamp),
+		Text: readText(m.Text, botUserID), Kind: bot.KindReply,
+	}
 	switch {
 	case m.BotID != "" || (botUserID != "" && m.User == botUserID) || m.User == "":
 		return bot.Inbound{}, false
 	case ignoredSubtype(m.SubType):
 		return bot.Inbound{}, false
 	case m.ThreadTimeStamp == "" || m.ThreadTimeStamp == m.TimeStamp:
-		return bot.Inbound{}, false
+		if m.ChannelType != "im" {
+			return bot.Inbound{}, false
+		}
+		in.Thread, in.Kind = "", bot.KindCommand
 	}
-	return bot.Inbound{
-		Platform: bot.Slack, Workspace: team, Channel: m.Channel, Thread: m.ThreadTimeStamp,
-		UserID: m.User, MessageID: messageID(m.Channel, m.TimeStamp),
-		Text: readText(m.Text, botUserID), Kind: bot.KindReply,
-	}, true
+	return in, true
 }
 
 // fromMention translates an app_mention: in a thread it is a reply (the

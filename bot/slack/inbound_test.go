@@ -61,6 +61,12 @@ func TestTranslateMessages(t *testing.T) {
 		t.Errorf("top-level mention = %+v, want the command", got)
 	}
 
+	fake.AddChannel(fakeslack.Channel{ID: "D1", IM: true, Member: true})
+	_, dmEnvs := fake.UserMessage(alice, "D1", "", "start practice")
+	if got, ok := translate(t, dmEnvs[0]); !ok || got.Kind != bot.KindCommand || got.Text != "start practice" || got.Thread != "" {
+		t.Errorf("top-level DM = %+v, want a command", got)
+	}
+
 	ignored := map[string]fakeslack.Envelope{
 		"top-level message":      topEnvs[0],
 		"top-level mention twin": topMentionEnvs[1],

@@ -341,3 +341,26 @@ func TestStartNeedsMembership(t *testing.T) {
 		t.Error("no log line for the unreachable channel")
 	}
 }
+
+// TestDirectMessage: in a DM with the bot, "start" typed as a message
+// starts an interview whose thread lives in the DM.
+func TestDirectMessage(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	w.fake.AddChannel(fakeslack.Channel{ID: "DALICE", IM: true, Member: true})
+	_, envs := w.fake.UserMessage(alice, "DALICE", "", "start "+scenarioID)
+	w.act(1, envs...)
+	var root fakeslack.Message
+	for _, m := range w.fake.Messages() {
+		if m.Channel == "DALICE" && m.BotID != "" && m.ThreadTS == "" {
+			root = m
+		}
+	}
+	if root.TS == "" {
+		t.Fatal("no interview root in the DM")
+	}
+	_, envs = w.fake.UserMessage(alice, "DALICE", root.TS, answerFor("Step 1/7"))
+	w.act(1, envs...)
+	if s := w.session("DALICE", root.TS); s.Answers[bot.Clarify].Turns != 1 {
+		t.Errorf("the DM answer was not graded: %+v", s.Answers[bot.Clarify])
+	}
+}
