@@ -73,6 +73,7 @@ func (a *Adapter) deliver(ctx context.Context, o origin, outs []bot.Outbound) {
 			if err != nil {
 				rootFailed = true
 				a.reportSendError(ctx, o, "chat.postMessage", out.Where.Channel, err)
+				a.abandon(ctx, o, out)
 				continue
 			}
 			newThread = ts
@@ -102,6 +103,25 @@ func (a *Adapter) deliver(ctx context.Context, o origin, outs []bot.Outbound) {
 			a.openForm(ctx, o, out)
 		}
 	}
+}
+
+// abandon ends an interview whose thread could not be posted: without a
+// thread nobody can answer it, and it would block the user's next
+// /mlsd start. It is the End button pressed on the user's behalf; the
+// interviewer's replies to it are not shown, since posting just failed.
+func (a *Adapter) abandon(ctx context.Context, o origin, root bot.Outbound) {
+	if root.Session == "" || o.in.UserID == "" {
+		return
+	}
+	in := o.in
+	in.Kind, in.Text, in.Thread = bot.KindAction, "end", ""
+	in.Channel = root.Where.Channel
+	in.MessageID = "abandon:" + root.Session
+	if _, err := a.cfg.Interviewer.Handle(ctx, in); err != nil {
+		a.log.Error("slack: could not end an interview without a thread", "event", o.eventID, "session", root.Session, "err", err)
+		return
+	}
+	a.log.Warn("slack: ended an interview whose thread could not be posted", "event", o.eventID, "session", root.Session)
 }
 
 // postAll posts every part of a rendered message; the first part's ts

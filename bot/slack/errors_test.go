@@ -65,6 +65,28 @@ func TestPermanentErrors(t *testing.T) {
 	}
 }
 
+// TestRootPostFails: when the case prompt cannot be posted after all, the
+// user hears why and the thread-less interview is ended, so /mlsd start
+// works again once the problem is fixed.
+func TestRootPostFails(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	w.fake.AddChannel(fakeslack.Channel{ID: general, Name: "general", Member: true})
+	w.fake.Fail("chat.postMessage", general, fakeslack.Failure{Error: "restricted_action"})
+	w.act(1, w.fake.SlashCommand(alice, general, "start "+scenarioID))
+	notes := w.ephemerals(alice)
+	if len(notes) != 1 || !strings.Contains(notes[0].Text, "doesn't allow me to post") {
+		t.Errorf("notes = %+v", notes)
+	}
+	user := bot.UserKey{Platform: bot.Slack, Workspace: teamID, UserID: alice}
+	if _, err := w.store.ActiveSession(context.Background(), user); !errors.Is(err, bot.ErrNotFound) {
+		t.Fatalf("the thread-less interview is still active (err %v)", err)
+	}
+	w.act(1, w.fake.SlashCommand(alice, general, "start "+scenarioID))
+	if _, err := w.store.ActiveSession(context.Background(), user); err != nil {
+		t.Errorf("a new start after the failure: %v", err)
+	}
+}
+
 // stubInterviewer answers with a function, to inject failures.
 type stubInterviewer func(bot.Inbound) ([]bot.Outbound, error)
 
