@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 
@@ -117,8 +118,14 @@ func scenariosCmd(args []string, getenv func(string) string, stdout, stderr io.W
 			list, err = scenarios.Builtin()
 		}
 		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return fmt.Errorf("%s: invalid", what)
+			problems := strings.Split(strings.TrimSpace(err.Error()), "\n")
+			for _, p := range problems {
+				if len(args) == 1 && !strings.HasPrefix(p, "scenarios/") {
+					p = filepath.Join(args[0], p) // name files as the user can open them
+				}
+				fmt.Fprintln(stderr, p)
+			}
+			return fmt.Errorf("%s: %d problem(s)", what, len(problems))
 		}
 		fmt.Fprintf(stdout, "%s: %d scenarios valid\n", what, len(list))
 		return nil

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -96,5 +99,26 @@ func TestRunCommands(t *testing.T) {
 				t.Fatalf("stdout lacks %q:\n%s", tt.wantOut, out)
 			}
 		})
+	}
+}
+
+func TestRunValidateBrokenDirectory(t *testing.T) {
+	dir := filepath.Join("..", "..", "scenarios", "testdata", "broken")
+	_, errOut, err := runWith(t, env(), "", "scenarios", "validate", dir)
+	if err == nil {
+		t.Fatal("validate on the broken fixtures succeeded")
+	}
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	if len(lines) < 10 {
+		t.Fatalf("only %d problems reported:\n%s", len(lines), errOut)
+	}
+	for _, l := range lines {
+		// Every problem names its file and line: DIR/file.yaml:N: message.
+		if !strings.HasPrefix(l, dir+string(filepath.Separator)) || !regexp.MustCompile(`\.yaml:\d+: `).MatchString(l) {
+			t.Errorf("problem without file and line: %q", l)
+		}
+	}
+	if !strings.Contains(err.Error(), fmt.Sprintf("%d problem(s)", len(lines))) {
+		t.Errorf("error %q does not count the %d problems", err, len(lines))
 	}
 }
