@@ -93,7 +93,6 @@ type Adapter struct {
 	mu        sync.Mutex
 	botUserID string
 	botName   string
-	team      string
 	users     map[string]userInfo
 	members   map[string]bool // channels the bot is known to be in
 }
@@ -238,7 +237,7 @@ func (a *Adapter) identify(ctx context.Context) error {
 		res, err := a.api.AuthTestContext(ctx)
 		if err == nil {
 			a.mu.Lock()
-			a.botUserID, a.botName, a.team = res.UserID, res.User, res.TeamID
+			a.botUserID, a.botName = res.UserID, res.User
 			a.mu.Unlock()
 			a.log.Info("slack: authenticated", "team", res.TeamID, "bot_user", res.UserID, "socket_mode", a.sm != nil)
 			return nil
