@@ -5,7 +5,8 @@
 // Wiring (cmd/mlsd):
 //
 //	m := metrics.New()
-//	store := metrics.InstrumentStore(rawStore, m)   // store latency, errors, interview lifecycle, duplicates
+//	store := metrics.InstrumentStore(rawStore, m)   // store latency, errors, interview lifecycle, duplicates;
+//	                                                // keeps Ping and Acquire/Release when rawStore has them
 //	b, _ := bot.New(bot.Config{Store: store, ...})
 //	iv := metrics.InstrumentHandler(b, m)           // inbound events, answers graded, grading latency
 //	slackCfg.Interviewer, slackCfg.Observe = iv, m.Observer(bot.Slack)

@@ -37,14 +37,89 @@ var storeOps = []string{opFirstDelivery, opActiveSession, opSession, opSave, opT
 //     answer turn to the session loaded earlier in the same event counts an
 //     answer graded, timed from that load to the Save.
 //
-// The result is only a bot.Store: keep the concrete store for its other
-// methods (leases, Ping, Sweep), and time those with StoreOperation if
-// wanted.
+// The result keeps the optional methods cmd/mlsd looks for with type
+// assertions, and only those the wrapped store has: Ping (readiness) and
+// Acquire/Release (the Discord gateway lease), timed as "ping",
+// "lease_acquire" and "lease_release". Any other method of the concrete
+// store (bolt's Sweep, redis's Deployment) is not forwarded: call it on the
+// store itself.
 func InstrumentStore(s bot.Store, m *Metrics) bot.Store {
 	if s == nil || m == nil {
 		panic("metrics: InstrumentStore needs a store and a *Metrics")
 	}
-	return &store{next: s, m: m}
+	base := &store{next: s, m: m}
+	_, pings := s.(pinger)
+	_, leases := s.(leaser)
+	switch {
+	case pings && leases:
+		return storePingLease{base, pingMethod{base}, leaseMethods{base}}
+	case pings:
+		return storePing{base, pingMethod{base}}
+	case leases:
+		return storeLease{base, leaseMethods{base}}
+	}
+	return base
+}
+
+// Optional store methods, as their consumers (cmd/mlsd's readiness check,
+// bot/discord's Leaser) declare them.
+type (
+	pinger interface {
+		Ping(ctx context.Context) error
+	}
+	leaser interface {
+		Acquire(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+		Release(ctx context.Context, name, holder string) error
+	}
+)
+
+// One type per combination, so a type assertion on the result succeeds
+// exactly when it would on the wrapped store.
+type (
+	storePing struct {
+		*store
+		pingMethod
+	}
+	storeLease struct {
+		*store
+		leaseMethods
+	}
+	storePingLease struct {
+		*store
+		pingMethod
+		leaseMethods
+	}
+)
+
+const (
+	opPing         = "ping"
+	opLeaseAcquire = "lease_acquire"
+	opLeaseRelease = "lease_release"
+)
+
+type pingMethod struct{ s *store }
+
+func (p pingMethod) Ping(ctx context.Context) error {
+	start := p.s.m.now()
+	err := p.s.next.(pinger).Ping(ctx)
+	p.s.done(opPing, start, err)
+	return err
+}
+
+type leaseMethods struct{ s *store }
+
+func (l leaseMethods) Acquire(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	start := l.s.m.now()
+	ok, err := l.s.next.(leaser).Acquire(ctx, name, holder, ttl)
+	l.s.done(opLeaseAcquire, start, err)
+	return ok, err
+}
+
+func (l leaseMethods) Release(ctx context.Context, name, holder string) error {
+	start := l.s.m.now()
+	err := l.s.next.(leaser).Release(ctx, name, holder)
+	l.s.done(opLeaseRelease, start, err)
+	return err
 }
 
 type store struct {

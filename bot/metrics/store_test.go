@@ -150,3 +150,79 @@ func TestStoreOutage(t *testing.T) {
 		t.Fatalf("an outage counted as a duplicate or a start: %v", got)
 	}
 }
+
+// pingStore adds a Ping to a store, as bot/redis has.
+type pingStore struct {
+	bot.Store
+	err error
+}
+
+func (p pingStore) Ping(context.Context) error { return p.err }
+
+// pingLeaseStore is a store with both optional methods (bot/redis).
+type pingLeaseStore struct {
+	*bolt.Store
+	err error
+}
+
+func (p pingLeaseStore) Ping(context.Context) error { return p.err }
+
+// TestStoreOptionalMethods: the decorator has Ping and Acquire/Release
+// exactly when the wrapped store has them, so cmd/mlsd's type assertions
+// (readiness ping, Discord lease) still find them, and it times them.
+func TestStoreOptionalMethods(t *testing.T) {
+	ctx := context.Background()
+	raw, err := bolt.Open(filepath.Join(t.TempDir(), "mlsd.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	down := fmt.Errorf("redis: %w", bot.ErrUnavailable)
+	tests := []struct {
+		name              string
+		store             bot.Store
+		wantPing, wantLse bool
+	}{
+		{"bolt: lease only", raw, false, true},
+		{"ping only", pingStore{Store: downStore{}, err: down}, true, false},
+		{"ping and lease", pingLeaseStore{Store: raw, err: down}, true, true},
+		{"neither", downStore{}, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := New()
+			s := InstrumentStore(tt.store, m)
+			p, pings := s.(pinger)
+			l, leases := s.(leaser)
+			if pings != tt.wantPing || leases != tt.wantLse {
+				t.Fatalf("decorator: Ping %v, lease %v; want %v, %v", pings, leases, tt.wantPing, tt.wantLse)
+			}
+			if pings {
+				if err := p.Ping(ctx); err != down {
+					t.Fatalf("Ping = %v, want the store's error", err)
+				}
+				if got := testutil.ToFloat64(m.storeErrors.WithLabelValues(opPing, "unavailable")); got != 1 {
+					t.Fatalf("ping errors = %v, want 1", got)
+				}
+			}
+			if leases {
+				for _, holder := range []string{"a", "b"} {
+					ok, err := l.Acquire(ctx, "gateway:0", holder, time.Minute)
+					if err != nil || ok != (holder == "a") {
+						t.Fatalf("Acquire(%s) = %v, %v", holder, ok, err)
+					}
+				}
+				if err := l.Release(ctx, "gateway:0", "a"); err != nil {
+					t.Fatal(err)
+				}
+				if ok, err := l.Acquire(ctx, "gateway:0", "b", time.Minute); err != nil || !ok {
+					t.Fatalf("Acquire after release = %v, %v", ok, err)
+				}
+				if n := histogramCount(t, m, "mlsd_store_operation_duration_seconds", map[string]string{"operation": opLeaseAcquire}); n != 3 {
+					t.Fatalf("lease_acquire observations = %d, want 3", n)
+				}
+				l.Release(ctx, "gateway:0", "b")
+			}
+		})
+	}
+}
