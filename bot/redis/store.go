@@ -11,7 +11,7 @@ package redis
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -73,6 +74,9 @@ type Store struct {
 	log  *slog.Logger
 
 	save, publish, board *goredis.Script
+
+	tokenBase string
+	tokens    atomic.Uint64
 }
 
 var _ bot.Store = (*Store)(nil)
@@ -121,6 +125,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		publish: goredis.NewScript(publishLua),
 		board:   goredis.NewScript(boardLua),
 	}
+	var id [9]byte
+	rand.Read(id[:]) // never fails (crypto/rand panics instead)
+	s.tokenBase = base64.RawURLEncoding.EncodeToString(id[:]) + "."
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -267,7 +274,7 @@ func (s *Store) Save(ctx context.Context, ch bot.Change) error {
 		}
 	}
 	keys := []string{s.keys.active(u), s.keys.session(u, ses.ID), s.keys.seen(u, ses.ID)}
-	args := []any{ses.ID, ch.Expected, ses.Version, string(ses.Status), doc, ch.MessageID, ttl.Milliseconds(), newToken(), "0", ""}
+	args := []any{ses.ID, ch.Expected, ses.Version, string(ses.Status), doc, ch.MessageID, ttl.Milliseconds(), s.newToken(), "0", ""}
 	if comp != nil {
 		args[8] = "1"
 	}
@@ -366,11 +373,10 @@ func validateChange(ch bot.Change) error {
 }
 
 // newToken identifies one Save call, so that go-redis retrying a script
-// whose reply was lost is recognised as the same change.
-func newToken() string {
-	var b [12]byte
-	rand.Read(b[:]) // never fails (crypto/rand panics instead)
-	return hex.EncodeToString(b[:])
+// whose reply was lost is recognised as the same change: a random id of
+// this store (unique across replicas) and a counter (unique within it).
+func (s *Store) newToken() string {
+	return s.tokenBase + strconv.FormatUint(s.tokens.Add(1), 36)
 }
 
 // saveTotals is what save.lua returns after its outcome code.
