@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mlsdbot/mlsd/bot/discord"
+	"github.com/mlsdbot/mlsd/bot/slack"
 	"github.com/mlsdbot/mlsd/scenarios"
 )
 
@@ -134,4 +135,27 @@ func healthcheck(ctx context.Context, getenv func(string) string) error {
 		return fmt.Errorf("healthcheck: /healthz answered %s", resp.Status)
 	}
 	return nil
+}
+
+// slackCmd implements "mlsd slack manifest [--http URL]": the app manifest
+// to paste into api.slack.com (Socket Mode, or HTTP mode at URL).
+func slackCmd(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "manifest" {
+		return errors.New("usage: mlsd slack manifest [--http https://bot.example.com]")
+	}
+	fs := flag.NewFlagSet("mlsd slack manifest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	base := fs.String("http", "", "public base URL for HTTP mode (default: Socket Mode)")
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	out, err := slack.ManifestYAML(*base)
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(out)
+	return err
 }

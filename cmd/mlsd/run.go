@@ -24,6 +24,7 @@ Usage:
   mlsd scenarios show ID       print one case study's prompt and questions
   mlsd scenarios validate [DIR]  check scenario files; lists every problem with file and line
   mlsd config check            check the environment; one line per problem
+  mlsd slack manifest [--http URL]    print the Slack app manifest (Socket Mode, or HTTP mode at URL)
   mlsd discord register [--guild ID]  register the /mlsd command (guild: instant; else global)
   mlsd healthcheck             probe this instance's /healthz (for container health checks)
   mlsd version                 print the version
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return scenariosCmd(args, getenv, stdout, stderr)
 	case "config":
 		return configCmd(ctx, args, getenv, stdout)
+	case "slack":
+		return slackCmd(args, stdout, stderr)
 	case "discord":
 		return discordCmd(ctx, args, getenv, stdout, stderr)
 	case "healthcheck":
