@@ -419,3 +419,23 @@ func FuzzGrade(f *testing.F) {
 		}
 	})
 }
+
+// A phrase that starts with a negation is a mention in its own right:
+// "no leakage" credits a leakage concept that lists it.
+func TestNegatedFormPhrase(t *testing.T) {
+	fw := testFramework()
+	fw.Steps[2].Concepts[2].Phrases = append(fw.Steps[2].Concepts[2].Phrases, "no leakage", "without * skew")
+	sc := testScenario(t)
+	if err := sc.Prepare(fw); err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string][]string{
+		"Features are computed at impression time so there is no leakage." + pad:        {"skew_leakage=no leakage"},
+		"We serve the same code path, without any training/serving skew, because." + pad: {"skew_leakage=without any training/serving skew"},
+		"We do not worry about leakage here." + pad:                                      nil,
+	} {
+		if got := evidence(sc.Rubric(bot.Data).Grade(bot.Answer{Text: text})); !slices.Equal(got, want) {
+			t.Errorf("Grade(%q) = %q, want %q", text, got, want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -160,4 +161,20 @@ func FuzzNormalize(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkTokenize is the normalisation share of BenchmarkGrade.
+func BenchmarkTokenize(b *testing.B) {
+	data, err := os.ReadFile("testdata/grader/answer-data.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	text := string(data[:4000])
+	var z tokenizer
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		z.reset()
+		z.tokenize(text)
+	}
 }
