@@ -430,7 +430,7 @@ func TestNegatedFormPhrase(t *testing.T) {
 		t.Fatal(err)
 	}
 	for text, want := range map[string][]string{
-		"Features are computed at impression time so there is no leakage." + pad:        {"skew_leakage=no leakage"},
+		"Features are computed at impression time so there is no leakage." + pad:         {"skew_leakage=no leakage"},
 		"We serve the same code path, without any training/serving skew, because." + pad: {"skew_leakage=without any training/serving skew"},
 		"We do not worry about leakage here." + pad:                                      nil,
 	} {
