@@ -139,8 +139,9 @@ type DailyStore interface {
 	// RecordDailyPost makes p its channel's Last post and used its Used
 	// list (absolute values: recording the same post twice changes
 	// nothing), creating the record when there is none, and binds p.Thread
-	// to p for ttl (see DailyThread). Config, RevealedDate and
-	// NowRequested are left as they are.
+	// to p for ttl (see DailyThread; a binding already marked revealed
+	// stays revealed). Config, RevealedDate and NowRequested are left as
+	// they are.
 	RecordDailyPost(ctx context.Context, p DailyPost, used []string, ttl time.Duration) error
 
 	// DailyThread returns the post whose thread ref names, or ErrNotFound

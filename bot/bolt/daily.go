@@ -204,7 +204,13 @@ func (s *Store) RecordDailyPost(ctx context.Context, p bot.DailyPost, used []str
 		if p.Thread == "" {
 			return nil
 		}
-		return putExpiring(tx, bucketDailyThreads, kindDailyThread, threadKey(p.Ref()), dailyThreadRecord{Post: p, Expires: now.Add(ttl)}, now.Add(ttl))
+		var old dailyThreadRecord
+		if err := getJSON(tx.Bucket(bucketDailyThreads), threadKey(p.Ref()), &old); err == nil && alive(old.Expires, now) {
+			post.Revealed = post.Revealed || old.Post.Revealed
+		} else if err != nil && !errors.Is(err, bot.ErrNotFound) {
+			return err
+		}
+		return putExpiring(tx, bucketDailyThreads, kindDailyThread, threadKey(p.Ref()), dailyThreadRecord{Post: post, Expires: now.Add(ttl)}, now.Add(ttl))
 	})
 }
 

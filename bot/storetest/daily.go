@@ -334,6 +334,12 @@ var dailyPostCases = []dailyCase{
 		r1.Revealed = true
 		f.wantThread(p1.Ref(), r1)
 		f.wantThread(p2.Ref(), p2)
+		// Recording the post again keeps its thread revealed.
+		if err := f.d.RecordDailyPost(f.ctx, p1, []string{"fraud"}, ttl); err != nil {
+			f.t.Fatalf("RecordDailyPost(p1 again) = %v", err)
+		}
+		f.wantThread(p1.Ref(), r1)
+		f.record(p2, "fraud", "news-feed")
 		f.wantSchedule(ch, bot.DailySchedule{Channel: ch, Used: []string{"fraud", "news-feed"}, Last: &p2, RevealedDate: p1.Date})
 		if err := f.d.MarkDailyRevealed(f.ctx, p2); err != nil {
 			f.t.Fatalf("MarkDailyRevealed(p2) = %v", err)
