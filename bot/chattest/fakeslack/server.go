@@ -153,6 +153,7 @@ type Server struct {
 	views    []View
 	home     map[string]json.RawMessage
 	failures []failure
+	holds    []*hold
 
 	// Socket Mode
 	sock    socketState
@@ -474,6 +475,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		req.token = bearer
 	}
 
+	s.parkIfHeld(req.method, body)
 	s.mu.Lock()
 	res := s.handleLocked(req)
 	call := Call{Method: req.method, Params: req.form, Status: res.status}
