@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -97,5 +98,60 @@ func BenchmarkBaselineFields(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = strings.Fields(strings.ToLower(text))
+	}
+}
+
+// Coverage saturates: with the real framework merged in, a step has 20+
+// concepts, and a strong prose answer naming about six relevant ones
+// (half of them the case's own) reaches 0.85 or more.
+func TestCoverageSaturates(t *testing.T) {
+	sc := fixtureScenario(t)
+	for _, tt := range []struct {
+		step bot.StepID
+		text string
+	}{
+		{bot.Data, "Labels come from the play logs: listen duration past eighty percent is a positive, because plays alone reward clickbait. " +
+			"I would embed each transcript, add show affinity from the past episodes of the show the listener finished, " +
+			"and keep every feature in a feature store so training and serving agree. Counts are computed point in time to avoid leakage, " +
+			"and impressions far outnumber completions, so I would downsample the negatives."},
+		{bot.Clarify, "First, does a play count, or must the listener finish the episode? Completion is what I would optimise, because plays reward catchy titles. " +
+			"Then the split between followed shows and discovery of new shows, and how many requests per second the shelf gets. " +
+			"New listeners have no history, so cold start needs a plan from day one."},
+	} {
+		g := sc.Rubric(tt.step).Grade(bot.Answer{Text: tt.text})
+		if g.Score < 0.85 || len(g.Matches) > 9 {
+			t.Errorf("step %v: %d matches scored %.2f (coverage %.2f), want ≥ 0.85 from a handful of concepts: %q",
+				tt.step, len(g.Matches), g.Score, g.Coverage, evidence(g))
+		}
+	}
+}
+
+// Grading is safe for concurrent use: the per-rubric scratch pool never
+// leaks one answer's state into another's grade.
+func TestGradeConcurrent(t *testing.T) {
+	sc := fixtureScenario(t)
+	r := sc.Rubric(bot.Data)
+	answers := []string{benchAnswer(t), "No logs. We do not need a feature store.", "Play logs and transcripts, because.", ""}
+	want := make([]bot.StepGrade, len(answers))
+	for i, a := range answers {
+		want[i] = r.Grade(bot.Answer{Text: a})
+	}
+	done := make(chan error)
+	for w := range 8 {
+		go func() {
+			for k := range 50 {
+				i := (w + k) % len(answers)
+				if g := r.Grade(bot.Answer{Text: answers[i]}); g.Score != want[i].Score || len(g.Matches) != len(want[i].Matches) {
+					done <- fmt.Errorf("answer %d graded %.3f with %d matches, want %.3f with %d", i, g.Score, len(g.Matches), want[i].Score, len(want[i].Matches))
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
 	}
 }
