@@ -23,6 +23,7 @@ import (
 	"github.com/mlsdbot/mlsd/bot/bolt"
 	"github.com/mlsdbot/mlsd/bot/console"
 	"github.com/mlsdbot/mlsd/bot/discord"
+	"github.com/mlsdbot/mlsd/bot/metrics"
 	"github.com/mlsdbot/mlsd/bot/redis"
 	"github.com/mlsdbot/mlsd/bot/slack"
 	"github.com/mlsdbot/mlsd/scenarios"
@@ -67,6 +68,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdin
 		return err
 	}
 	consoleMode := forceConsole || (!cfg.slackEnabled() && !cfg.discordEnabled())
+	if consoleMode && !forceConsole && cfg.HTTPAddr != "" && !isTerminal(stdin) {
+		// A server deployment (container, Kubernetes) with no platform
+		// would start a console on empty input, exit, and restart in a loop.
+		return errors.New("no chat platform configured: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET, or DISCORD_BOT_TOKEN with DISCORD_APP_ID (run 'mlsd config check'); for the terminal use 'mlsd console'")
+	}
 	log := newLogger(cfg, stderr, consoleMode)
 
 	lib, err := scenarios.Load(cfg.ScenariosDir)
@@ -121,7 +127,9 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 		components []readiness
 		compMu     sync.Mutex
 	)
+	m := metrics.New()
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
@@ -179,12 +187,12 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 
 	// With an HTTP server, wait for an unreachable Redis (and say so on
 	// /readyz) instead of crash-looping; without one, fail at once.
-	var store bot.Store
+	var raw bot.Store
 	var err error
 	if srv != nil {
-		store, err = openStoreWaiting(gctx, cfg, log)
+		raw, err = openStoreWaiting(gctx, cfg, log)
 	} else {
-		store, err = openStore(gctx, cfg, log)
+		raw, err = openStore(gctx, cfg, log)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -195,6 +203,9 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 		}
 		return err
 	}
+	log.Info("store ready", "store", storeKind(cfg))
+	// The instrumented store keeps the optional Ping and lease methods.
+	store := metrics.InstrumentStore(raw, m)
 	defer store.Close()
 	currentStore.Store(&store)
 	storeReady.Store(true)
@@ -203,9 +214,10 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 	if err != nil {
 		return err
 	}
+	iv := metrics.InstrumentHandler(b, m)
 	var runners []runner
 	if term != nil {
-		term.Bot = b
+		term.Bot = iv
 		c := console.New(*term)
 		// EOF on the console ends the whole program.
 		runners = append(runners, runnerFunc(func(ctx context.Context) error {
@@ -219,8 +231,9 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 			AppToken:        cfg.SlackAppToken,
 			SigningSecret:   cfg.SlackSigningSecret,
 			APIURL:          cfg.SlackAPIURL,
-			Interviewer:     b,
+			Interviewer:     iv,
 			Log:             log,
+			Observe:         m.Observer(bot.Slack),
 			ShutdownTimeout: cfg.ShutdownTimeout,
 		})
 		if err != nil {
@@ -243,7 +256,8 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 			Token:           cfg.DiscordToken,
 			AppID:           cfg.DiscordAppID,
 			PublicKey:       cfg.DiscordPublicKey,
-			Interviewer:     b,
+			Interviewer:     iv,
+			Observe:         m.Observer(bot.Discord),
 			Library:         lib,
 			Log:             log,
 			APIURL:          cfg.DiscordAPIURL,
