@@ -150,6 +150,19 @@ func (z *tokenizer) tokenize(s string) {
 			for j < len(s) && s[j] < utf8.RuneSelf && asciiClass[s[j]] == cls {
 				j++
 			}
+			if !z.open && cls == clsLetter && (j == len(s) || s[j] < utf8.RuneSelf && asciiClass[s[j]] != clsDigit && asciiClass[s[j]] != clsJoin) {
+				// Fast path: a plain word with a separator after it.
+				ns := len(z.norm)
+				z.norm = append(z.norm, s[i:j]...)
+				for k := ns; k < len(z.norm); k++ {
+					z.norm[k] |= 0x20
+				}
+				z.norm = z.norm[:ns+stem(z.norm[ns:])]
+				z.toks = append(z.toks, token{ns: int32(ns), ne: int32(len(z.norm)), os: int32(i), oe: int32(j), brk: z.pending})
+				z.pending = 0
+				i = j
+				continue
+			}
 			z.begin(cls == clsDigit, i)
 			n := len(z.norm)
 			z.norm = append(z.norm, s[i:j]...)
