@@ -24,6 +24,7 @@ func (r *scriptRecorder) DialHook(next goredis.DialHook) goredis.DialHook { retu
 
 func (r *scriptRecorder) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
 	return func(ctx context.Context, cmd goredis.Cmder) error {
+		countTrip(ctx)
 		r.mu.Lock()
 		r.roundTrips++
 		r.record(cmd)
@@ -34,6 +35,7 @@ func (r *scriptRecorder) ProcessHook(next goredis.ProcessHook) goredis.ProcessHo
 
 func (r *scriptRecorder) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		countTrip(ctx)
 		r.mu.Lock()
 		r.roundTrips++
 		for _, c := range cmds {
@@ -41,6 +43,20 @@ func (r *scriptRecorder) ProcessPipelineHook(next goredis.ProcessPipelineHook) g
 		}
 		r.mu.Unlock()
 		return next(ctx, cmds)
+	}
+}
+
+// tripsKey carries a per-call round-trip counter in a context, so a
+// benchmark can count the trips of one message among concurrent ones.
+type tripsKey struct{}
+
+func withTripCounter(ctx context.Context, n *int) context.Context {
+	return context.WithValue(ctx, tripsKey{}, n)
+}
+
+func countTrip(ctx context.Context) {
+	if n, ok := ctx.Value(tripsKey{}).(*int); ok {
+		*n++ // one goroutine per message: no race
 	}
 }
 
