@@ -481,8 +481,21 @@ func (s *Store) DueNudges(ctx context.Context, now time.Time, limit int, lease t
 	if limit <= 0 {
 		return nil, nil
 	}
+	// Every replica polls often and there is rarely anything due: look
+	// first in a read transaction, which costs no fsync.
+	anyDue := false
+	err := s.dailyView(ctx, func(tx *bbolt.Tx, _ time.Time) error {
+		if b := tx.Bucket(bucketNudgeDue); b != nil {
+			k, _ := b.Cursor().First()
+			anyDue = len(k) >= 8 && !decodeTime(k[:8]).After(now)
+		}
+		return nil
+	})
+	if err != nil || !anyDue {
+		return nil, err
+	}
 	var out []bot.NudgeRef
-	err := s.dailyUpdate(ctx, func(tx *bbolt.Tx, _ time.Time) error {
+	err = s.dailyUpdate(ctx, func(tx *bbolt.Tx, _ time.Time) error {
 		var members [][]byte
 		c := tx.Bucket(bucketNudgeDue).Cursor()
 		for k, _ := c.First(); k != nil && len(members) < limit; k, _ = c.Next() {
