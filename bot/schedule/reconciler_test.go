@@ -40,7 +40,9 @@ func mustLoad(t testing.TB, name string) *time.Location {
 // posts once, at the first of the two — and nothing on other dates.
 func TestDSTPostsOncePerLocalDay(t *testing.T) {
 	slack := func(c string) bot.ChannelRef { return bot.ChannelRef{Platform: bot.Slack, Workspace: "T1", Channel: c} }
-	discord := func(c string) bot.ChannelRef { return bot.ChannelRef{Platform: bot.Discord, Workspace: "G1", Channel: c} }
+	discord := func(c string) bot.ChannelRef {
+		return bot.ChannelRef{Platform: bot.Discord, Workspace: "G1", Channel: c}
+	}
 	periods := []struct {
 		name     string
 		from, to time.Time // simulated span (UTC)
