@@ -246,24 +246,20 @@ func (b *Bot) start(ctx context.Context, log *slog.Logger, in Inbound, cmd Comma
 	b.trackIdle(ctx, log, &s)
 	intro := Outbound{
 		Where:   Where{Kind: NewThread, Channel: in.Channel},
-		Text:    introText(sc, &s),
+		Text:    PromptMessage(sc),
 		Session: s.ID,
 	}
 	first := currentQuestion(&s, sc)
+	first.Text = introNote(&s) + "\n\n" + first.Text
 	first.Where = Where{Kind: InThread, Channel: in.Channel}
 	first.Session = s.ID
 	return []Outbound{intro, first}, nil
 }
 
-func introText(sc *Scenario, s *Session) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "**%s** — %s", sc.Title, sc.Difficulty)
-	if len(sc.Tags) > 0 {
-		fmt.Fprintf(&b, " · %s", strings.Join(sc.Tags, ", "))
-	}
-	fmt.Fprintf(&b, "\n\n%s\n\n_Candidate: %s · %s mode. Answer each step in this thread; type `hint`, `next`, `skip`, `repeat`, `status` or `end` at any time._",
-		strings.TrimSpace(sc.Prompt), nameOr(s.UserName, s.User.UserID), s.Mode)
-	return b.String()
+// introNote opens the thread: who is interviewing and how to answer.
+func introNote(s *Session) string {
+	return fmt.Sprintf("_Candidate: %s · %s mode. Answer each step in this thread; type `hint`, `next`, `skip`, `repeat`, `status` or `end` at any time._",
+		clip(nameOr(s.UserName, s.User.UserID), 40), s.Mode)
 }
 
 func nameOr(name, id string) string {

@@ -201,3 +201,17 @@ func MeText(st Stats) string {
 	fmt.Fprintf(&b, "**Weakest step:** %s — focus your next practice there (`/mlsd start random practice`).", weakest.Title())
 	return b.String()
 }
+
+// PromptMessage is a scenario's case prompt as posted at the root of its
+// thread: a bold title line with difficulty and tags, then the prompt.
+// Scenario validation measures exactly this against the platforms' limits.
+func PromptMessage(sc *Scenario) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s** · %s", strings.TrimSpace(sc.Title), sc.Difficulty)
+	if len(sc.Tags) > 0 {
+		fmt.Fprintf(&b, " · %s", strings.Join(sc.Tags, ", "))
+	}
+	b.WriteString("\n\n")
+	b.WriteString(strings.TrimSpace(sc.Prompt))
+	return b.String()
+}

@@ -18,18 +18,9 @@ const (
 	DiscordMessageLimit = 2000
 )
 
-// PromptMessage is the scenario prompt as the bot posts it: a bold title
-// line with difficulty and tags, then the prompt. Validation measures this.
-func PromptMessage(sc *bot.Scenario) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "**%s** · %s", strings.TrimSpace(sc.Title), sc.Difficulty)
-	if len(sc.Tags) > 0 {
-		fmt.Fprintf(&b, " · %s", strings.Join(sc.Tags, ", "))
-	}
-	b.WriteString("\n\n")
-	b.WriteString(strings.TrimSpace(sc.Prompt))
-	return b.String()
-}
+// PromptMessage is the scenario prompt as the bot posts it
+// (bot.PromptMessage). Validation measures this.
+func PromptMessage(sc *bot.Scenario) string { return bot.PromptMessage(sc) }
 
 // slackLength counts characters after Slack's mandatory escaping of &, <, >.
 func slackLength(s string) int {
