@@ -28,21 +28,22 @@ func TestParseURL(t *testing.T) {
 		TLS                     bool
 		Dial, Read, Write, Pool time.Duration
 		PoolSize, MaxRetries    int
+		DialRetries             int
 	}
 	viewOf := func(c clientConfig) view {
 		switch c.Kind {
 		case Single:
 			o := c.Single
 			return view{Single, []string{o.Addr}, "", o.DB, o.Username, o.Password, "", o.TLSConfig != nil,
-				o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout, o.PoolSize, o.MaxRetries}
+				o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout, o.PoolSize, o.MaxRetries, o.DialerRetries}
 		case Sentinel:
 			o := c.Failover
 			return view{Sentinel, o.SentinelAddrs, o.MasterName, o.DB, o.Username, o.Password, o.SentinelPassword, o.TLSConfig != nil,
-				o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout, o.PoolSize, o.MaxRetries}
+				o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout, o.PoolSize, o.MaxRetries, o.DialerRetries}
 		case Cluster:
 			o := c.Cluster
 			return view{Cluster, o.Addrs, "", 0, o.Username, o.Password, "", o.TLSConfig != nil,
-				o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout, o.PoolSize, o.MaxRetries}
+				o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout, o.PoolSize, o.MaxRetries, o.DialerRetries}
 		}
 		return view{}
 	}
@@ -54,24 +55,24 @@ func TestParseURL(t *testing.T) {
 		want view
 	}{
 		{"single", "redis://127.0.0.1:6379/0", Options{},
-			view{Single, []string{"127.0.0.1:6379"}, "", 0, "", "", "", false, s, s, s, s, defPool, 1}},
+			view{Single, []string{"127.0.0.1:6379"}, "", 0, "", "", "", false, s, s, s, s, defPool, 1, 1}},
 		{"single defaults host and port", "redis://:pw@myhost", Options{},
-			view{Single, []string{"myhost:6379"}, "", 0, "", "pw", "", false, s, s, s, s, defPool, 1}},
+			view{Single, []string{"myhost:6379"}, "", 0, "", "pw", "", false, s, s, s, s, defPool, 1, 1}},
 		{"single TLS, user, db", "rediss://bot:s3cret@redis.internal:6380/2", Options{},
-			view{Single, []string{"redis.internal:6380"}, "", 2, "bot", "s3cret", "", true, s, s, s, s, defPool, 1}},
+			view{Single, []string{"redis.internal:6380"}, "", 2, "bot", "s3cret", "", true, s, s, s, s, defPool, 1, 1}},
 		{"options override defaults", "redis://h:1/0", Options{DialTimeout: 3 * s, ReadTimeout: 250 * ms, WriteTimeout: 300 * ms, PoolTimeout: 2 * s, PoolSize: 7, MaxRetries: -1},
-			view{Single, []string{"h:1"}, "", 0, "", "", "", false, 3 * s, 250 * ms, 300 * ms, 2 * s, 7, -1}},
+			view{Single, []string{"h:1"}, "", 0, "", "", "", false, 3 * s, 250 * ms, 300 * ms, 2 * s, 7, -1, 1}},
 		{"URL query overrides options", "redis://h:1/0?read_timeout=2s&pool_size=50&max_retries=3", Options{ReadTimeout: 250 * ms, PoolSize: 7},
-			view{Single, []string{"h:1"}, "", 0, "", "", "", false, s, 2 * s, s, s, 50, 3}},
+			view{Single, []string{"h:1"}, "", 0, "", "", "", false, s, 2 * s, s, s, 50, 3, 1}},
 		{"sentinel", "redis://:sentpw@s1:26379?master_name=mymaster&addr=s2:26379&addr=s3:26379&password=masterpw",
 			Options{},
-			view{Sentinel, []string{"s1:26379", "s2:26379", "s3:26379"}, "mymaster", 0, "", "masterpw", "sentpw", false, s, s, s, s, defPool, 1}},
+			view{Sentinel, []string{"s1:26379", "s2:26379", "s3:26379"}, "mymaster", 0, "", "masterpw", "sentpw", false, s, s, s, s, defPool, 1, 1}},
 		{"sentinel TLS with db", "rediss://s1:26379/3?master_name=m", Options{},
-			view{Sentinel, []string{"s1:26379"}, "m", 3, "", "", "", true, s, s, s, s, defPool, 1}},
+			view{Sentinel, []string{"s1:26379"}, "m", 3, "", "", "", true, s, s, s, s, defPool, 1, 1}},
 		{"cluster", "redis://:pw@n1:7000?cluster=1&addr=n2:7000&addr=n3:7000", Options{},
-			view{Cluster, []string{"n1:7000", "n2:7000", "n3:7000"}, "", 0, "", "pw", "", false, s, s, s, s, defPool, 1}},
+			view{Cluster, []string{"n1:7000", "n2:7000", "n3:7000"}, "", 0, "", "pw", "", false, s, s, s, s, defPool, 1, 1}},
 		{"cluster=true, TLS, tuning kept", "rediss://n1:7000/0?cluster=true&read_timeout=3s", Options{},
-			view{Cluster, []string{"n1:7000"}, "", 0, "", "", "", true, s, 3 * s, s, s, defPool, 1}},
+			view{Cluster, []string{"n1:7000"}, "", 0, "", "", "", true, s, 3 * s, s, s, defPool, 1, 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
