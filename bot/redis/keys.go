@@ -12,31 +12,28 @@ import (
 //
 // Per user, tag {platform:workspace:user}:
 //
-//	P:iv:{…}:active          HASH sid, v, tok, doc — the active session (JSON in doc); absent when none
-//	P:iv:{…}:s:<sid>         HASH v, tok, doc — a finished (completed/abandoned) session
-//	P:iv:{…}:s:<sid>:seen    SET applied message ids (+ a completion marker)
-//	P:iv:{…}:stats           HASH all-time totals, step totals, best/last score, streaks
-//	P:iv:{…}:recent          LIST recent scenario ids, newest first
-//	P:iv:{…}:w:<2026-W48>    HASH pts, n, at — the user's total for an ISO week
-//	P:iv:{…}:m:<2026-11>     HASH pts, n, at — the user's total for a month
+//	P:iv:{…}:active                   HASH sid, v, tok, doc — the active session (JSON in doc); absent when none
+//	P:iv:{…}:s:<sid>                  HASH v, tok, doc — a finished (completed/abandoned) session
+//	P:iv:{…}:s:<sid>:seen             SET applied message ids (+ a completion marker)
+//	P:iv:{…}:thr:<pl>:<ws>:<ch>:<th>  STRING ThreadBinding JSON — the authority on a thread
+//	P:iv:{…}:stats                    HASH all-time totals, step totals, best/last score, streaks
+//	P:iv:{…}:recent                   LIST recent scenario ids, newest first
+//	P:iv:{…}:w:<2026-W48>             HASH pts, n, at — the user's total for an ISO week
+//	P:iv:{…}:m:<2026-11>              HASH pts, n, at — the user's total for a month
 //
-// The session's keys (active or s:<sid>, seen, and its thread binding) are
-// given the same idle TTL by every change, so they expire together; stats
-// have none; period totals expire with their leaderboard.
-//
-//	P:iv:{…}:thr:<channel>:<thread>  STRING ThreadBinding JSON — the authority
-//	                                  on a thread; written by save.lua, same TTL
-//	                                  as the session's keys
+// A session's keys (active or s:<sid>, seen, its thread binding) get the
+// same idle TTL from every change, so they expire together; stats have
+// none; period totals expire with their leaderboard.
 //
 // Per workspace, tag {platform:workspace}:
 //
-//	P:thr:{…}:<channel>:<thread>   SET of user ids that bound the thread: an
-//	                               index only (Thread reads it, then checks the
-//	                               user's binding), TTL ≥ the bindings'
+//	P:thr:{…}:<channel>:<thread>            SET user ids that bound the thread: an index
+//	                                        only (Thread reads it, then the user's
+//	                                        binding); TTL ≥ the bindings'
 //	P:lb:{…}:all | :w:<week> | :m:<month>   ZSET score = points, member = <inverted ms>:<user>
-//	P:lb:{…}:<period>:meta         HASH n:<user>, m:<user> (current member), name:<user>
+//	P:lb:{…}:<period>:meta                  HASH n:<user>, m:<user> (current member), name:<user>
 //
-// Ingress dedupe: P:evt:<id> STRING, SET NX PX.
+// Ingress dedupe: P:evt:<id> STRING, SET NX EX (one key, no tag needed).
 //
 // Identifiers are escaped (%, :, {, }) so that one user's keys can never
 // collide with another's or open a second hash tag.
@@ -46,7 +43,7 @@ var escaper = strings.NewReplacer("%", "%25", ":", "%3A", "{", "%7B", "}", "%7D"
 
 func esc(s string) string { return escaper.Replace(s) }
 
-// userTag is the hash tag of every per-user key.
+// user is the start of every per-user key, ending in its hash tag.
 func (k keys) user(u bot.UserKey) string {
 	return k.prefix + ":iv:{" + esc(string(u.Platform)) + ":" + esc(u.Workspace) + ":" + esc(u.UserID) + "}"
 }

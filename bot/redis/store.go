@@ -6,6 +6,12 @@
 // then writes everything in one atomic step, so a replayed or concurrent
 // answer is applied exactly once and nothing is ever half-written. See
 // keys.go for the key schema and lua/ for the scripts.
+//
+// Round trips per call: FirstDelivery, ActiveSession, Session, Stats,
+// Leaderboard and Save one each (a Save with a thread pipelines the thread
+// index with the script); Thread two; a completing Save one more, for the
+// workspace's leaderboards (another hash slot). The engine's answer path
+// (FirstDelivery, ActiveSession, Save) is therefore three.
 package redis
 
 import (
