@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -87,6 +88,27 @@ func (c *child) waitFor(t *testing.T, want string) string {
 			}
 		case <-guard:
 			t.Fatalf("no %q within 30s; output:\n%s", want, strings.Join(seen, "\n"))
+		}
+	}
+}
+
+// waitForMatch reads output until a line matches re.
+func (c *child) waitForMatch(t *testing.T, re *regexp.Regexp) string {
+	t.Helper()
+	guard := time.After(30 * time.Second)
+	var seen []string
+	for {
+		select {
+		case line, ok := <-c.lines:
+			if !ok {
+				t.Fatalf("process ended before printing a line matching %s; output:\n%s", re, strings.Join(seen, "\n"))
+			}
+			seen = append(seen, line)
+			if re.MatchString(line) {
+				return line
+			}
+		case <-guard:
+			t.Fatalf("no line matching %s within 30s; output:\n%s", re, strings.Join(seen, "\n"))
 		}
 	}
 }

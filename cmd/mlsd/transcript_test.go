@@ -72,6 +72,19 @@ var candidates = []candidate{
 	},
 }
 
+func readCalibration(t *testing.T, id string) *calibration {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "scenarios", "testdata", "calibration", id+".yaml"))
+	if err != nil {
+		t.Fatalf("calibration set: %v", err)
+	}
+	var cal calibration
+	if err := yaml.Unmarshal(raw, &cal); err != nil {
+		t.Fatal(err)
+	}
+	return &cal
+}
+
 var wrapKeys = []string{"bottleneck", "monitoring", "future"}
 
 // script plans the console input for a candidate. It replays the pure
@@ -140,17 +153,10 @@ func TestTranscripts(t *testing.T) {
 	for _, sc := range list {
 		t.Run(sc.ID, func(t *testing.T) {
 			t.Parallel()
-			raw, err := os.ReadFile(filepath.Join("..", "..", "scenarios", "testdata", "calibration", sc.ID+".yaml"))
-			if err != nil {
-				t.Fatalf("calibration set: %v", err)
-			}
-			var cal calibration
-			if err := yaml.Unmarshal(raw, &cal); err != nil {
-				t.Fatal(err)
-			}
+			cal := readCalibration(t, sc.ID)
 			scores := map[string]int{}
 			for _, cand := range candidates {
-				lines := script(t, sc, &cal, cand)
+				lines := script(t, sc, cal, cand)
 				out, errOut, err := runWith(t, env("MLSD_DATA_DIR", t.TempDir(), "USER", "ada"), strings.Join(lines, "\n")+"\n")
 				if err != nil {
 					t.Fatalf("%s: run: %v\n%s", cand.name, err, errOut)
