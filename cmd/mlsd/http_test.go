@@ -30,11 +30,14 @@ func redisTarget(t *testing.T) string {
 	return m.Addr()
 }
 
-// proxy forwards TCP connections to target once started: before that,
-// its address refuses connections, as a Redis that is down does.
+// proxy forwards TCP connections to target while started: before start
+// and after stop, its address refuses connections, as a Redis that is down
+// does.
 type proxy struct {
 	addr, target string
+	mu           sync.Mutex
 	ln           net.Listener
+	conns        []net.Conn
 }
 
 func reservePort(t *testing.T) string {
@@ -54,26 +57,42 @@ func (p *proxy) start(t *testing.T) {
 	if err != nil {
 		t.Fatalf("proxy: %v", err)
 	}
+	p.mu.Lock()
 	p.ln = ln
-	t.Cleanup(func() { ln.Close() })
+	p.mu.Unlock()
+	t.Cleanup(p.stop)
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				up, err := net.Dial("tcp", p.target)
-				if err != nil {
-					return
-				}
-				defer up.Close()
-				go io.Copy(up, c)
-				io.Copy(c, up)
-			}()
+			up, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			go func() { io.Copy(up, c); up.Close() }()
+			go func() { io.Copy(c, up); c.Close() }()
 		}
 	}()
+}
+
+// stop closes the listener and cuts every open connection.
+func (p *proxy) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
 }
 
 // logWatch collects log lines and lets a test wait for one.
