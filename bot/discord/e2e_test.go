@@ -207,3 +207,56 @@ func TestResumeMidInterview(t *testing.T) {
 		t.Fatalf("stored session %+v; want the answers from before and after the drop in thread %s", s, thread.ID)
 	}
 }
+
+// TestDuplicateInteraction: a replayed interaction (same id, as after a
+// resume or from a second gateway consumer) is applied once. Here Discord
+// refuses the second acknowledgement (40060) and the adapter stops there;
+// behind that, the domain drops a repeated id anyway, since the adapter
+// passes the interaction id as MessageID.
+func TestDuplicateInteraction(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{})
+	alice := srv.AddUser("alice", false)
+	b, store, lib := realBot(t)
+	start(t, srv, discordConfig(b, lib), true)
+	srv.AwaitGateway(t, "identify")
+	thread, q := startInterview(t, srv, alice, "visual-search", "", srv.Dispatch)
+	hint := srv.Click(t, alice, q, "Hint")
+	srv.Dispatch(hint)
+	srv.AwaitMessage(t, "hint", containing("create", thread.ID, "Hint 1/2"))
+	srv.Dispatch(hint) // the same interaction again
+	srv.AwaitRequest(t, "second callback refused", func(r fakediscord.Request) bool {
+		return strings.Contains(r.Path, "/interactions/"+hint.ID+"/") && r.Status == 400
+	})
+	// A later, different click proves the first one was not applied twice:
+	// the next hint is tier 2, not tier 3.
+	srv.Dispatch(srv.Click(t, alice, q, "Hint"))
+	srv.AwaitMessage(t, "second hint", containing("create", thread.ID, "Hint 2/2"))
+	s, err := store.ActiveSession(context.Background(), bot.UserKey{Platform: bot.Discord, Workspace: srv.GuildID, UserID: alice.ID})
+	if err != nil || s.Answers[bot.Clarify].Hints != 2 {
+		t.Fatalf("hints = %d (%v), want 2", s.Answers[bot.Clarify].Hints, err)
+	}
+}
+
+// TestPost covers proactive posts (the daily challenge): a new public
+// thread on a root message, and a plain post in a channel.
+func TestPost(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{})
+	e := start(t, srv, discordConfig(nil, nil), false)
+	ctx := context.Background()
+	th, err := e.a.Post(ctx, bot.Outbound{Where: bot.Where{Kind: bot.NewThread, Channel: srv.Channel},
+		Text: "**Daily challenge — Visual search**\n\nHow would you build it?", Question: &bot.QuestionView{Scenario: "Daily: visual search"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, ok := srv.ChannelByID(th)
+	if !ok || ch.Type != fakediscord.ChannelPublicThread || ch.ParentID != srv.Channel || ch.Name != "Daily: visual search" {
+		t.Fatalf("Post made %+v", ch)
+	}
+	if _, err := e.a.Post(ctx, bot.Outbound{Where: bot.Where{Kind: bot.InThread, Channel: srv.Channel, Thread: th}, Text: "Reveal @everyone"}); err != nil {
+		t.Fatal(err)
+	}
+	m := srv.AwaitMessage(t, "reveal", containing("create", th, "Reveal"))
+	if len(m.Pings) != 0 {
+		t.Errorf("pinged %v", m.Pings)
+	}
+}

@@ -127,5 +127,8 @@ func containing(kind, channel, text string) func(fakediscord.MessageEvent) bool 
 }
 
 func discordConfig(b *bot.Bot, lib *bot.Library) discord.Config {
+	if b == nil {
+		return discord.Config{Library: lib}
+	}
 	return discord.Config{Interviewer: b, Library: lib}
 }
