@@ -145,12 +145,14 @@ func (a *Adapter) leaseName() string {
 }
 
 // holdGateway is the lease loop: acquire or renew every TTL/3; connect on
-// acquiring, disconnect on losing. Errors from the lease store count as a
-// lost lease (another replica may take over after the TTL).
+// acquiring, disconnect on losing. While the lease store is unreachable the
+// holder keeps its connection only as long as its last renewal surely
+// lasts, then lets go (another replica may take over after the TTL).
 func (a *Adapter) holdGateway(ctx context.Context) error {
 	name, holder, ttl := a.leaseName(), a.cfg.Holder, a.cfg.LeaseTTL
 	open := false
 	backoff := time.Duration(0)
+	var lastHeld time.Time
 	defer func() {
 		if open {
 			a.closeGateway()
@@ -175,7 +177,12 @@ func (a *Adapter) holdGateway(ctx context.Context) error {
 					return nil
 				}
 				a.log.Warn("discord: gateway lease unavailable", "error", err)
-				held = false
+				// A store hiccup does not end a lease that is still running:
+				// keep the connection until the last renewal could expire
+				// (one renewal interval of margin).
+				held = open && a.cfg.Now().Sub(lastHeld) < ttl-ttl/3
+			} else if held {
+				lastHeld = a.cfg.Now()
 			}
 		}
 		switch {
