@@ -107,6 +107,8 @@ func ParseDailyOn(args []string) (a DailyArgs, problem string) {
 	for i := 0; i < len(args); i++ {
 		word, low := args[i], strings.ToLower(args[i])
 		switch {
+		case strings.Contains(low, "tz="):
+			return DailyArgs{}, "Give the time zone after the cron spec (`/mlsd daily on 0 9 * * 1-5 Europe/Berlin`), not inside it."
 		case strings.HasPrefix(low, "reveal="):
 			a.RevealAt = word[len("reveal="):]
 		case low == "reveal":
@@ -126,6 +128,8 @@ func ParseDailyOn(args []string) (a DailyArgs, problem string) {
 	}
 	switch {
 	case len(rest) == 0:
+	case strings.EqualFold(rest[0], "@every") && len(rest) > 1:
+		a.Spec, rest = rest[0]+" "+rest[1], rest[2:] // refused with its reason by the calendar
 	case strings.HasPrefix(rest[0], "@"):
 		a.Spec, rest = rest[0], rest[1:]
 	case len(rest) >= 5:
@@ -191,9 +195,6 @@ func (b *Bot) dailyOn(ctx context.Context, log *slog.Logger, in Inbound, ch Chan
 	loc, problem := loadZone(a.Zone)
 	if problem != "" {
 		return []Outbound{b.ephemeral(in, problem+" Nothing was changed.")}, nil
-	}
-	if strings.Contains(strings.ToUpper(a.Spec), "TZ=") {
-		return []Outbound{b.ephemeral(in, "Give the time zone after the cron spec (`/mlsd daily on 0 9 * * 1-5 Europe/Berlin`), not inside it. Nothing was changed.")}, nil
 	}
 	now := b.cfg.Now()
 	next, err := b.cfg.Calendar.Next(a.Spec, loc, now)
@@ -631,6 +632,9 @@ func (b *Bot) dailyReply(ctx context.Context, log *slog.Logger, in Inbound) (out
 		return []Outbound{b.ephemeral(in, followUpGradeText(g))}, true, nil
 	}
 	g := GradeLightning(sc, text)
+	if g.Words < LightningCountWords {
+		return []Outbound{b.ephemeral(in, fmt.Sprintf("That's too short to count (%d words). Reply with a few sentences on your approach — requirements, data, model, evaluation, serving, monitoring — %d words or more; only you will see the score.", g.Words, LightningCountWords))}, true, nil
+	}
 	now := b.cfg.Now()
 	at := now.In(b.cfg.Location)
 	zone := time.UTC

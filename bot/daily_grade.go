@@ -8,12 +8,18 @@ import (
 // Lightning grading constants (see GradeLightning).
 const (
 	// LightningBoost: a lightning answer covers all seven steps in a few
-	// sentences, so a step counts as fully covered at a third of the
-	// coverage a full step answer needs (one or two of its key concepts).
-	LightningBoost = 3.0
+	// sentences, so a step counts as fully covered at two thirds of the
+	// coverage a full step answer needs. Measured on the calibration
+	// answers (two sentences per step): strong ≈ 100, medium 78-98, weak
+	// 6-38, and a generic answer that names the framework's concepts but
+	// nothing of the case about 60.
+	LightningBoost = 1.5
 	// LightningMinWords is the length below which a lightning answer's
 	// score scales down linearly.
 	LightningMinWords = 40
+	// LightningCountWords is the length below which an answer is not
+	// counted at all, so a streak cannot be kept alive with "hi".
+	LightningCountWords = 12
 	// DailyPointsShare is the share of an interview's points (score ×
 	// difficulty multiplier) a counted daily answer earns: a few minutes'
 	// answer is worth a quarter of a full interview with the same score.
