@@ -109,25 +109,17 @@ const maxConflictRetries = 200
 // something failed inside, and the adapter shows a generic apology.
 func (b *Bot) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
 	log := b.cfg.Log.With("platform", in.Platform, "workspace", in.Workspace, "user", in.UserID, "message", in.MessageID)
-	if in.MessageID != "" {
-		first, err := b.cfg.Store.FirstDelivery(ctx, dedupeKey(in), b.cfg.DedupeTTL)
-		if err != nil {
-			return b.storeFailed(log, in, "dedupe", err)
-		}
-		if !first {
-			log.Debug("duplicate delivery dropped")
-			return nil, nil
-		}
-	}
 	var (
 		out []Outbound
 		err error
 	)
 	switch {
 	case in.Kind == KindCommand:
-		out, err = b.command(ctx, log, in)
+		out, err = b.onceOnly(ctx, in, func() ([]Outbound, error) { return b.command(ctx, log, in) })
 	case in.Kind == KindAction && in.Text == DailyStartAction:
-		out, err = b.start(ctx, log, in, Command{Name: CmdStart, Scenario: dailyQuery, Mode: Mock})
+		out, err = b.onceOnly(ctx, in, func() ([]Outbound, error) {
+			return b.start(ctx, log, in, Command{Name: CmdStart, Scenario: dailyQuery, Mode: Mock})
+		})
 	default:
 		out, err = b.interaction(ctx, log, in)
 	}
@@ -135,6 +127,29 @@ func (b *Bot) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
 		return b.storeFailed(log, in, "handle", err)
 	}
 	return out, nil
+}
+
+// firstDelivery reports whether in is new. Answers that change a session
+// skip it: Save's applied-message check already makes them exactly-once,
+// which keeps the answer path at two store round trips.
+func (b *Bot) firstDelivery(ctx context.Context, in Inbound) (bool, error) {
+	if in.MessageID == "" {
+		return true, nil
+	}
+	first, err := b.cfg.Store.FirstDelivery(ctx, dedupeKey(in), b.cfg.DedupeTTL)
+	if err == nil && !first {
+		b.cfg.Log.Debug("duplicate delivery dropped", "platform", in.Platform, "message", in.MessageID)
+	}
+	return first, err
+}
+
+// onceOnly runs reply only on the first delivery of in.
+func (b *Bot) onceOnly(ctx context.Context, in Inbound, reply func() ([]Outbound, error)) ([]Outbound, error) {
+	first, err := b.firstDelivery(ctx, in)
+	if err != nil || !first {
+		return nil, err
+	}
+	return reply()
 }
 
 func dedupeKey(in Inbound) string {
@@ -400,28 +415,41 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 	for attempt := 0; ; attempt++ {
 		s, err := b.cfg.Store.ActiveSession(ctx, in.User())
 		if errors.Is(err, ErrNotFound) {
-			if out, ok, err := b.dailyReply(ctx, log, in); ok || err != nil {
-				return out, err
-			}
-			return b.noSession(ctx, in)
+			return b.onceOnly(ctx, in, func() ([]Outbound, error) {
+				if out, ok, err := b.dailyReply(ctx, log, in); ok || err != nil {
+					return out, err
+				}
+				return b.noSession(ctx, in)
+			})
 		}
 		if err != nil {
 			return nil, err
 		}
 		if !inSessionPlace(&s, in) {
-			if out, ok, err := b.dailyReply(ctx, log, in); ok || err != nil {
-				return out, err
-			}
-			return b.notHere(ctx, in, &s)
+			return b.onceOnly(ctx, in, func() ([]Outbound, error) {
+				if out, ok, err := b.dailyReply(ctx, log, in); ok || err != nil {
+					return out, err
+				}
+				return b.notHere(ctx, in, &s)
+			})
 		}
 		sc, ok := b.cfg.Library.Get(s.ScenarioID)
 		if !ok {
 			return []Outbound{b.ephemeral(in, "The scenario of this interview is no longer installed. Type `end` to close it and start another.")}, nil
 		}
 		if input.Word == "" && strings.TrimSpace(input.Text) == "" {
-			return []Outbound{b.ephemeral(in, msgEmpty+" Type your answer, or `hint`, `next`, `skip`.")}, nil
+			return b.onceOnly(ctx, in, func() ([]Outbound, error) {
+				return []Outbound{b.ephemeral(in, msgEmpty+" Type your answer, or `hint`, `next`, `skip`.")}, nil
+			})
 		}
 		turn := Advance(s, sc, input, b.cfg.Now())
+		if !turn.Changed {
+			// Nothing is saved, so nothing records the message: de-duplicate
+			// here so a redelivered "hint" or "status" is answered once.
+			if first, err := b.firstDelivery(ctx, in); err != nil || !first {
+				return nil, err
+			}
+		}
 		if turn.Changed {
 			next := turn.Session
 			next.Version = s.Version + 1
