@@ -128,6 +128,7 @@ func TestLibraryResolve(t *testing.T) {
 		{"vi", "", []string{"video-recommendation", "visual-search", "video-search"}},
 		{"visual-serch", "", []string{"visual-search"}},
 		{"eta-predction", "", []string{"eta-prediction"}},
+		{"visul", "", []string{"visual-search"}},
 		{"zzzzzzzzzzzzzzzzzzzzzzzzzz", "", nil},
 	}
 	for _, tt := range tests {

@@ -166,14 +166,16 @@ func (t Turn) hint(sc *Scenario, now time.Time) Turn {
 	spec := sc.Spec(s.Step)
 	tier := a.Hints + 1
 	var text string
+	named := false
 	if tier == 1 {
 		text = spec.Hints.Nudge
 	} else {
 		if h := namedHintFor(sc, s.Step, a); h != nil {
 			text = h.Text
 			a.Named = append(a.Named, h.Concept)
+			named = true
 		} else {
-			text = "You have covered the main concepts of this step — add your reasoning and trade-offs, then move on."
+			text = "Your answer already covers every concept a hint would name — add your reasoning and trade-offs, then move on."
 		}
 	}
 	if text == "" {
@@ -183,7 +185,7 @@ func (t Turn) hint(sc *Scenario, now time.Time) Turn {
 	s.Updated = now
 	t.Changed = true
 	cost := "−0.05 of this step"
-	if tier == 2 {
+	if named { // the grader charges a named hint 0.10 and caps its concept
 		cost = "−0.10 of this step, and the concept it names earns half credit"
 	}
 	t.say(fmt.Sprintf("💡 **Hint %d/%d** (%s): %s", tier, maxHintsPerStep, cost, text))

@@ -82,7 +82,13 @@ func (l *Library) Resolve(query string) (sc *Scenario, candidates []string) {
 	}
 	var all []scored
 	for _, s := range l.order {
-		all = append(all, scored{s.ID, editDistance(q, s.ID)})
+		d := editDistance(q, s.ID)
+		if len(q) < len(s.ID) {
+			// A misspelled prefix ("podcst" for "podcast-recommendation")
+			// is as near as its distance to the id's start.
+			d = min(d, editDistance(q, s.ID[:len(q)]))
+		}
+		all = append(all, scored{s.ID, d})
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].dist < all[j].dist })
 	// Suggest only near misses: within a third of the query's length, and

@@ -18,10 +18,7 @@ func ReportText(r *Report) string {
 	b.WriteString("\n\n")
 	for _, st := range r.Steps {
 		fmt.Fprintf(&b, "`%s` %d. %s — %s/%s", Bar(st.Score, 10), st.Step, st.Title, formatPoints(st.Points), formatPoints(st.Max))
-		var notes []string
-		if st.Skipped {
-			notes = append(notes, "skipped")
-		}
+		var notes []string // Evaluate's notes already say "skipped"
 		if st.Hints > 0 {
 			notes = append(notes, fmt.Sprintf("%d hint(s)", st.Hints))
 		}

@@ -54,8 +54,7 @@ type Concept struct {
 	ID     string  `yaml:"id"`
 	Label  string  `yaml:"label"`
 	Weight float64 `yaml:"weight"`
-	// Important concepts trigger a probe when missing and count as
-	// "requirement" or "data" concepts for the jumped-to-model pitfall.
+	// Important concepts trigger their probe when missing.
 	Important bool `yaml:"important"`
 	// Phrases are synonyms; any one of them matching credits the concept.
 	Phrases []string `yaml:"phrases"`
@@ -132,6 +131,13 @@ type Framework struct {
 	Justification []string `yaml:"justification"`
 	// Negations cancel a match that follows within three words.
 	Negations []string `yaml:"negations"`
+	// Dismissals cancel a concept or model term they follow within three
+	// words in the same clause ("latency is not needed").
+	Dismissals []string `yaml:"dismissals"`
+	// Rejections keep a red flag from being raised when they sit in its
+	// clause: just before it, like a negation ("avoid a random split"), or
+	// after it ("a random split leaks the future", "accuracy is useless").
+	Rejections []string `yaml:"rejections"`
 	// WrapUp holds the generic concepts of the three wrap-up questions.
 	WrapUp FrameworkWrapUp `yaml:"wrapup"`
 	// Saturation is the share of a step's total concept weight that earns
