@@ -17,6 +17,11 @@ const (
 	// DailyStartAction is the value of the daily post's "Start the full
 	// interview" button; a click starts the interview on the post's case.
 	DailyStartAction = "daily:start"
+	// DailyAnswerAction is the value of its "Answer privately" button: it
+	// opens a form whose submission is graded like a reply in the thread
+	// (for Discord servers without the message-content intent, where
+	// plain replies never reach the bot).
+	DailyAnswerAction = "daily:answer"
 	// DailyClaimLease: a replica that claimed a post or reveal and neither
 	// finished it nor came back within this long is presumed dead, and
 	// another may take the work over.
@@ -538,7 +543,7 @@ func dailyPostOutbound(sc *Scenario, s *DailySchedule, post DailyPost) Outbound 
 		fmt.Fprintf(&t, " · %s", strings.Join(sc.Tags, ", "))
 	}
 	fmt.Fprintf(&t, ")\n\n%s\n\n**How to take part**\n", strings.TrimSpace(sc.Prompt))
-	t.WriteString("- **Lightning answer:** reply in this thread with a short approach — a few sentences from requirements and data through model, evaluation, serving and monitoring. I grade it against the whole rubric and show the score only to you; your first answer counts for the leaderboard and your streak.\n")
+	t.WriteString("- **Lightning answer:** reply in this thread (or press **Answer privately**) with a short approach — a few sentences from requirements and data through model, evaluation, serving and monitoring. I grade it against the whole rubric and show the score only to you; your first answer counts for the leaderboard and your streak.\n")
 	t.WriteString("- **Full interview:** press **Start the full interview** or type `/mlsd start daily` for the 7-step mock interview on this case.\n\n")
 	if s.Config.RevealAt != "" {
 		fmt.Fprintf(&t, "_Reveal — participants, top scores, the reference outline and a follow-up question — at %s (%s)._", s.Config.RevealAt, post.Zone)
@@ -546,9 +551,12 @@ func dailyPostOutbound(sc *Scenario, s *DailySchedule, post DailyPost) Outbound 
 		t.WriteString("_Reveal — participants, top scores, the reference outline and a follow-up question — with the next challenge._")
 	}
 	return Outbound{
-		Where:   Where{Kind: NewThread, Channel: post.Channel.Channel},
-		Text:    t.String(),
-		Choices: []Choice{{Label: "Start the full interview", Value: DailyStartAction, Primary: true}},
+		Where: Where{Kind: NewThread, Channel: post.Channel.Channel},
+		Text:  t.String(),
+		Choices: []Choice{
+			{Label: "Answer privately", Value: DailyAnswerAction, Kind: ChoiceForm, Primary: true},
+			{Label: "Start the full interview", Value: DailyStartAction},
+		},
 	}
 }
 
@@ -605,15 +613,12 @@ func followUpText(sc *Scenario) string {
 // before the reveal, a follow-up answer after it. ok is false when the
 // thread is not a daily thread.
 func (b *Bot) dailyReply(ctx context.Context, log *slog.Logger, in Inbound) (out []Outbound, ok bool, err error) {
-	if b.cfg.Daily == nil || in.Thread == "" || (in.Kind != KindReply && in.Kind != KindForm) {
+	if b.cfg.Daily == nil || (in.Kind != KindReply && in.Kind != KindForm) || (in.Thread == "" && in.Kind != KindForm) {
 		return nil, false, nil
 	}
-	post, err := b.cfg.Daily.DailyThread(ctx, ThreadRef{Platform: in.Platform, Workspace: in.Workspace, Channel: in.Channel, Thread: in.Thread})
-	if errors.Is(err, ErrNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, true, err
+	post, found, err := b.dailyPostOf(ctx, in)
+	if err != nil || !found {
+		return nil, found, err
 	}
 	text := strings.TrimSpace(in.Text)
 	if text == "" {
@@ -657,6 +662,62 @@ func (b *Bot) dailyReply(ctx context.Context, log *slog.Logger, in Inbound) (out
 	}
 	log.Info("daily: lightning answer", "channel", in.Channel, "date", post.Date, "score", g.Score, "counted", first)
 	return []Outbound{b.ephemeral(in, lightningText(g, first, counted, st))}, true, nil
+}
+
+// dailyPostOf finds the daily post a message answers: the one whose thread
+// it is in, or — for a form sent from the post itself, outside its thread
+// — the channel's latest post.
+func (b *Bot) dailyPostOf(ctx context.Context, in Inbound) (DailyPost, bool, error) {
+	if in.Thread != "" {
+		post, err := b.cfg.Daily.DailyThread(ctx, ThreadRef{Platform: in.Platform, Workspace: in.Workspace, Channel: in.Channel, Thread: in.Thread})
+		switch {
+		case err == nil:
+			return post, true, nil
+		case !errors.Is(err, ErrNotFound):
+			return DailyPost{}, false, err
+		}
+		if in.Kind != KindForm {
+			return DailyPost{}, false, nil
+		}
+	}
+	s, err := b.cfg.Daily.DailySchedule(ctx, ChannelRef{Platform: in.Platform, Workspace: in.Workspace, Channel: in.Channel})
+	if errors.Is(err, ErrNotFound) || err == nil && (s.Last == nil || s.Last.Thread == "") {
+		return DailyPost{}, false, nil
+	}
+	if err != nil {
+		return DailyPost{}, false, err
+	}
+	// The channel record's copy may lag the binding's revealed flag.
+	post, err := b.cfg.Daily.DailyThread(ctx, s.Last.Ref())
+	if errors.Is(err, ErrNotFound) {
+		return DailyPost{}, false, nil
+	}
+	return post, err == nil, err
+}
+
+// dailyAnswerForm answers the "Answer privately" button with the form.
+func (b *Bot) dailyAnswerForm(ctx context.Context, in Inbound) ([]Outbound, error) {
+	if b.cfg.Daily == nil {
+		return []Outbound{b.ephemeral(in, msgDailyOff)}, nil
+	}
+	form := in
+	form.Kind = KindForm // resolve as the submission will be
+	post, found, err := b.dailyPostOf(ctx, form)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return []Outbound{b.ephemeral(in, "This daily challenge is no longer open.")}, nil
+	}
+	title, label := "Daily challenge — your approach", "Your approach (only you see the score)"
+	if post.Revealed {
+		title, label = "Daily challenge — follow-up", "Bottlenecks and monitoring"
+	}
+	return []Outbound{{
+		Where: Where{Kind: Ephemeral, Channel: in.Channel, Thread: in.Thread, User: in.UserID},
+		Text:  "Write your answer in the form.",
+		Form:  &Form{Title: title, Label: label, MaxLength: FormMaxLength, Context: post.Thread},
+	}}, nil
 }
 
 func lightningText(g LightningGrade, first bool, counted DailyAnswer, st *Stats) string {

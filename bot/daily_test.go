@@ -257,7 +257,7 @@ func TestLightningAnswers(t *testing.T) {
 	h.cmd("admin", true, "daily on 0 9 * * * UTC")
 	thread := h.postDaily("2026-03-06")
 	post := h.post.sent[len(h.post.sent)-1]
-	if post.Where.Kind != bot.NewThread || !strings.Contains(post.Text, "How to take part") || len(post.Choices) != 1 || post.Choices[0].Value != bot.DailyStartAction {
+	if post.Where.Kind != bot.NewThread || !strings.Contains(post.Text, "How to take part") || len(post.Choices) != 2 || post.Choices[0].Value != bot.DailyAnswerAction || post.Choices[0].Kind != bot.ChoiceForm || post.Choices[1].Value != bot.DailyStartAction {
 		t.Fatalf("daily post: %+v", post)
 	}
 	strong := "Because churn hurts revenue, I would clarify the business goal, the number of users, QPS and the latency budget first; frame it as a ranking task with a clear label; build the data pipeline from interaction logs with features and avoid leakage; start with a simple baseline then a gradient boosted model; evaluate offline with precision and recall and online with an A/B test; deploy behind an API with a canary rollout; and monitor data drift, latency and retrain."
@@ -279,6 +279,15 @@ func TestLightningAnswers(t *testing.T) {
 	}
 	if s, w := score(r.Text), score(weak.Text); s <= w+30 {
 		t.Errorf("strong answer %d vs weak %d: want a clear gap", s, w)
+	}
+	// The "Answer privately" button opens a form; its submission, from the
+	// post outside the thread, counts like a reply.
+	form := one(t, h.send(bot.Inbound{UserID: "dan", Text: bot.DailyAnswerAction, Kind: bot.KindAction}))
+	if form.Form == nil || form.Where.Kind != bot.Ephemeral || form.Form.Context != thread {
+		t.Fatalf("answer button: %+v, want a form for the post", form)
+	}
+	if r := one(t, h.send(bot.Inbound{UserID: "dan", Text: strong, Kind: bot.KindForm})); !strings.Contains(r.Text, "Your daily answer:") || r.Where.User != "dan" {
+		t.Fatalf("form answer: %+v", r)
 	}
 	again := one(t, h.reply("ada", thread, "A second try: I would also add a feature store and shadow traffic before the launch."))
 	if !strings.Contains(again.Text, "is the one that counts") {
@@ -305,7 +314,7 @@ func TestLightningAnswers(t *testing.T) {
 		t.Fatalf("%d messages in yesterday's thread, want the reveal and the follow-up", len(msgs))
 	}
 	reveal := msgs[0].Text
-	if !strings.Contains(reveal, "**2 people** answered") || !strings.Contains(reveal, "1. ADA — ") || strings.Contains(reveal, "BOB") || !strings.Contains(reveal, "1 person keeps their score private") || !strings.Contains(reveal, "Reference outline") {
+	if !strings.Contains(reveal, "**3 people** answered") || !strings.Contains(reveal, "1. ADA — ") || strings.Contains(reveal, "BOB") || !strings.Contains(reveal, "1 person keeps their score private") || !strings.Contains(reveal, "Reference outline") {
 		t.Errorf("reveal:\n%s", reveal)
 	}
 	if !strings.Contains(msgs[1].Text, "Follow-up — bottlenecks and monitoring") {
