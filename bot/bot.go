@@ -116,6 +116,8 @@ func (b *Bot) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
 	switch {
 	case in.Kind == KindCommand:
 		out, err = b.onceOnly(ctx, in, func() ([]Outbound, error) { return b.command(ctx, log, in) })
+	case in.Kind == KindAction && in.Text == DailyAnswerAction:
+		out, err = b.onceOnly(ctx, in, func() ([]Outbound, error) { return b.dailyAnswerForm(ctx, in) })
 	case in.Kind == KindAction && in.Text == DailyStartAction:
 		out, err = b.onceOnly(ctx, in, func() ([]Outbound, error) {
 			return b.start(ctx, log, in, Command{Name: CmdStart, Scenario: dailyQuery, Mode: Mock})
