@@ -214,7 +214,9 @@ func (b *Bot) dailyOn(ctx context.Context, log *slog.Logger, in Inbound, ch Chan
 	log.Info("daily: schedule on", "channel", ch.Channel, "spec", cfg.Spec, "zone", cfg.Zone, "reveal", cfg.RevealAt)
 	text := fmt.Sprintf("🗓 **Daily challenge on** for this channel: `%s` in %s. Next post: **%s**. %s",
 		cfg.Spec, cfg.Zone, formatLocal(next, loc), revealWhen(cfg.RevealAt))
-	return []Outbound{b.reply(in, text)}, nil
+	// Private: the admin asked; the channel meets the challenge at its
+	// first post (and a reply here would need the bot in the channel).
+	return []Outbound{b.ephemeral(in, text)}, nil
 }
 
 func (b *Bot) dailyOff(ctx context.Context, log *slog.Logger, in Inbound, ch ChannelRef) ([]Outbound, error) {
@@ -231,7 +233,7 @@ func (b *Bot) dailyOff(ctx context.Context, log *slog.Logger, in Inbound, ch Cha
 		return nil, err
 	}
 	log.Info("daily: schedule off", "channel", ch.Channel)
-	return []Outbound{b.reply(in, "🗓 **Daily challenge off** for this channel. `/mlsd daily on` turns it back on; the rotation of cases continues where it stopped.")}, nil
+	return []Outbound{b.ephemeral(in, "🗓 **Daily challenge off** for this channel. `/mlsd daily on` turns it back on; the rotation of cases continues where it stopped.")}, nil
 }
 
 func (b *Bot) dailyNow(ctx context.Context, log *slog.Logger, in Inbound, ch ChannelRef) ([]Outbound, error) {

@@ -206,7 +206,7 @@ func TestDailyOnOffStatus(t *testing.T) {
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	h := newDailyHarness(t, berlin)
 	r := one(t, h.cmd("admin", true, "daily on"))
-	if r.Where.Kind != bot.InThread || !strings.Contains(r.Text, "`0 9 * * 1-5` in Europe/Berlin") || !strings.Contains(r.Text, "Mon 9 Mar 2026, 09:00 CET") {
+	if r.Where.Kind != bot.Ephemeral || !strings.Contains(r.Text, "`0 9 * * 1-5` in Europe/Berlin") || !strings.Contains(r.Text, "Mon 9 Mar 2026, 09:00 CET") {
 		t.Fatalf("daily on (defaults): %+v", r)
 	}
 	s, err := h.schedule()
