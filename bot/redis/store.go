@@ -113,6 +113,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("redis: key prefix %q must not contain braces (Redis Cluster hash tags)", prefix)
 	}
 	cfg.applyDefaults(opts)
+	if opts.Log != nil {
+		useClientLogger(opts.Log)
+	}
 	rdb, err := cfg.newClient()
 	if err != nil {
 		return nil, err
