@@ -61,6 +61,9 @@ func (g StepGrade) Notes() []string {
 		}
 		notes = append(notes, fmt.Sprintf("too short (%d words; aim for %d+)", g.Words, minWords))
 	}
+	if g.FewConcepts {
+		notes = append(notes, fmt.Sprintf("one idea only: name at least %d (capped at %d%%)", WrapUpMinConcepts, pct(WrapUpFewConceptsCap)))
+	}
 	if g.KeywordList {
 		notes = append(notes, fmt.Sprintf("reads like a keyword list (capped at %d%%)", pct(KeywordListCap)))
 	}
@@ -87,7 +90,8 @@ func pct(x float64) int { return int(math.Round(x * 100)) }
 //	Points  = Score × difficulty multiplier     (1, 1.25, 1.5)
 //
 // Pitfalls (5 points each): jumped to the model (a model term in step 1 or
-// 2 before any requirement or data concept), ignored the data pipeline
+// 2 before any requirement or data concept outside the model's own noun
+// phrase; see jumpedToModel), ignored the data pipeline
 // (step-3 coverage < 0.35), overlooked deployment/monitoring (mean of the
 // step-6 and step-7 scores < 0.35).
 func Evaluate(sc *Scenario, s *Session) Report {
@@ -217,21 +221,27 @@ func pitfalls(sc *Scenario, s *Session, grades *[WrapUp + 1]StepGrade) []Pitfall
 
 // jumpedToModel looks at steps 1 and 2 in order: a model or architecture
 // term before any requirement (step-1 concept) or data (step-3 concept)
-// mention is the pitfall. Once a requirement is on the table, later model
-// talk is fine.
+// mention is the pitfall. A mention inside the model's own noun phrase
+// ("fine-tune a multimodal transformer") is not "before" it, and one that
+// comes only after the model term does not help. Once a requirement is on
+// the table, later model talk is fine, so step 2 is only looked at when
+// step 1 names no requirement or data at all.
 func jumpedToModel(sc *Scenario, s *Session) (Pitfall, bool) {
 	for _, step := range []StepID{Clarify, Frame} {
 		ans := s.Answers[step]
 		if ans.Skipped || strings.TrimSpace(ans.Text) == "" {
 			continue
 		}
-		first := -1
+		first, term, off := -1, "", -1
 		for _, r := range []*Rubric{sc.Rubric(Clarify), sc.Rubric(Data)} {
-			if off := r.firstMention(ans.Text); off >= 0 && (first < 0 || off < first) {
-				first = off
+			m, t, o := r.jumpScan(ans.Text)
+			if m >= 0 && (first < 0 || m < first) {
+				first = m
+			}
+			if o >= 0 {
+				term, off = t, o
 			}
 		}
-		term, off := sc.Rubric(step).firstModelTerm(ans.Text)
 		if off >= 0 && (first < 0 || off < first) {
 			return Pitfall{
 				ID: PitfallJumpedToModel, Name: "Jumped to the model", Penalty: PitfallPenalty,

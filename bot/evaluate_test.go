@@ -142,6 +142,27 @@ func TestEvaluatePitfalls(t *testing.T) {
 		{"negated model term is fine", func(s *bot.Session) {
 			s.Answers[bot.Clarify].Text = "Not a transformer yet. The business goal and latency come first, because they decide everything." + pad
 		}, nil, ""},
+		{"requirement inside the model's noun phrase is not before it", func(s *bot.Session) {
+			s.Answers[bot.Clarify].Text = "I would fine-tune a cold-start two-tower model, then ask about latency because it matters." + pad
+		}, []string{bot.PitfallJumpedToModel}, `Step 1 named "two-tower"`},
+		{"data word inside the model's noun phrase", func(s *bot.Session) {
+			s.Answers[bot.Clarify].Text = "An event stream transformer first. The business goal, because it decides the labels." + pad
+		}, []string{bot.PitfallJumpedToModel}, `Step 1 named "transformer"`},
+		{"requirement after the model does not help", func(s *bot.Session) {
+			s.Answers[bot.Clarify].Text = "A two tower model for cold start and latency, because they matter." + pad
+		}, []string{bot.PitfallJumpedToModel}, `Step 1 named "two tower"`},
+		{"function word between: a requirement of its own", func(s *bot.Session) {
+			s.Answers[bot.Clarify].Text = "Cold start with a two tower model later, because latency matters." + pad
+		}, nil, ""},
+		{"three words between: a requirement of its own", func(s *bot.Session) {
+			s.Answers[bot.Clarify].Text = "Cold start users deserve proper two tower treatment, because latency matters." + pad
+		}, nil, ""},
+		{"comma between: a requirement of its own", func(s *bot.Session) {
+			s.Answers[bot.Clarify].Text = "Latency, transformer or not, decides it because users wait." + pad
+		}, nil, ""},
+		{"dismissed model term is fine", func(s *bot.Session) {
+			s.Answers[bot.Clarify].Text = "A transformer is not needed yet. The business goal and latency first, because they decide everything." + pad
+		}, nil, ""},
 		{"step 2 model with no requirement in step 1", func(s *bot.Session) {
 			s.Answers[bot.Clarify] = bot.StepAnswer{Skipped: true}
 			s.Answers[bot.Frame].Text = "A Two-Tower network, given a user we predict a click, because it scales." + pad

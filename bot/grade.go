@@ -36,6 +36,7 @@ type StepGrade struct {
 	// Caps and penalties, each shown in feedback when set.
 	TooShort        bool
 	KeywordList     bool
+	FewConcepts     bool // a wrap-up answer credited fewer than WrapUpMinConcepts
 	NoJustification bool
 	HintPenalty     float64
 	FlagPenalty     float64
@@ -84,8 +85,23 @@ const (
 	sentenceMinWords = 4
 	// negationWindow is how many tokens before a phrase a negation reaches.
 	negationWindow = 3
+	// dismissWindow is how many tokens after a phrase a dismissal ("is not
+	// needed") may start and still cancel it.
+	dismissWindow = 3
+	// rejectWindow is how many tokens after a red-flag phrase a rejection
+	// ("leaks", "is useless") reaches, within the clause.
+	rejectWindow = 6
+	// attachGap is how many words may sit between a concept mention and a
+	// model term for the mention to be part of the model's noun phrase
+	// ("a multimodal transformer", "real-time two-tower model").
+	attachGap = 2
 	// wildGap is how many tokens a "*" in a phrase may stand for.
 	wildGap = 8
+	// WrapUpMinConcepts is how many concepts a wrap-up answer must credit
+	// to score above WrapUpFewConceptsCap: one generic word ("retrain",
+	// "fall back") is a floor, not half the part.
+	WrapUpMinConcepts    = 2
+	WrapUpFewConceptsCap = 0.2
 )
 
 // What a phrase in the trie stands for.
@@ -97,8 +113,12 @@ const (
 	hitNegation
 	hitUnnegation
 	hitCue
+	hitNonCue
 	hitModel
 	hitFunc
+	hitDismissal
+	hitRejection
+	hitBreaker
 	hitWildHead
 )
 
@@ -169,16 +189,57 @@ type compiledRubric struct {
 	totalWeight float64
 	saturation  float64
 	minWords    int
+	// own is how many of the rubric's first concepts are the case's own;
+	// weights are every concept's weight. Both rank concepts that share
+	// the same words of an answer (see resolve).
+	own     int
+	weights []float64
+	// minConcepts and fewConceptsCap: fewer credited concepts cap the
+	// score (wrap-up only; 0 means no minimum).
+	minConcepts    int
+	fewConceptsCap float64
 	// parts are the wrap-up rubrics; only the WrapUp slot of a scenario uses them.
 	parts [3]*Rubric
 
 	pool sync.Pool // *scratch
 }
 
+// Per-token marks set while walking an answer.
+const (
+	tfNegEnd  uint8 = 1 << iota // a negation ends on this token
+	tfRejEnd                    // a rejection ends on this token
+	tfNonCue                    // inside "or so", "so far"...: no reasoning here
+	tfBreak                     // a reasoning cue or scope breaker starts here
+	tfDismiss                   // a dismissal ("not needed") starts here
+	tfFunc                      // a one-word function word
+)
+
+// occurrence is one non-negated mention of a concept. head and tail are
+// the literal words of the phrase: for a phrase with a "*" gap, the words
+// in the gap are not part of the mention.
+type occurrence struct {
+	concept    int32
+	sp         span
+	head, tail span
+	shared     bool // shares its words with another concept's mention
+}
+
+type flagOcc struct {
+	flag int32
+	sp   span
+}
+
 // scratch holds one grading's buffers so Grade allocates only its result.
 type scratch struct {
 	z          tokenizer
-	negEnd     []bool
+	tf         []uint8 // per-token marks (tf*)
+	occ        []occurrence
+	flagOcc    []flagOcc
+	rejs       []span  // rejections, in order, none overlapping
+	cues       []int32 // first token of each reasoning cue
+	models     []span  // model terms, gathered only when collect is set
+	collect    bool
+	contested  []int32 // resolve: mentions that share words with another concept's
 	conceptHit []span
 	flagHit    []span
 	order      [][2]int32 // (first token, concept) of each credited concept
@@ -188,7 +249,6 @@ type scratch struct {
 type scan struct {
 	words, sentences, funcWords int
 	hasCue                      bool
-	model                       span // first non-negated model term
 }
 
 func (c *compiledRubric) getScratch(concepts, flags int) *scratch {
@@ -199,6 +259,8 @@ func (c *compiledRubric) getScratch(concepts, flags int) *scratch {
 	s.z.reset()
 	s.conceptHit = resetSpans(s.conceptHit, concepts)
 	s.flagHit = resetSpans(s.flagHit, flags)
+	s.occ, s.flagOcc, s.rejs, s.cues, s.models = s.occ[:0], s.flagOcc[:0], s.rejs[:0], s.cues[:0], s.models[:0]
+	s.collect = false
 	return s
 }
 
@@ -210,13 +272,15 @@ func resetSpans(s []span, n int) []span {
 	return s
 }
 
-// run tokenizes text and walks the trie from every token.
+// run tokenizes text, walks the trie from every token, then settles what
+// needs the whole clause: dismissals after a mention, rejections after a
+// red flag, and reasoning cues inside "or so"-like phrases.
 func (c *compiledRubric) run(text string, s *scratch) scan {
 	s.z.tokenize(text)
 	toks := s.z.toks
-	s.negEnd = slices.Grow(s.negEnd[:0], len(toks))[:len(toks)]
-	clear(s.negEnd)
-	res := scan{model: noSpan, words: wordCount(toks)}
+	s.tf = slices.Grow(s.tf[:0], len(toks))[:len(toks)]
+	clear(s.tf)
+	res := scan{words: wordCount(toks)}
 	segWords, segFunc := 0, false
 	endSentence := func() {
 		if segWords >= sentenceMinWords && segFunc {
@@ -234,6 +298,25 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 		c.walk(s, i, &res, &segFunc)
 	}
 	endSentence()
+
+	for _, k := range s.cues {
+		if s.tf[k]&tfNonCue == 0 {
+			res.hasCue = true
+			break
+		}
+	}
+	kept := s.occ[:0]
+	for _, o := range s.occ {
+		if !dismissed(s, o.sp) {
+			kept = append(kept, o)
+		}
+	}
+	s.occ = kept
+	for _, f := range s.flagOcc {
+		if s.flagHit[f.flag].i < 0 && !rejectedAfter(s, f.sp) {
+			s.flagHit[f.flag] = f.sp
+		}
+	}
 	return res
 }
 
@@ -264,39 +347,59 @@ func (c *compiledRubric) walk(s *scratch, i int, res *scan, segFunc *bool) {
 func (c *compiledRubric) hit(s *scratch, p payload, sp span, res *scan, segFunc *bool) {
 	switch p.kind {
 	case hitConcept:
-		if s.conceptHit[p.idx].i < 0 && !negated(s, sp.i) {
-			s.conceptHit[p.idx] = sp
+		if !negatedBy(s, sp.i, tfNegEnd) {
+			s.occ = append(s.occ, occurrence{concept: p.idx, sp: sp, head: sp, tail: sp})
 		}
 	case hitFlag:
-		if s.flagHit[p.idx].i < 0 && !negated(s, sp.i) {
-			s.flagHit[p.idx] = sp
+		if !negatedBy(s, sp.i, tfNegEnd|tfRejEnd) {
+			s.flagOcc = append(s.flagOcc, flagOcc{p.idx, sp})
 		}
 	case hitNegation:
-		s.negEnd[sp.j] = true
+		s.tf[sp.j] |= tfNegEnd
 	case hitUnnegation:
-		// "not only", "not just": the negation word does not negate.
+		// "not only", "not just": the negation word neither negates nor rejects.
 		for k := sp.i; k <= sp.j; k++ {
-			s.negEnd[k] = false
+			s.tf[k] &^= tfNegEnd | tfRejEnd
+		}
+		for len(s.rejs) > 0 && s.rejs[len(s.rejs)-1].i >= sp.i {
+			s.rejs = s.rejs[:len(s.rejs)-1]
 		}
 	case hitCue:
-		res.hasCue = true
+		s.tf[sp.i] |= tfBreak
+		s.cues = append(s.cues, sp.i)
+	case hitNonCue:
+		for k := sp.i; k <= sp.j; k++ {
+			s.tf[k] |= tfNonCue
+		}
+	case hitBreaker:
+		s.tf[sp.i] |= tfBreak
+	case hitDismissal:
+		s.tf[sp.i] |= tfDismiss
+	case hitRejection:
+		s.tf[sp.j] |= tfRejEnd
+		// Phrases are found in order of their first token; one nested in
+		// the previous ("mistake" in "a big mistake") is the same rejection.
+		if n := len(s.rejs); n == 0 || s.rejs[n-1].j < sp.i {
+			s.rejs = append(s.rejs, sp)
+		}
 	case hitModel:
-		if res.model.i < 0 && !negated(s, sp.i) {
-			res.model = sp
+		if s.collect && !negatedBy(s, sp.i, tfNegEnd) {
+			s.models = append(s.models, sp)
 		}
 	case hitFunc:
 		if sp.i == sp.j {
 			res.funcWords++
 			*segFunc = true
+			s.tf[sp.i] |= tfFunc
 		}
 	case hitWildHead:
 		w := &c.wild[p.idx]
-		end := sp.j
+		end, tailStart := sp.j, sp.i
 		for _, variants := range w.segs {
 			found := false
 			for _, seg := range variants {
-				if next, ok := findSegment(s, end+1, seg); ok {
-					end, found = next, true
+				if from, to, ok := findSegment(s, end+1, seg); ok {
+					tailStart, end, found = from, to, true
 					break
 				}
 			}
@@ -304,32 +407,101 @@ func (c *compiledRubric) hit(s *scratch, p payload, sp span, res *scan, segFunc 
 				return
 			}
 		}
-		c.hit(s, w.target, span{sp.i, end}, res, segFunc)
+		full := span{sp.i, end}
+		if w.target.kind == hitConcept {
+			if !negatedBy(s, sp.i, tfNegEnd) {
+				s.occ = append(s.occ, occurrence{concept: w.target.idx, sp: full, head: sp, tail: span{tailStart, end}})
+			}
+			return
+		}
+		c.hit(s, w.target, full, res, segFunc)
 	}
 }
 
-// negated reports whether a negation ends within negationWindow tokens
-// before token i, with no comma or sentence break in between.
-func negated(s *scratch, i int32) bool {
+// negatedBy reports whether a phrase marked with mask (tfNegEnd, tfRejEnd)
+// ends within negationWindow tokens before token i, with no comma or
+// sentence break in between.
+func negatedBy(s *scratch, i int32, mask uint8) bool {
 	toks := s.z.toks
 	for e := i - 1; e >= 0 && e >= i-negationWindow; e-- {
 		if toks[e+1].brk&(brkClause|brkSentence) != 0 {
 			return false
 		}
-		if s.negEnd[e] {
+		if s.tf[e]&mask != 0 {
 			return true
 		}
 	}
 	return false
 }
 
+// dismissed reports whether a dismissal ("not needed", "doesn't matter")
+// starts within dismissWindow tokens after sp, in the same clause:
+// "latency is not needed".
+func dismissed(s *scratch, sp span) bool {
+	toks := s.z.toks
+	for k := sp.j + 1; k < int32(len(toks)) && k <= sp.j+dismissWindow; k++ {
+		if toks[k].brk&(brkClause|brkSentence) != 0 {
+			return false
+		}
+		if s.tf[k]&tfDismiss != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// rejectedAfter reports whether the words after a red-flag phrase reject
+// it: a rejection ("leaks", "is useless", "is not useful") within
+// rejectWindow tokens, before the clause ends or a reasoning cue or "but"
+// starts another statement. A negated rejection endorses the phrase
+// instead, and takes its negation with it: "does not leak", "is not
+// wrong", "with no leakage".
+func rejectedAfter(s *scratch, sp span) bool {
+	if len(s.rejs) == 0 {
+		return false
+	}
+	toks := s.z.toks
+	end := min(int32(len(toks)), sp.j+1+rejectWindow)
+	for k := sp.j + 1; k < end; k++ {
+		if toks[k].brk&(brkClause|brkSentence) != 0 || s.tf[k]&tfBreak != 0 {
+			end = k
+			break
+		}
+	}
+	r := 0
+	for r < len(s.rejs) && s.rejs[r].i <= sp.j {
+		r++
+	}
+	lastNeg, open := int32(-1), false
+	for k := sp.j + 1; k < end; k++ {
+		if r < len(s.rejs) && s.rejs[r].i == k {
+			rej := s.rejs[r]
+			r++
+			switch {
+			case lastNeg >= 0 && k-lastNeg <= negationWindow:
+				lastNeg, open = -1, false // "not wrong": the two cancel
+			case s.tf[rej.j]&tfNegEnd != 0:
+				lastNeg, open = rej.j, true // "not": rejects unless a rejection follows
+			default:
+				return true
+			}
+			k = rej.j
+			continue
+		}
+		if s.tf[k]&tfNegEnd != 0 {
+			lastNeg = k
+		}
+	}
+	return open
+}
+
 // findSegment looks for seg starting at a token in from..from+wildGap,
-// within the sentence, and returns the index of its last token.
-func findSegment(s *scratch, from int32, seg []byte) (int32, bool) {
+// within the sentence, and returns the indexes of its first and last token.
+func findSegment(s *scratch, from int32, seg []byte) (int32, int32, bool) {
 	toks, norm := s.z.toks, s.z.norm
 	for p := from; p < int32(len(toks)) && p <= from+wildGap; p++ {
 		if toks[p].brk&brkSentence != 0 {
-			return 0, false
+			return 0, 0, false
 		}
 		rest := seg
 		for q := p; q < int32(len(toks)); q++ {
@@ -342,11 +514,102 @@ func findSegment(s *scratch, from int32, seg []byte) (int32, bool) {
 			}
 			rest = rest[len(w):]
 			if len(rest) == 0 {
-				return q, true
+				return p, q, true
 			}
 		}
 	}
-	return 0, false
+	return 0, 0, false
+}
+
+// resolve credits each concept with one mention so that no words of the
+// answer credit two concepts: "triplet loss" is both a case concept's
+// phrase and the framework's embeddings phrase, and "precision and recall"
+// holds the framework's "precision"; each counts once. Two mentions share
+// words when the literal words of one lie within the other's (a partial
+// overlap such as "given a user, predict" and "predict the probability"
+// is two ideas). A concept with a mention that shares words with no other
+// concept's gets its earliest such mention. The rest compete for their
+// shared words: the case's own concept first, then the heavier one, then
+// the longer phrase, then the earlier one; a concept whose every mention
+// was taken by another is not credited.
+func (c *compiledRubric) resolve(s *scratch) {
+	occ := s.occ
+	for k := range occ {
+		for m := k + 1; m < len(occ) && occ[m].sp.i <= occ[k].sp.j; m++ {
+			if occ[m].concept != occ[k].concept && (occ[k].holds(&occ[m]) || occ[m].holds(&occ[k])) {
+				occ[k].shared, occ[m].shared = true, true
+			}
+		}
+	}
+	s.contested = s.contested[:0]
+	for k := range occ {
+		o := &occ[k]
+		switch {
+		case s.conceptHit[o.concept].i >= 0:
+		case !o.shared:
+			s.conceptHit[o.concept] = o.sp
+		default:
+			s.contested = append(s.contested, int32(k))
+		}
+	}
+	if len(s.contested) == 0 {
+		return
+	}
+	slices.SortFunc(s.contested, func(x, y int32) int {
+		a, b := &occ[x], &occ[y]
+		return cmp.Or(
+			cmp.Compare(c.rank(b.concept), c.rank(a.concept)),
+			cmp.Compare(c.weights[b.concept], c.weights[a.concept]),
+			cmp.Compare(b.size(), a.size()),
+			cmp.Compare(a.sp.i, b.sp.i),
+			cmp.Compare(a.concept, b.concept),
+		)
+	})
+	// Winners move to the front of contested as they are chosen.
+	won := 0
+	for _, k := range s.contested {
+		o := &occ[k]
+		if s.conceptHit[o.concept].i >= 0 {
+			continue
+		}
+		free := true
+		for _, w := range s.contested[:won] {
+			if o.holds(&occ[w]) || occ[w].holds(o) {
+				free = false
+				break
+			}
+		}
+		if free {
+			s.conceptHit[o.concept] = o.sp
+			s.contested[won] = k
+			won++
+		}
+	}
+}
+
+// rank is 1 for the case's own concepts, 0 for the framework's.
+func (c *compiledRubric) rank(concept int32) int {
+	if int(concept) < c.own {
+		return 1
+	}
+	return 0
+}
+
+// holds reports whether every literal word of p lies within o's literal words.
+func (o *occurrence) holds(p *occurrence) bool {
+	in := func(x span) bool {
+		return (x.i >= o.head.i && x.j <= o.head.j) || (x.i >= o.tail.i && x.j <= o.tail.j)
+	}
+	return in(p.head) && in(p.tail)
+}
+
+// size is how many literal words the mention has.
+func (o *occurrence) size() int32 {
+	n := o.head.j - o.head.i + 1
+	if o.tail != o.head {
+		n += o.tail.j - o.tail.i + 1
+	}
+	return n
 }
 
 func (s *scratch) quote(text string, sp span) (string, int) {
@@ -356,13 +619,22 @@ func (s *scratch) quote(text string, sp span) (string, int) {
 
 // Grade scores one answer. Deterministic and safe for concurrent use.
 //
-//	credit_i  = 1 if concept i is mentioned (not negated), 0.5 if a tier-2
-//	            hint named it, else 0; each concept counts once
+//	credit_i  = 1 if concept i is mentioned, 0.5 if a tier-2 hint named it,
+//	            else 0; each concept counts once, and each word of the
+//	            answer credits at most one concept (see resolve)
 //	coverage  = min(1, Σ w_i·credit_i / (saturation × Σ w_i))
-//	base      = coverage × min(1, words/MinWords)
+//	base      = coverage × min(1, words/MinWords)     (wrap-up: MinWrapUpWords)
+//	base      = min(base, 0.2) for a wrap-up answer crediting fewer than 2 concepts
 //	base      = min(base, 0.6) when the answer reads like a keyword list
 //	score     = clamp(base − hints − red flags − 0.05 if no reasoning cue, 0, 1)
 //	hints     = 0.05 per nudge + 0.10 per named hint
+//
+// A mention does not count when a negation ends up to three words before
+// it ("no feature store") or a dismissal starts up to three words after it
+// ("latency is not needed"), in the same clause. A red flag is not raised
+// when a negation or rejection ends up to three words before it ("avoid a
+// random split") or an odd number of rejections follows it in its clause
+// ("a random split leaks the future", "accuracy is useless here").
 func (r *Rubric) Grade(a Answer) StepGrade {
 	if r == nil {
 		return StepGrade{}
@@ -376,6 +648,7 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 	s := c.getScratch(len(r.Concepts), len(r.RedFlags))
 	defer c.pool.Put(s)
 	res := c.run(a.Text, s)
+	c.resolve(s)
 	g.Words = res.words
 
 	// Matches in order of appearance: sort the (small) hit records, not Matches.
@@ -428,6 +701,10 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 		g.TooShort = true
 		base *= float64(g.Words) / float64(c.minWords)
 	}
+	if len(g.Matches) > 0 && len(g.Matches) < c.minConcepts {
+		g.FewConcepts = true
+		base = min(base, c.fewConceptsCap)
+	}
 	if m := len(g.Matches); m >= keywordMinConcepts && res.sentences < 2 && g.Words > 0 {
 		w := float64(g.Words)
 		if float64(m)/w > keywordDensity || float64(res.funcWords)/w < keywordFuncShare {
@@ -453,39 +730,60 @@ func sortedMissing(m []Concept) []Concept {
 
 func clamp01(x float64) float64 { return max(0, min(1, x)) }
 
-// firstMention returns the byte offset of the earliest credited concept in
-// text, or -1.
-func (r *Rubric) firstMention(text string) int {
+// jumpScan finds, for the jumped-to-model pitfall, the byte offset of the
+// earliest mention of one of the rubric's concepts that is not part of a
+// model term's noun phrase (-1 if none), and the earliest model or
+// architecture term that is neither negated nor dismissed, with its offset
+// ("" and -1 if none). "A multimodal transformer" names a model, not the
+// multimodal requirement.
+func (r *Rubric) jumpScan(text string) (mention int, term string, termOff int) {
+	mention, termOff = -1, -1
 	if r == nil || r.compiled == nil {
-		return -1
+		return
 	}
 	c := r.compiled
 	s := c.getScratch(len(r.Concepts), len(r.RedFlags))
 	defer c.pool.Put(s)
+	s.collect = true
 	c.run(text, s)
-	first := -1
-	for _, sp := range s.conceptHit {
-		if sp.i >= 0 {
-			if off := int(s.z.toks[sp.i].os); first < 0 || off < first {
-				first = off
-			}
+	models := s.models[:0]
+	for _, m := range s.models {
+		if !dismissed(s, m) {
+			models = append(models, m)
 		}
 	}
-	return first
+	s.models = models
+	if len(models) > 0 {
+		term, termOff = s.quote(text, models[0])
+	}
+	for _, o := range s.occ {
+		if !attached(s, o.sp, models) {
+			mention = int(s.z.toks[o.sp.i].os)
+			break
+		}
+	}
+	return
 }
 
-// firstModelTerm returns the earliest model or architecture term in text
-// that is not negated, with its offset, or "" and -1.
-func (r *Rubric) firstModelTerm(text string) (string, int) {
-	if r == nil || r.compiled == nil {
-		return "", -1
+// attached reports whether mention m is part of a model term's noun
+// phrase: inside the term's own words, or ending at most attachGap words
+// before it with no function word, comma or sentence break in between.
+func attached(s *scratch, m span, models []span) bool {
+	toks := s.z.toks
+	for _, t := range models {
+		if t.i <= m.i && m.j <= t.j {
+			return true
+		}
+		if m.j >= t.i || t.i-m.j-1 > attachGap {
+			continue
+		}
+		joined := true
+		for k := m.j + 1; k <= t.i && joined; k++ {
+			joined = toks[k].brk&(brkClause|brkSentence) == 0 && (k == t.i || s.tf[k]&tfFunc == 0)
+		}
+		if joined {
+			return true
+		}
 	}
-	c := r.compiled
-	s := c.getScratch(len(r.Concepts), len(r.RedFlags))
-	defer c.pool.Put(s)
-	res := c.run(text, s)
-	if res.model.i < 0 {
-		return "", -1
-	}
-	return s.quote(text, res.model)
+	return false
 }

@@ -63,8 +63,10 @@ func testFramework() *bot.Framework {
 			Future:     []bot.Concept{concept("exploration_next", 1, "exploration")},
 		},
 		ModelTerms:    []string{"transformer", "two tower", "xgboost", "neural network"},
-		Justification: []string{"because", "so that", "trade off"},
-		Negations:     []string{"no", "not", "without", "don't", "never"},
+		Justification: []string{"because", "so that", "trade off", "so", "which means"},
+		Negations:     []string{"no", "not", "without", "don't", "doesn't", "never", "instead of", "rather than"},
+		Dismissals:    []string{"not needed", "doesn't matter", "irrelevant"},
+		Rejections:    []string{"avoid", "unlike", "not", "never", "leak", "useless", "misleading", "mistake", "inflate"},
 	}
 }
 
@@ -379,10 +381,12 @@ func TestGradeUnprepared(t *testing.T) {
 }
 
 func FuzzGrade(f *testing.F) {
-	sc := testScenario(f)
+	sc, overlap := testScenario(f), overlapScenario(f)
 	for _, s := range []string{
 		"", "latency", "not latency", "A/B testing, given a user we predict", "Naïve Bayes prior",
 		"no no no logs logs", "\xff\xfe latency \xc3", "given * predict", strings.Repeat("kpi ", 50),
+		"accuracy is not useless, not wrong", "latency is not needed", "50 ms or so, so", "not only accuracy leaks",
+		"given a label we predict the probability", "index rebuild, shard", "triplet loss siamese feature store user embedding",
 	} {
 		f.Add(s, 0, "")
 	}
@@ -392,16 +396,30 @@ func FuzzGrade(f *testing.F) {
 		if named != "" {
 			a.Named = []string{named}
 		}
+		rubrics := []*bot.Rubric{sc.WrapUpRubric(0), sc.WrapUpRubric(1), sc.WrapUpRubric(2)}
 		for step := bot.Clarify; step <= bot.Monitoring; step++ {
-			g := sc.Rubric(step).Grade(a)
+			rubrics = append(rubrics, sc.Rubric(step), overlap.Rubric(step))
+		}
+		for _, r := range rubrics {
+			step := r.Step
+			g := r.Grade(a)
 			if g.Score < 0 || g.Score > 1 || math.IsNaN(g.Score) || g.Coverage < 0 || g.Coverage > 1 {
 				t.Fatalf("step %v: score %v coverage %v out of bounds", step, g.Score, g.Coverage)
 			}
 			if g.Score > g.Coverage+1e-9 {
 				t.Fatalf("step %v: score %v above coverage %v", step, g.Score, g.Coverage)
 			}
-			if len(g.Matches)+len(g.Missing) != len(sc.Rubric(step).Concepts) {
-				t.Fatalf("step %v: %d matches + %d missing != %d concepts", step, len(g.Matches), len(g.Missing), len(sc.Rubric(step).Concepts))
+			if len(g.Matches)+len(g.Missing) != len(r.Concepts) {
+				t.Fatalf("step %v: %d matches + %d missing != %d concepts", step, len(g.Matches), len(g.Missing), len(r.Concepts))
+			}
+			// The same words never credit two concepts.
+			spans := map[[2]int]string{}
+			for _, m := range g.Matches {
+				k := [2]int{m.Offset, len(m.Evidence)}
+				if other, ok := spans[k]; ok {
+					t.Fatalf("step %v: %q credits both %s and %s", step, m.Evidence, other, m.Concept)
+				}
+				spans[k] = m.Concept
 			}
 			seen := map[string]bool{}
 			for _, m := range g.Matches {
@@ -413,7 +431,7 @@ func FuzzGrade(f *testing.F) {
 					t.Fatalf("evidence %q not at offset %d of %q", m.Evidence, m.Offset, text)
 				}
 			}
-			if again := sc.Rubric(step).Grade(a); again.Score != g.Score || len(again.Matches) != len(g.Matches) {
+			if again := r.Grade(a); again.Score != g.Score || len(again.Matches) != len(g.Matches) {
 				t.Fatalf("Grade is not deterministic")
 			}
 		}

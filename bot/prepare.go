@@ -22,6 +22,16 @@ var functionWords = []string{
 // unnegations keep a negation word from negating: "not only latency but...".
 var unnegations = []string{"not only", "not just", "no matter", "not merely"}
 
+// nonCues contain a reasoning cue word without giving a reason: "100 or
+// so", "so far", "and so on".
+var nonCues = []string{"or so", "so far", "and so on", "and so forth", "so called", "so much", "so many"}
+
+// scopeBreakers end the part of a clause after a red-flag phrase in which a
+// rejection counts, as reasoning cues do: in "I'd use a random split, but
+// it's not ideal" or "a random split because it's not a big deal" the
+// rejection belongs to another statement.
+var scopeBreakers = []string{"but", "while", "whereas", "although", "though", "however", "yet", "then"}
+
 // Spec returns the scenario's spec for a framework step (1..7), or nil.
 func (sc *Scenario) Spec(step StepID) *StepSpec {
 	key := step.Key()
@@ -93,7 +103,7 @@ func (sc *Scenario) Prepare(fw *Framework) error {
 			}
 			flags[i] = f
 		}
-		r, err := compileRubric(step, mergeConcepts(spec.Concepts, generic), flags, terms, sat, MinWords)
+		r, err := compileRubric(step, mergeConcepts(spec.Concepts, generic), len(spec.Concepts), flags, terms, sat, MinWords)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("step %s: %w", step.Key(), err))
 			continue
@@ -103,7 +113,7 @@ func (sc *Scenario) Prepare(fw *Framework) error {
 	wrap := &Rubric{Step: WrapUp, compiled: &compiledRubric{}}
 	generic := fw.WrapUp.Parts()
 	for i, q := range sc.WrapUp.Parts() {
-		r, err := compileRubric(WrapUp, mergeConcepts(q.Concepts, generic[i]), nil, terms, sat, MinWrapUpWords)
+		r, err := compileRubric(WrapUp, mergeConcepts(q.Concepts, generic[i]), len(q.Concepts), nil, terms, sat, MinWrapUpWords)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("wrap-up %s: %w", WrapUpPartKey(i), err))
 			continue
@@ -154,7 +164,8 @@ func (fw *Framework) step(step StepID) *FrameworkStep {
 }
 
 // mergeConcepts puts the scenario's concepts first (they are the case's
-// point), then the framework's, minus any the scenario replaced by id.
+// point), then the framework's, minus any the scenario replaced by id. The
+// first len(own) concepts of the result are therefore the case's own.
 func mergeConcepts(own, generic []Concept) []Concept {
 	out := make([]Concept, 0, len(own)+len(generic))
 	out = append(out, own...)
@@ -168,13 +179,17 @@ func mergeConcepts(own, generic []Concept) []Concept {
 
 // frameworkTerms are the framework-wide phrase lists, normalised once.
 type frameworkTerms struct {
-	negations, unnegations, cues, models, funcs [][]byte
+	negations, unnegations, cues, nonCues, models, funcs [][]byte
+	dismissals, rejections, breakers                     [][]byte
 }
 
 func compileTerms(fw *Framework) (*frameworkTerms, error) {
 	t := &frameworkTerms{}
 	var errs []error
-	list := func(what string, in []string) [][]byte {
+	// Content words also compile without the final "e" of their words, as
+	// concept phrases do: "inflate" meets "inflated" ("inflat"). Negations
+	// and function words stay exact ("none" must not meet "non").
+	list := func(what string, in []string, eless bool) [][]byte {
 		var out [][]byte
 		for _, p := range in {
 			k, wild := phraseKey(p)
@@ -182,15 +197,23 @@ func compileTerms(fw *Framework) (*frameworkTerms, error) {
 				errs = append(errs, fmt.Errorf("framework %s %q: not a usable phrase", what, p))
 				continue
 			}
-			out = append(out, k)
+			if eless {
+				out = append(out, phraseVariants(p)...)
+			} else {
+				out = append(out, k)
+			}
 		}
 		return out
 	}
-	t.negations = list("negation", fw.Negations)
-	t.cues = list("justification cue", fw.Justification)
-	t.models = list("model term", fw.ModelTerms)
-	t.unnegations = list("unnegation", unnegations)
-	t.funcs = list("function word", functionWords)
+	t.negations = list("negation", fw.Negations, false)
+	t.cues = list("justification cue", fw.Justification, true)
+	t.models = list("model term", fw.ModelTerms, true)
+	t.dismissals = list("dismissal", fw.Dismissals, true)
+	t.rejections = list("rejection", fw.Rejections, true)
+	t.unnegations = list("unnegation", unnegations, false)
+	t.nonCues = list("non-cue", nonCues, false)
+	t.breakers = list("scope breaker", scopeBreakers, false)
+	t.funcs = list("function word", functionWords, false)
 	return t, errors.Join(errs...)
 }
 
@@ -303,9 +326,12 @@ func PhraseProblem(phrase string, negations []string) string {
 	return NewPhraseChecker(negations).Problem(phrase)
 }
 
-func compileRubric(step StepID, concepts []Concept, flags []RedFlag, terms *frameworkTerms, sat float64, minWords int) (*Rubric, error) {
+func compileRubric(step StepID, concepts []Concept, own int, flags []RedFlag, terms *frameworkTerms, sat float64, minWords int) (*Rubric, error) {
 	b := newTrieBuilder()
-	c := &compiledRubric{saturation: sat, minWords: minWords}
+	c := &compiledRubric{saturation: sat, minWords: minWords, own: own}
+	if step == WrapUp {
+		c.minConcepts, c.fewConceptsCap = WrapUpMinConcepts, WrapUpFewConceptsCap
+	}
 	var errs []error
 	addPhrase := func(owner string, p string, target payload) {
 		parts := strings.Split(p, "*")
@@ -335,6 +361,7 @@ func compileRubric(step StepID, concepts []Concept, flags []RedFlag, terms *fram
 			errs = append(errs, fmt.Errorf("concept %q: no phrases", con.ID))
 		}
 		c.totalWeight += max(0, con.Weight)
+		c.weights = append(c.weights, con.Weight)
 		for _, p := range con.Phrases {
 			addPhrase(fmt.Sprintf("concept %q", con.ID), p, payload{hitConcept, int32(i)})
 		}
@@ -352,7 +379,9 @@ func compileRubric(step StepID, concepts []Concept, flags []RedFlag, terms *fram
 		kind hitKind
 	}{
 		{terms.negations, hitNegation}, {terms.unnegations, hitUnnegation},
-		{terms.cues, hitCue}, {terms.models, hitModel}, {terms.funcs, hitFunc},
+		{terms.cues, hitCue}, {terms.nonCues, hitNonCue}, {terms.models, hitModel},
+		{terms.funcs, hitFunc}, {terms.dismissals, hitDismissal},
+		{terms.rejections, hitRejection}, {terms.breakers, hitBreaker},
 	} {
 		for _, k := range l.keys {
 			b.add(k, payload{kind: l.kind})
