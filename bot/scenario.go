@@ -134,9 +134,13 @@ type Framework struct {
 	// Dismissals cancel a concept or model term they follow within three
 	// words in the same clause ("latency is not needed").
 	Dismissals []string `yaml:"dismissals"`
-	// Rejections keep a red flag from being raised when they sit in its
-	// clause: just before it, like a negation ("avoid a random split"), or
-	// after it ("a random split leaks the future", "accuracy is useless").
+	// RejectionsBefore keep a red flag from being raised when they end
+	// within three words before its phrase, like a negation: "avoid a
+	// random split", "unlike plain accuracy".
+	RejectionsBefore []string `yaml:"rejections_before"`
+	// Rejections keep a red flag from being raised when they follow its
+	// phrase in the same clause: "a random split leaks the future",
+	// "accuracy is useless here".
 	Rejections []string `yaml:"rejections"`
 	// WrapUp holds the generic concepts of the three wrap-up questions.
 	WrapUp FrameworkWrapUp `yaml:"wrapup"`
