@@ -85,7 +85,8 @@ func pct(x float64) int { return int(math.Round(x * 100)) }
 //
 //	step_s  = Rubric(s).Grade(answer_s).Score, 0 for a skipped or empty step
 //	base    = 100 × Σ_s W_s·step_s              (W = 0.15 0.15 0.20 0.15 0.15 0.10 0.10)
-//	bonus   = 10 × mean(wrap-up part scores)    (0..10)
+//	bonus   = 10 × mean(wrap-up part scores)    (0..10; a part crediting
+//	          fewer than 2 concepts scores at most 0.2, see Grade)
 //	Score   = clamp(round(base + bonus − 5 × pitfalls), 0, 100)
 //	Points  = Score × difficulty multiplier     (1, 1.25, 1.5)
 //

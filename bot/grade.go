@@ -117,6 +117,7 @@ const (
 	hitModel
 	hitFunc
 	hitDismissal
+	hitRejectBefore
 	hitRejection
 	hitBreaker
 	hitWildHead
@@ -207,7 +208,7 @@ type compiledRubric struct {
 // Per-token marks set while walking an answer.
 const (
 	tfNegEnd  uint8 = 1 << iota // a negation ends on this token
-	tfRejEnd                    // a rejection ends on this token
+	tfRejEnd                    // a rejection of what follows ends on this token
 	tfNonCue                    // inside "or so", "so far"...: no reasoning here
 	tfBreak                     // a reasoning cue or scope breaker starts here
 	tfDismiss                   // a dismissal ("not needed") starts here
@@ -375,8 +376,9 @@ func (c *compiledRubric) hit(s *scratch, p payload, sp span, res *scan, segFunc 
 		s.tf[sp.i] |= tfBreak
 	case hitDismissal:
 		s.tf[sp.i] |= tfDismiss
-	case hitRejection:
+	case hitRejectBefore:
 		s.tf[sp.j] |= tfRejEnd
+	case hitRejection:
 		// Phrases are found in order of their first token; one nested in
 		// the previous ("mistake" in "a big mistake") is the same rejection.
 		if n := len(s.rejs); n == 0 || s.rejs[n-1].j < sp.i {
@@ -632,9 +634,10 @@ func (s *scratch) quote(text string, sp span) (string, int) {
 // A mention does not count when a negation ends up to three words before
 // it ("no feature store") or a dismissal starts up to three words after it
 // ("latency is not needed"), in the same clause. A red flag is not raised
-// when a negation or rejection ends up to three words before it ("avoid a
-// random split") or an odd number of rejections follows it in its clause
-// ("a random split leaks the future", "accuracy is useless here").
+// when a negation or a rejection ends up to three words before it ("avoid
+// a random split"), or when a rejection that is not itself negated follows
+// it in its clause ("a random split leaks the future", "accuracy is
+// useless here"; see rejectedAfter).
 func (r *Rubric) Grade(a Answer) StepGrade {
 	if r == nil {
 		return StepGrade{}

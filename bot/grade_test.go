@@ -62,11 +62,12 @@ func testFramework() *bot.Framework {
 			Monitoring: []bot.Concept{concept("drift_watch", 1, "drift")},
 			Future:     []bot.Concept{concept("exploration_next", 1, "exploration")},
 		},
-		ModelTerms:    []string{"transformer", "two tower", "xgboost", "neural network"},
-		Justification: []string{"because", "so that", "trade off", "so", "which means"},
-		Negations:     []string{"no", "not", "without", "don't", "doesn't", "never", "instead of", "rather than"},
-		Dismissals:    []string{"not needed", "doesn't matter", "irrelevant"},
-		Rejections:    []string{"avoid", "unlike", "not", "never", "leak", "useless", "misleading", "mistake", "inflate"},
+		ModelTerms:       []string{"transformer", "two tower", "xgboost", "neural network"},
+		Justification:    []string{"because", "so that", "trade off", "so", "which means"},
+		Negations:        []string{"no", "not", "without", "don't", "doesn't", "never", "instead of", "rather than"},
+		Dismissals:       []string{"not needed", "doesn't matter", "irrelevant"},
+		RejectionsBefore: []string{"avoid", "unlike", "not", "never"},
+		Rejections:       []string{"is not", "doesn't", "never", "leak", "useless", "misleading", "mistake", "inflate"},
 	}
 }
 

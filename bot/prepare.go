@@ -180,7 +180,7 @@ func mergeConcepts(own, generic []Concept) []Concept {
 // frameworkTerms are the framework-wide phrase lists, normalised once.
 type frameworkTerms struct {
 	negations, unnegations, cues, nonCues, models, funcs [][]byte
-	dismissals, rejections, breakers                     [][]byte
+	dismissals, rejectBefore, rejections, breakers       [][]byte
 }
 
 func compileTerms(fw *Framework) (*frameworkTerms, error) {
@@ -209,6 +209,7 @@ func compileTerms(fw *Framework) (*frameworkTerms, error) {
 	t.cues = list("justification cue", fw.Justification, true)
 	t.models = list("model term", fw.ModelTerms, true)
 	t.dismissals = list("dismissal", fw.Dismissals, true)
+	t.rejectBefore = list("rejection before", fw.RejectionsBefore, true)
 	t.rejections = list("rejection", fw.Rejections, true)
 	t.unnegations = list("unnegation", unnegations, false)
 	t.nonCues = list("non-cue", nonCues, false)
@@ -381,7 +382,8 @@ func compileRubric(step StepID, concepts []Concept, own int, flags []RedFlag, te
 		{terms.negations, hitNegation}, {terms.unnegations, hitUnnegation},
 		{terms.cues, hitCue}, {terms.nonCues, hitNonCue}, {terms.models, hitModel},
 		{terms.funcs, hitFunc}, {terms.dismissals, hitDismissal},
-		{terms.rejections, hitRejection}, {terms.breakers, hitBreaker},
+		{terms.rejectBefore, hitRejectBefore}, {terms.rejections, hitRejection},
+		{terms.breakers, hitBreaker},
 	} {
 		for _, k := range l.keys {
 			b.add(k, payload{kind: l.kind})

@@ -130,6 +130,8 @@ func TestFrameworkRejections(t *testing.T) {
 		{bot.Evaluation, "We report recall at a fixed precision instead of accuracy on the test set, since fraud is rare.", ""},
 		{bot.Evaluation, "Reporting accuracy would be misleading on a 0.1% class.", ""},
 		{bot.Evaluation, "We'll measure accuracy on the holdout and ship it.", "accuracy_metric"},
+		{bot.Evaluation, "We measure accuracy not recall because it is simple.", "accuracy_metric"},
+		{bot.Model, "We avoid a random train/test split because fraud drifts.", ""},
 	}
 	for _, tt := range tests {
 		g := sc.Rubric(tt.step).Grade(bot.Answer{Text: tt.text})
@@ -156,6 +158,12 @@ func TestFrameworkDismissals(t *testing.T) {
 	}
 	if slices.Contains(ids, "latency") || !slices.Contains(ids, "scale") {
 		t.Errorf("matches = %q, want scale without latency", ids)
+	}
+	// An adjective before a noun dismisses nothing.
+	rag := builtinByID(t, "rag-assistant")
+	g = rag.Rubric(bot.Frame).Grade(bot.Answer{Text: "The retrieval returns irrelevant chunks sometimes, so we rerank them."})
+	if len(g.Matches) == 0 || g.Matches[0].Concept != "retrieval" {
+		t.Errorf("\"retrieval returns irrelevant chunks\" lost its retrieval mention: %+v", g.Matches)
 	}
 }
 

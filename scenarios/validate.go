@@ -409,14 +409,14 @@ func parseFramework(file string, data []byte) (*bot.Framework, Problems) {
 		c.concepts(loc("wrapup", key), "wrapup."+key, cs, nil, c.phrases)
 	}
 	// Dismissals and rejections may be empty: the grader then neither
-	// dismisses mentions nor lets a clause reject a red flag.
+	// dismisses mentions nor lets the words around a red flag reject it.
 	for _, l := range []struct {
 		key      string
 		terms    []string
 		optional bool
 	}{
 		{"negations", fw.Negations, false}, {"justification", fw.Justification, false}, {"model_terms", fw.ModelTerms, false},
-		{"dismissals", fw.Dismissals, true}, {"rejections", fw.Rejections, true},
+		{"dismissals", fw.Dismissals, true}, {"rejections_before", fw.RejectionsBefore, true}, {"rejections", fw.Rejections, true},
 	} {
 		if len(l.terms) == 0 && !l.optional {
 			c.add(loc(l.key), "%s: empty list", l.key)
