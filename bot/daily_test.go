@@ -491,3 +491,34 @@ func FuzzParseDailyOn(f *testing.F) {
 		}
 	})
 }
+
+// TestStreaksText: the leaderboard's streak lines show current and best
+// streaks; a streak whose last day is before yesterday shows 0 now.
+func TestStreaksText(t *testing.T) {
+	h := newDailyHarness(t, time.UTC)
+	thread := h.postDaily("2026-03-06")
+	long := "Because the goal matters, I would clarify the users and latency, frame the task, build features, train a baseline, evaluate with an A/B test, deploy with a canary and monitor drift."
+	h.reply("ada", thread, long)
+	h.reply("bob", thread, long)
+	h.clock.Advance(24 * time.Hour)
+	thread = h.postDaily("2026-03-07")
+	h.reply("ada", thread, long)
+	ws := bot.Workspace{Platform: bot.Slack, ID: "T1"}
+	board, err := h.store.Leaderboard(context.Background(), ws, bot.AllTime, 10, "cy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(48 * time.Hour) // bob's one-day streak has ended; ada's too
+	got, err := h.bot.StreaksText(context.Background(), ws, "cy", board)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got, "- ADA: 0 now, best 2") || !strings.Contains(got, "- BOB: 0 now, best 1") || strings.Contains(got, "You") {
+		t.Fatalf("streaks two days later:\n%s", got)
+	}
+	h.clock.Advance(-48 * time.Hour)
+	got, _ = h.bot.StreaksText(context.Background(), ws, "cy", board)
+	if !strings.Contains(got, "- ADA: 2 now, best 2\n- BOB: 1 now, best 1") {
+		t.Fatalf("streaks on the day:\n%s", got)
+	}
+}
