@@ -405,8 +405,16 @@ func (b *Bot) Home(ctx context.Context, user UserKey) (Home, error) {
 
 // interaction handles replies, button clicks and form submissions.
 func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]Outbound, error) {
-	var input Input
-	if in.Kind != KindForm {
+	var (
+		input    Input
+		buttonAt string // the question a clicked button was shown under
+	)
+	switch in.Kind {
+	case KindAction:
+		if w, at, ok := ParseAction(in.Text); ok {
+			input.Word, buttonAt = w, at
+		}
+	case KindReply:
 		if w, ok := ParseWord(in.Text); ok {
 			input.Word = w
 		}
@@ -442,6 +450,11 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 		if input.Word == "" && strings.TrimSpace(input.Text) == "" {
 			return b.onceOnly(ctx, in, func() ([]Outbound, error) {
 				return []Outbound{b.ephemeral(in, msgEmpty+" Type your answer, or `hint`, `next`, `skip`.")}, nil
+			})
+		}
+		if buttonAt != "" && buttonAt != Position(&s) && input.Word != WordEnd {
+			return b.onceOnly(ctx, in, func() ([]Outbound, error) {
+				return []Outbound{b.ephemeral(in, "That button belongs to an earlier question — use the buttons under the latest one, or type the word.")}, nil
 			})
 		}
 		turn := Advance(s, sc, input, b.cfg.Now())

@@ -304,3 +304,31 @@ func TestHandleRandomPrefersNewScenarios(t *testing.T) {
 		t.Fatalf("random picked %s, done recently, over the one never done", id)
 	}
 }
+
+func TestHandleStaleButton(t *testing.T) {
+	h := newHarness(t)
+	out := h.start("u1", "", "th1")
+	var skip string
+	for _, c := range out[1].Choices {
+		if strings.HasPrefix(c.Value, "skip") {
+			skip = c.Value
+		}
+	}
+	if skip != "skip@1" {
+		t.Fatalf("skip button value = %q, want skip@1", skip)
+	}
+	if got := texts(h.msg("u1", "th1", bot.KindAction, skip)); !strings.Contains(got, "Step 2/7") {
+		t.Fatalf("first click: %q", got)
+	}
+	got := h.msg("u1", "th1", bot.KindAction, skip) // the same button, clicked again later
+	if len(got) != 1 || got[0].Where.Kind != bot.Ephemeral || !strings.Contains(got[0].Text, "earlier question") {
+		t.Fatalf("stale click: %+v", got)
+	}
+	s, _ := h.store.ActiveSession(context.Background(), bot.UserKey{Platform: bot.Slack, Workspace: "T1", UserID: "u1"})
+	if s.Step != bot.Frame || s.Answers[bot.Frame].Skipped {
+		t.Fatalf("stale click changed the session: step %v, step 2 skipped %v", s.Step, s.Answers[bot.Frame].Skipped)
+	}
+	if got := texts(h.msg("u1", "th1", bot.KindAction, "end@1")); !strings.Contains(got, "Interview ended") {
+		t.Fatalf("End from an old question should still end the interview: %q", got)
+	}
+}

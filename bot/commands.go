@@ -140,6 +140,15 @@ func ParseWord(text string) (Word, bool) {
 	return "", false
 }
 
+// ParseAction splits a button value into its word and the position of the
+// question it was shown under ("hint@3" → hint, "3"); at is "" when the
+// value carries no position.
+func ParseAction(value string) (w Word, at string, ok bool) {
+	word, at, _ := strings.Cut(value, "@")
+	w, ok = ParseWord(word)
+	return w, at, ok
+}
+
 // clip shortens s to at most n runes for echoing in an error message.
 func clip(s string, n int) string {
 	r := []rune(s)

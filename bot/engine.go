@@ -291,17 +291,29 @@ func Progress(s *Session) string {
 	return b.String()
 }
 
-// interviewChoices are the buttons under every question.
-func interviewChoices(wrap bool) []Choice {
-	c := []Choice{{Label: "Answer in a form", Value: string(WordAnswer), Kind: ChoiceForm, Primary: true}}
-	if !wrap {
-		c = append(c, Choice{Label: "Hint", Value: string(WordHint)})
+// interviewChoices are the buttons under a question. Each value carries
+// the question's position, so a click on an older question's button is
+// recognised instead of acting on the current one.
+func interviewChoices(s *Session) []Choice {
+	at := "@" + Position(s)
+	c := []Choice{{Label: "Answer in a form", Value: string(WordAnswer) + at, Kind: ChoiceForm, Primary: true}}
+	if s.Step != WrapUp {
+		c = append(c, Choice{Label: "Hint", Value: string(WordHint) + at})
 	}
 	return append(c,
-		Choice{Label: "Next", Value: string(WordNext)},
-		Choice{Label: "Skip", Value: string(WordSkip)},
-		Choice{Label: "End", Value: string(WordEnd)},
+		Choice{Label: "Next", Value: string(WordNext) + at},
+		Choice{Label: "Skip", Value: string(WordSkip) + at},
+		Choice{Label: "End", Value: string(WordEnd) + at},
 	)
+}
+
+// Position names the question being asked: "3" for step 3, "8.1" for the
+// second wrap-up question.
+func Position(s *Session) string {
+	if s.Step == WrapUp {
+		return fmt.Sprintf("%d.%d", s.Step, s.WrapPart)
+	}
+	return fmt.Sprintf("%d", s.Step)
 }
 
 func currentQuestion(s *Session, sc *Scenario) Outbound {
@@ -317,7 +329,7 @@ func currentQuestion(s *Session, sc *Scenario) Outbound {
 	q := questionText(s, sc)
 	return Outbound{
 		Text:    fmt.Sprintf("**%s**  %s\n\n%s", heading, Progress(s), q),
-		Choices: interviewChoices(s.Step == WrapUp),
+		Choices: interviewChoices(s),
 		Question: &QuestionView{
 			Scenario: sc.ID, Step: s.Step, Title: heading, Question: q, Progress: Progress(s),
 		},
@@ -328,7 +340,7 @@ func probeQuestion(s *Session, sc *Scenario, p *Probe) Outbound {
 	heading := stepHeading(s, sc) + " (follow-up)"
 	return Outbound{
 		Text:    fmt.Sprintf("**%s**\n\n%s", heading, p.Question),
-		Choices: interviewChoices(false),
+		Choices: interviewChoices(s),
 		Question: &QuestionView{
 			Scenario: sc.ID, Step: s.Step, Title: heading, Question: p.Question, Progress: Progress(s), Probe: true,
 		},

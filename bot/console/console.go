@@ -228,7 +228,8 @@ func (a *Adapter) render(o bot.Outbound) {
 			if c.Kind == bot.ChoiceForm {
 				continue // typing is the console's form
 			}
-			words = append(words, c.Value)
+			word, _, _ := strings.Cut(c.Value, "@") // typing the word is the console's button
+			words = append(words, word)
 		}
 		b.WriteString("\n→ type your answer, or: " + strings.Join(words, " · "))
 	}
