@@ -358,20 +358,30 @@ func (b *Bot) newID(now time.Time) string {
 
 func (b *Bot) leaderboard(ctx context.Context, in Inbound, period string) ([]Outbound, error) {
 	ws := Workspace{Platform: in.Platform, ID: in.Workspace}
-	var parts []string
+	var (
+		parts  []string
+		boards []Board
+	)
 	if period == "" || period == "week" {
 		board, err := b.cfg.Store.Leaderboard(ctx, ws, WeekPeriod(ISOWeek(b.cfg.Now().In(b.cfg.Location))), 10, in.UserID)
 		if err != nil {
 			return nil, err
 		}
-		parts = append(parts, BoardText("This week", board))
+		parts, boards = append(parts, BoardText("This week", board)), append(boards, board)
 	}
 	if period == "" || period == "all" {
 		board, err := b.cfg.Store.Leaderboard(ctx, ws, AllTime, 10, in.UserID)
 		if err != nil {
 			return nil, err
 		}
-		parts = append(parts, BoardText("All time", board))
+		parts, boards = append(parts, BoardText("All time", board)), append(boards, board)
+	}
+	streaks, err := b.StreaksText(ctx, ws, in.UserID, boards...)
+	if err != nil {
+		return nil, err
+	}
+	if streaks != "" {
+		parts = append(parts, streaks)
 	}
 	return []Outbound{b.ephemeral(in, strings.Join(parts, "\n\n"))}, nil
 }

@@ -113,6 +113,7 @@ const HelpText = `**MLSD — ML system design interview coach**
 - ` + "`/mlsd leaderboard [week|all]`" + ` — top 10 of this workspace and your rank
 - ` + "`/mlsd me`" + ` — your sessions, average per step, weakest step
 - ` + "`/mlsd status`" + ` — your interview in progress
+- ` + "`/mlsd daily on [cron] [time zone]`" + ` · ` + "`off`" + ` · ` + "`status`" + ` · ` + "`now`" + ` — the channel's daily case study (admins change it)
 - ` + "`/mlsd help`" + ` — this help
 In an interview, reply with your answer or one of: ` + "`hint` `next` `skip` `repeat` `status` `end`" + `.`
 
@@ -150,7 +151,11 @@ func BoardText(title string, board Board) string {
 		b.WriteString("No completed interviews yet — be the first with `/mlsd start`.\n")
 	}
 	for _, st := range board.Top {
-		fmt.Fprintf(&b, "%d. %s — %s pts (%d session%s)\n", st.Rank, displayName(st), formatPoints(st.Points), st.Sessions, plural(st.Sessions))
+		fmt.Fprintf(&b, "%d. %s — %s pts", st.Rank, displayName(st), formatPoints(st.Points))
+		if st.Sessions > 0 { // daily answers earn points without a session
+			fmt.Fprintf(&b, " (%d interview%s)", st.Sessions, plural(st.Sessions))
+		}
+		b.WriteString("\n")
 	}
 	if v := board.Viewer; v != nil {
 		fmt.Fprintf(&b, "You: #%d with %s pts\n", v.Rank, formatPoints(v.Points))
@@ -177,7 +182,12 @@ func plural(n int) string {
 // MeText renders a user's stats.
 func MeText(st Stats) string {
 	if st.Sessions == 0 {
-		return "You have not completed an interview yet. Start one with `/mlsd start`."
+		msg := "You have not completed an interview yet. Start one with `/mlsd start`."
+		if st.Points > 0 || st.BestStreak > 0 { // daily answers only
+			msg = fmt.Sprintf("**Your progress**: %s points from daily challenges, streak %d day%s (best %d). ", formatPoints(st.Points), st.Streak, plural(st.Streak), st.BestStreak) +
+				"Finish a full interview (`/mlsd start`) to see your average per step."
+		}
+		return msg
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Your progress**: %d session%s completed, %s points, best score %d, last score %d",

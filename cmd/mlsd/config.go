@@ -27,6 +27,7 @@ type config struct {
 	ShutdownTimeout time.Duration
 	NudgeAfter      time.Duration
 	AbandonAfter    time.Duration
+	DailyGrace      time.Duration
 
 	SlackBotToken      string
 	SlackAppToken      string
@@ -53,6 +54,7 @@ const (
 	defaultShutdownTimeout = 25 * time.Second
 	defaultNudgeAfter      = 24 * time.Hour
 	defaultAbandonAfter    = 72 * time.Hour
+	defaultDailyGrace      = 2 * time.Hour
 )
 
 // envProblems collects every configuration problem so a user fixes them
@@ -161,6 +163,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.ShutdownTimeout = duration("MLSD_SHUTDOWN_TIMEOUT", defaultShutdownTimeout)
 	c.NudgeAfter = duration("MLSD_NUDGE_AFTER", defaultNudgeAfter)
 	c.AbandonAfter = duration("MLSD_ABANDON_AFTER", defaultAbandonAfter)
+	c.DailyGrace = duration("MLSD_DAILY_GRACE", defaultDailyGrace)
 	if c.AbandonAfter <= c.NudgeAfter {
 		probs.add("MLSD_ABANDON_AFTER (%s) must be longer than MLSD_NUDGE_AFTER (%s)", c.AbandonAfter, c.NudgeAfter)
 	}

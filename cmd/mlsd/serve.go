@@ -25,6 +25,7 @@ import (
 	"github.com/mlsdbot/mlsd/bot/discord"
 	"github.com/mlsdbot/mlsd/bot/metrics"
 	"github.com/mlsdbot/mlsd/bot/redis"
+	"github.com/mlsdbot/mlsd/bot/schedule"
 	"github.com/mlsdbot/mlsd/bot/slack"
 	"github.com/mlsdbot/mlsd/scenarios"
 )
@@ -98,7 +99,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdin
 	return serveAll(ctx, cfg, lib, log, term)
 }
 
-func newBot(cfg config, store bot.Store, lib *bot.Library, log *slog.Logger) (*bot.Bot, error) {
+// newBot builds the interviewer. daily may be nil (the store keeps no
+// daily challenge); wake is called after `/mlsd daily now`.
+func newBot(cfg config, store bot.Store, daily bot.DailyStore, lib *bot.Library, log *slog.Logger, wake func()) (*bot.Bot, error) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
 	var mu sync.Mutex // rand.Rand is not safe for concurrent use
 	return bot.New(bot.Config{
@@ -110,8 +113,13 @@ func newBot(cfg config, store bot.Store, lib *bot.Library, log *slog.Logger) (*b
 			defer mu.Unlock()
 			return rng.IntN(n)
 		},
-		Log:      log,
-		Location: cfg.Location,
+		Log:          log,
+		Location:     cfg.Location,
+		Daily:        daily,
+		Calendar:     &schedule.Calendar{},
+		DailyWake:    wake,
+		NudgeAfter:   cfg.NudgeAfter,
+		AbandonAfter: cfg.AbandonAfter,
 	})
 }
 
@@ -210,10 +218,20 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 	currentStore.Store(&store)
 	storeReady.Store(true)
 
-	b, err := newBot(cfg, store, lib, log)
+	// The daily challenge and idle checks use the store's own methods; the
+	// metrics wrapper does not forward them.
+	daily, _ := raw.(bot.DailyStore)
+	wake := make(chan struct{}, 1)
+	b, err := newBot(cfg, store, daily, lib, log, func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	})
 	if err != nil {
 		return err
 	}
+	posters := map[bot.Platform]schedule.Poster{}
 	iv := metrics.InstrumentHandler(b, m)
 	var runners []runner
 	if term != nil {
@@ -243,6 +261,7 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 			sa.Register(mux)
 		}
 		runners = append(runners, sa)
+		posters[bot.Slack] = sa
 		compMu.Lock()
 		components = append(components, sa)
 		compMu.Unlock()
@@ -275,11 +294,22 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 			da.RegisterHTTP(mux)
 		}
 		runners = append(runners, da)
+		posters[bot.Discord] = da
 		compMu.Lock()
 		components = append(components, da)
 		compMu.Unlock()
 	}
 
+	if term == nil && daily != nil {
+		// Every replica reconciles; the store's claims make each post,
+		// reveal and nudge happen once.
+		runners = append(runners, schedule.New(b, schedule.Options{
+			Posters: posters,
+			Grace:   cfg.DailyGrace,
+			Wake:    wake,
+			Log:     log,
+		}))
+	}
 	for _, r := range runners {
 		g.Go(func() error { return r.Run(gctx) })
 	}
