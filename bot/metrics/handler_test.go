@@ -175,8 +175,9 @@ func TestInterviewLifecycle(t *testing.T) {
 		{"actions", m.inboundEvents.WithLabelValues("slack", "action"), 2},
 		{"no inbound errors", m.inboundErrors.WithLabelValues("slack", "reply"), 0},
 		{"in flight back to zero", m.inboundActive.WithLabelValues("slack"), 0},
-		// The replay stopped at the dedupe mark and never reached Save.
-		{"replay not saved", m.storeRejected.WithLabelValues(opSave, "duplicate"), 0},
+		// An answer replay is stopped by Save's applied-message check (the
+		// answer path has no separate dedupe round trip), once.
+		{"replay refused by Save", m.storeRejected.WithLabelValues(opSave, "duplicate"), 1},
 	}
 	for _, c := range checks {
 		if got := value(t, c.c); got != c.want {

@@ -211,12 +211,12 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 		}
 		return err
 	}
-	log.Info("store ready", "store", storeKind(cfg))
 	// The instrumented store keeps the optional Ping and lease methods.
 	store := metrics.InstrumentStore(raw, m)
 	defer store.Close()
 	currentStore.Store(&store)
 	storeReady.Store(true)
+	log.Info("store ready", "store", storeKind(cfg))
 
 	// The daily challenge and idle checks use the store's own methods; the
 	// metrics wrapper does not forward them.
