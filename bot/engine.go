@@ -176,6 +176,9 @@ func (t Turn) hint(sc *Scenario, now time.Time) Turn {
 			named = true
 		} else {
 			text = "Your answer already covers every concept a hint would name — add your reasoning and trade-offs, then move on."
+			if strings.TrimSpace(a.Text) == "" {
+				text = "No more specific hint for this step: answer the question above, and say why each choice matters for this case."
+			}
 		}
 	}
 	if text == "" {

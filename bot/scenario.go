@@ -73,7 +73,7 @@ type Hints struct {
 	// a concept.
 	Nudge string `yaml:"nudge"`
 	// Named are tier 2: each names one concept; the engine offers the one
-	// for the most important concept still missing. Credit for a concept
+	// for the heaviest concept the answer so far is missing. Credit for a concept
 	// named by a hint is capped at half.
 	Named []NamedHint `yaml:"named"`
 }
