@@ -26,6 +26,21 @@ const (
 	KindForm
 )
 
+// String names the kind for logs and metric labels.
+func (k InboundKind) String() string {
+	switch k {
+	case KindCommand:
+		return "command"
+	case KindReply:
+		return "reply"
+	case KindAction:
+		return "action"
+	case KindForm:
+		return "form"
+	}
+	return "other"
+}
+
 // Inbound is one platform event, already translated by an adapter.
 // IDs are opaque strings minted by the adapter.
 type Inbound struct {

@@ -567,15 +567,7 @@ func dropActive(tx *bbolt.Tx, user bot.UserKey, id string) error {
 // thread bindings.
 func sweep(tx *bbolt.Tx, now time.Time, limit int) (int, error) {
 	idx := tx.Bucket(bucketExpiry)
-	var due [][]byte
-	c := idx.Cursor()
-	for k, _ := c.First(); k != nil && limit != 0; k, _ = c.Next() {
-		if len(k) < 9 || alive(decodeTime(k[:8]), now) {
-			break
-		}
-		due = append(due, bytes.Clone(k))
-		limit--
-	}
+	due := dueEntries(idx, now, limit)
 	for _, k := range due {
 		kind, key := k[8], k[9:]
 		switch kind {
@@ -596,6 +588,22 @@ func sweep(tx *bbolt.Tx, now time.Time, limit int) (int, error) {
 		}
 	}
 	return len(due), nil
+}
+
+// dueEntries lists up to limit (all when limit < 0) keys of an expiry
+// index — 8 bytes of expiry time, a kind byte, the record key — that have
+// expired by now, oldest first.
+func dueEntries(idx *bbolt.Bucket, now time.Time, limit int) [][]byte {
+	var due [][]byte
+	c := idx.Cursor()
+	for k, _ := c.First(); k != nil && limit != 0; k, _ = c.Next() {
+		if len(k) < 9 || alive(decodeTime(k[:8]), now) {
+			break
+		}
+		due = append(due, bytes.Clone(k))
+		limit--
+	}
+	return due
 }
 
 func deleteSession(tx *bbolt.Tx, key []byte, now time.Time) error {

@@ -539,16 +539,7 @@ func putExpiring(tx *bbolt.Tx, bucket []byte, kind byte, key []byte, v any, exp 
 // loses the entry.
 func sweepDaily(tx *bbolt.Tx, now time.Time, limit int) error {
 	idx := tx.Bucket(bucketDailyExpiry)
-	var due [][]byte
-	c := idx.Cursor()
-	for k, _ := c.First(); k != nil && limit != 0; k, _ = c.Next() {
-		if len(k) < 9 || alive(decodeTime(k[:8]), now) {
-			break
-		}
-		due = append(due, bytes.Clone(k))
-		limit--
-	}
-	for _, k := range due {
+	for _, k := range dueEntries(idx, now, limit) {
 		kind, key := k[8], k[9:]
 		var bucket []byte
 		switch kind {

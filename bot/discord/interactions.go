@@ -208,12 +208,12 @@ func (a *Adapter) handleInteraction(ctx context.Context, raw []byte, respond res
 		return
 	}
 
-	a.observe("inbound", kindName(t.in.Kind))
+	a.observe("inbound", t.in.Kind.String())
 	hctx, cancel := context.WithTimeout(ctx, handleTimeout)
 	defer cancel()
 	outs, err := a.cfg.Interviewer.Handle(hctx, t.in)
 	if err != nil {
-		log.Error("discord: handling failed", "error", err, "kind", kindName(t.in.Kind))
+		log.Error("discord: handling failed", "error", err, "kind", t.in.Kind.String())
 		a.observe("error", "handle")
 		outs = []bot.Outbound{{Where: bot.Where{Kind: bot.Ephemeral, User: t.in.UserID}, Text: sorry}}
 	}
@@ -254,7 +254,7 @@ func escapeMarkdown(s string) string {
 // formClick handles a button that may open a modal: the modal must be the
 // first response, so the domain runs before anything is sent.
 func (a *Adapter) formClick(ctx context.Context, t *turn, respondOnce func(*discordgo.InteractionResponse) error, log logger) {
-	a.observe("inbound", kindName(t.in.Kind))
+	a.observe("inbound", t.in.Kind.String())
 	hctx, cancel := context.WithTimeout(ctx, formHandleBudget)
 	outs, err := a.cfg.Interviewer.Handle(hctx, t.in)
 	cancel()
@@ -684,20 +684,6 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
-}
-
-func kindName(k bot.InboundKind) string {
-	switch k {
-	case bot.KindCommand:
-		return "command"
-	case bot.KindReply:
-		return "reply"
-	case bot.KindAction:
-		return "action"
-	case bot.KindForm:
-		return "form"
-	}
-	return "unknown"
 }
 
 func whereName(k bot.WhereKind) string {

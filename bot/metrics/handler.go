@@ -44,7 +44,7 @@ func (iv *Interviewer) Handle(ctx context.Context, in bot.Inbound) ([]bot.Outbou
 	defer active.Dec()
 	start := iv.m.now()
 	out, err := iv.next.Handle(withEvent(ctx), in)
-	iv.m.InboundHandled(in.Platform, kindLabel(in.Kind), iv.m.now().Sub(start), err)
+	iv.m.InboundHandled(in.Platform, in.Kind.String(), iv.m.now().Sub(start), err)
 	return out, err
 }
 

@@ -352,21 +352,6 @@ func platformLabel(p bot.Platform) string {
 	return "other"
 }
 
-// kindLabel names an inbound kind.
-func kindLabel(k bot.InboundKind) string {
-	switch k {
-	case bot.KindCommand:
-		return "command"
-	case bot.KindReply:
-		return "reply"
-	case bot.KindAction:
-		return "action"
-	case bot.KindForm:
-		return "form"
-	}
-	return "other"
-}
-
 func boolFloat(b bool) float64 {
 	if b {
 		return 1

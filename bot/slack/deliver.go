@@ -31,7 +31,7 @@ func (a *Adapter) handle(ctx context.Context, o origin) {
 		}
 	}()
 	o.in.UserName, o.in.IsAdmin = a.userDetails(ctx, o.in.UserID, o.in.UserName)
-	a.cfg.Observe("inbound", kindLabel(o.in.Kind))
+	a.cfg.Observe("inbound", o.in.Kind.String())
 	outs, err := a.cfg.Interviewer.Handle(ctx, o.in)
 	if err != nil {
 		log.Error("slack: handling failed", "err", err)
@@ -41,21 +41,7 @@ func (a *Adapter) handle(ctx context.Context, o origin) {
 		}}
 	}
 	a.deliver(ctx, o, outs)
-	a.cfg.Observe("handled", kindLabel(o.in.Kind))
-}
-
-func kindLabel(k bot.InboundKind) string {
-	switch k {
-	case bot.KindCommand:
-		return "command"
-	case bot.KindReply:
-		return "reply"
-	case bot.KindAction:
-		return "action"
-	case bot.KindForm:
-		return "form"
-	}
-	return "other"
+	a.cfg.Observe("handled", o.in.Kind.String())
 }
 
 // deliver posts one batch of replies in order. A NewThread message roots
