@@ -131,6 +131,9 @@ func scenariosCmd(args []string, getenv func(string) string, stdout, stderr io.W
 			return fmt.Errorf("%s: %d problem(s)", what, len(problems))
 		}
 		fmt.Fprintf(stdout, "%s: %d scenarios valid\n", what, len(list))
+		for _, sc := range bot.NewLibrary(list...).All() {
+			fmt.Fprintf(stdout, "  %-28s %-6s %s\n", sc.ID, sc.Difficulty, sc.Title)
+		}
 		return nil
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)

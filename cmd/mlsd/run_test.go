@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -121,4 +122,55 @@ func TestRunValidateBrokenDirectory(t *testing.T) {
 	if !strings.Contains(err.Error(), fmt.Sprintf("%d problem(s)", len(lines))) {
 		t.Errorf("error %q does not count the %d problems", err, len(lines))
 	}
+}
+
+func TestConfigCheck(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(secretFile, []byte("xoxb-from-a-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("broken", func(t *testing.T) {
+		broken := env(
+			"SLACK_BOT_TOKEN", "xoxb-secret-value-1",
+			"SLACK_BOT_TOKEN_FILE", secretFile, // both set
+			"SLACK_APP_TOKEN", "not-an-app-token",
+			"DISCORD_BOT_TOKEN", "discord-secret-value-2", // no app id
+			"DISCORD_PUBLIC_KEY", "zz",
+			"REDIS_URL", "http://:pw-secret-3@nowhere",
+			"MLSD_LOG_LEVEL", "loud",
+			"MLSD_TIMEZONE", "Mars/Olympus",
+			"MLSD_NUDGE_AFTER", "soon",
+			"MLSD_HTTP_ADDR", "8080",
+			"DISCORD_SHARD_ID", "3",
+			"HOME", t.TempDir(),
+		)
+		out, _, err := runWith(t, broken, "", "config", "check")
+		if err == nil {
+			t.Fatal("config check passed on a broken environment")
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		for _, v := range []string{"SLACK_BOT_TOKEN and SLACK_BOT_TOKEN_FILE", "SLACK_APP_TOKEN", "DISCORD_APP_ID", "DISCORD_PUBLIC_KEY", "REDIS_URL", "MLSD_LOG_LEVEL", "MLSD_TIMEZONE", "MLSD_NUDGE_AFTER", "MLSD_HTTP_ADDR", "DISCORD_SHARD_ID"} {
+			found := false
+			for _, l := range lines {
+				found = found || strings.HasPrefix(l, v)
+			}
+			if !found {
+				t.Errorf("no line starting with %s in:\n%s", v, out)
+			}
+		}
+		if !strings.Contains(err.Error(), fmt.Sprintf("%d problem(s)", len(lines))) {
+			t.Errorf("error %q does not count the %d lines", err, len(lines))
+		}
+		for _, secret := range []string{"xoxb-secret-value-1", "discord-secret-value-2", "pw-secret-3", "xoxb-from-a-file"} {
+			if strings.Contains(out, secret) || strings.Contains(err.Error(), secret) {
+				t.Errorf("config check printed the secret %q", secret)
+			}
+		}
+	})
+	t.Run("ok", func(t *testing.T) {
+		out, _, err := runWith(t, env("HOME", t.TempDir(), "SLACK_BOT_TOKEN_FILE", secretFile, "SLACK_SIGNING_SECRET", "s3cr3t"), "", "config", "check")
+		if err != nil || !strings.Contains(out, "configuration ok: Slack, store bolt") {
+			t.Fatalf("config check = %v\n%s", err, out)
+		}
+	})
 }
