@@ -8,6 +8,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	// Embedded zone data: schedules and MLSD_TIMEZONE work on hosts and
+	// images without /usr/share/zoneinfo.
+	_ "time/tzdata"
 )
 
 func main() {
