@@ -128,10 +128,11 @@ type store interface {
 }
 
 type replicaOptions struct {
-	grace  time.Duration
-	log    *slog.Logger
-	nudge  time.Duration
-	abandn time.Duration
+	observe func(event string, p bot.Platform)
+	grace   time.Duration
+	log     *slog.Logger
+	nudge   time.Duration
+	abandn  time.Duration
 }
 
 func newReplica(t testing.TB, s store, clk *clock, lib *bot.Library, plat *platform, opts replicaOptions) *replica {
@@ -157,6 +158,7 @@ func newReplica(t testing.TB, s store, clk *clock, lib *bot.Library, plat *platf
 		Posters: map[bot.Platform]schedule.Poster{bot.Slack: plat.poster(bot.Slack), bot.Discord: plat.poster(bot.Discord)},
 		Grace:   opts.grace,
 		Log:     opts.log,
+		Observe: opts.observe,
 	})
 	return &replica{bot: b, rec: rec}
 }

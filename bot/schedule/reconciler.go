@@ -60,19 +60,24 @@ type Options struct {
 	Log  *slog.Logger
 	// Calendar reads the specs (default a new one).
 	Calendar *Calendar
+	// Observe, when set, hears "posted" when this replica posted a daily
+	// case and "claim_lost" when a due post was already another replica's
+	// (metrics).
+	Observe func(event string, p bot.Platform)
 }
 
 // Reconciler finds what is due and has the domain do it. Each replica runs
 // one; they need no coordination beyond the store's claims.
 type Reconciler struct {
-	daily   Daily
-	posters map[bot.Platform]Poster
-	grace   time.Duration
-	every   time.Duration
-	now     func() time.Time
-	wake    <-chan struct{}
-	log     *slog.Logger
-	cal     *Calendar
+	daily    Daily
+	posters  map[bot.Platform]Poster
+	grace    time.Duration
+	every    time.Duration
+	now      func() time.Time
+	wake     <-chan struct{}
+	log      *slog.Logger
+	cal      *Calendar
+	observer func(event string, p bot.Platform)
 
 	mu     sync.Mutex
 	warned map[string]time.Time // log-once keys → when, pruned after lookbackDays
@@ -82,7 +87,7 @@ type Reconciler struct {
 func New(d Daily, opts Options) *Reconciler {
 	r := &Reconciler{
 		daily: d, posters: opts.Posters, grace: opts.Grace, every: opts.Every,
-		now: opts.Now, wake: opts.Wake, log: opts.Log, cal: opts.Calendar,
+		now: opts.Now, wake: opts.Wake, log: opts.Log, cal: opts.Calendar, observer: opts.Observe,
 		warned: make(map[string]time.Time),
 	}
 	if r.grace <= 0 {
@@ -156,6 +161,12 @@ func (r *Reconciler) Tick(ctx context.Context, now time.Time) error {
 	return nil
 }
 
+func (r *Reconciler) observe(event string, p bot.Platform) {
+	if r.observer != nil {
+		r.observer(event, p)
+	}
+}
+
 func (r *Reconciler) poster(p bot.Platform) bot.Poster {
 	if ps, ok := r.posters[p]; ok && ps != nil {
 		return ps
@@ -195,8 +206,14 @@ func (r *Reconciler) channel(ctx context.Context, s bot.DailySchedule, now time.
 			return
 		}
 		if date != "" {
-			if _, err := r.daily.PostDaily(ctx, s, date, now, p); err != nil {
+			posted, err := r.daily.PostDaily(ctx, s, date, now, p)
+			switch {
+			case err != nil:
 				log.Warn("schedule: daily post failed; retrying while within the grace window", "date", date, "err", err)
+			case posted:
+				r.observe("posted", s.Channel.Platform)
+			default:
+				r.observe("claim_lost", s.Channel.Platform)
 			}
 		}
 	}

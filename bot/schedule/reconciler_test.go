@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -399,4 +400,35 @@ func TestRunTicks(t *testing.T) {
 			t.Fatalf("Run = %v, want nil after cancel", err)
 		}
 	})
+}
+
+// TestObserveClaimLost: two replicas on one store tick together for a
+// week of daily posts; each post is observed once as "posted" (by the
+// replica that made it) and once as "claim_lost" (by the other).
+func TestObserveClaimLost(t *testing.T) {
+	from := time.Date(2026, 11, 2, 6, 0, 0, 0, time.UTC)
+	clk := &clock{t: from}
+	plat := &platform{clk: clk}
+	s := openBolt(t, clk)
+	var mu sync.Mutex
+	events := map[string]int{}
+	observe := func(event string, p bot.Platform) {
+		mu.Lock()
+		defer mu.Unlock()
+		events[event+"/"+string(p)]++
+	}
+	a := newReplica(t, s, clk, library(t), plat, replicaOptions{observe: observe})
+	b := newReplica(t, s, clk, library(t), plat, replicaOptions{observe: observe})
+	admin(t, a.bot, bot.ChannelRef{Platform: bot.Slack, Workspace: "T1", Channel: "C1"}, "daily on 0 9 * * * UTC")
+	for now := from; now.Before(from.Add(7 * 24 * time.Hour)); now = now.Add(30 * time.Minute) {
+		tickAll(t, clk, now, a, b)
+	}
+	posted := len(plat.dailyPosts()["slack/C1"])
+	if posted != 7 || events["posted/slack"] != 7 {
+		t.Fatalf("posts %d, observed posted %d; want 7 each", posted, events["posted/slack"])
+	}
+	if events["claim_lost/slack"] > 7 {
+		t.Fatalf("observed %d lost claims for 7 posts", events["claim_lost/slack"])
+	}
+	t.Logf("events: %v", events)
 }

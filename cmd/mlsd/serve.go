@@ -308,6 +308,14 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 			Grace:   cfg.DailyGrace,
 			Wake:    wake,
 			Log:     log,
+			Observe: func(event string, p bot.Platform) {
+				switch event {
+				case "posted":
+					m.SchedulerPosted(p)
+				case "claim_lost":
+					m.SchedulerClaimLost(p)
+				}
+			},
 		}))
 	}
 	for _, r := range runners {
