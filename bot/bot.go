@@ -145,6 +145,13 @@ func (b *Bot) firstDelivery(ctx context.Context, in Inbound) (bool, error) {
 	return first, err
 }
 
+// landed reports whether a change whose Save failed in transit was applied
+// all the same: the stored session is exactly the one we sent.
+func (b *Bot) landed(ctx context.Context, next *Session) bool {
+	got, err := b.cfg.Store.Session(ctx, next.User, next.ID)
+	return err == nil && got.Version == next.Version && got.Updated.Equal(next.Updated)
+}
+
 // onceOnly runs reply only on the first delivery of in.
 func (b *Bot) onceOnly(ctx context.Context, in Inbound, reply func() ([]Outbound, error)) ([]Outbound, error) {
 	first, err := b.firstDelivery(ctx, in)
@@ -483,6 +490,12 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 				ch.Completion = b.completion(&next)
 			}
 			err = b.cfg.Store.Save(ctx, ch)
+			if errors.Is(err, ErrUnavailable) && b.landed(ctx, &next) {
+				// The reply was lost but the change was applied: asking the
+				// user to resend would apply their answer twice.
+				log.Warn("save reply lost but the change landed", "session", s.ID, "err", err)
+				err = nil
+			}
 			switch {
 			case errors.Is(err, ErrConflict):
 				if attempt < maxConflictRetries {

@@ -332,3 +332,40 @@ func TestHandleStaleButton(t *testing.T) {
 		t.Fatalf("End from an old question should still end the interview: %q", got)
 	}
 }
+
+// lostReplyStore applies Save but reports it failed, as when Redis's reply
+// is lost on the way back.
+type lostReplyStore struct {
+	bot.Store
+	lose bool
+}
+
+func (l *lostReplyStore) Save(ctx context.Context, ch bot.Change) error {
+	if err := l.Store.Save(ctx, ch); err != nil {
+		return err
+	}
+	if l.lose {
+		return fmt.Errorf("read tcp: i/o timeout: %w", bot.ErrUnavailable)
+	}
+	return nil
+}
+
+func TestHandleLostSaveReply(t *testing.T) {
+	inner, err := bolt.Open(filepath.Join(t.TempDir(), "mlsd.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inner.Close() })
+	ls := &lostReplyStore{Store: inner}
+	h := newHarnessWithStore(t, ls)
+	h.start("u1", "", "th1")
+	ls.lose = true
+	out := h.msg("u1", "th1", bot.KindReply, answer)
+	if strings.Contains(texts(out), "couldn't save") || len(out) == 0 {
+		t.Fatalf("the change landed, but the user was told: %q", texts(out))
+	}
+	s, _ := inner.ActiveSession(context.Background(), bot.UserKey{Platform: bot.Slack, Workspace: "T1", UserID: "u1"})
+	if s.Answers[bot.Clarify].Turns != 1 {
+		t.Fatalf("turns = %d, want 1", s.Answers[bot.Clarify].Turns)
+	}
+}
