@@ -21,8 +21,10 @@ var (
 	// ErrNotActive: the session being updated is no longer active
 	// (completed, abandoned, expired).
 	ErrNotActive = errors.New("session not active")
-	// ErrUnavailable: the store could not be reached or timed out; nothing
-	// was written and the user should send the message again.
+	// ErrUnavailable: the store could not be reached or timed out. Nothing
+	// was half-written; for Save, the change was either applied whole (its
+	// reply was lost in transit) or not at all, so callers read the session
+	// back before asking the user to send the message again.
 	ErrUnavailable = errors.New("store unavailable")
 )
 
