@@ -21,3 +21,15 @@ func TestContract(t *testing.T) {
 		return storetest.WithOptions(s, storetest.Options{Advance: mini.FastForward})
 	})
 }
+
+// TestContractWithClock runs the suite once more on miniredis, in CI too,
+// so the expiry cases (keys of a session expiring together, a save
+// restarting the TTL) exercise the real scripts with a clock the suite
+// can move. TestContract above is the run against the real server.
+func TestContractWithClock(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) bot.Store {
+		url, mini := startMiniredis(t)
+		s := openTestStore(t, url, Options{})
+		return storetest.WithOptions(s, storetest.Options{Advance: mini.FastForward})
+	})
+}
