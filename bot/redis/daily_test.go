@@ -45,6 +45,20 @@ func TestDailyContract(t *testing.T) {
 	})
 }
 
+// TestDailyContractWithClock runs the daily suite on miniredis as well, in
+// CI too, so its expiry cases run against the real scripts.
+func TestDailyContractWithClock(t *testing.T) {
+	storetest.RunDaily(t, func(t *testing.T) (storetest.DailyStore, storetest.DailyOptions) {
+		clk := &dailyClock{t: time.Now()}
+		url, mini := startMiniredis(t)
+		s := openTestStore(t, url, Options{Now: clk.Now})
+		return s, storetest.DailyOptions{
+			AdvanceClock: clk.Advance,
+			Advance:      func(d time.Duration) { clk.Advance(d); mini.FastForward(d) },
+		}
+	})
+}
+
 // TestDailyScriptKeysShareOneSlot: every daily script's KEYS hash to one
 // Redis Cluster slot, whatever the ids contain (always on miniredis, which
 // answers CLUSTER KEYSLOT).
