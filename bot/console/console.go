@@ -237,9 +237,19 @@ func (a *Adapter) render(o bot.Outbound) {
 	fmt.Fprint(a.cfg.Out, indent(b.String()))
 }
 
-// Render turns the domain's Markdown subset into plain terminal text.
+// Render turns the domain's Markdown subset into plain terminal text:
+// bold markers go, and so do the underscores of italic lines and
+// parenthesised notes; `code` keeps its backticks, which read well as is.
+// Underscores inside words (scenario ids) are left alone.
 func Render(md string) string {
-	return strings.ReplaceAll(md, "**", "")
+	lines := strings.Split(strings.ReplaceAll(md, "**", ""), "\n")
+	for i, l := range lines {
+		if len(l) > 2 && strings.HasPrefix(l, "_") && strings.HasSuffix(l, "_") {
+			l = l[1 : len(l)-1]
+		}
+		lines[i] = strings.ReplaceAll(strings.ReplaceAll(l, " _(", " ("), ")_", ")")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // indent prefixes bot output so it stands apart from the user's lines.

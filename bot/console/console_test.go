@@ -85,3 +85,17 @@ func TestConsoleStopsOnCancel(t *testing.T) {
 		t.Fatalf("Run after cancel = %v", err)
 	}
 }
+
+func TestRender(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"**Step 1/7 — Clarify**", "Step 1/7 — Clarify"},
+		{"_Candidate: ada · mock mode._", "Candidate: ada · mock mode."},
+		{"`█░` 3. Data — 0/20 _(1 hint(s); too short)_", "`█░` 3. Data — 0/20 (1 hint(s); too short)"},
+		{"- `email-spam-filtering` — Spam _(nlp, trust_and_safety)_", "- `email-spam-filtering` — Spam (nlp, trust_and_safety)"},
+		{"snake_case_id stays", "snake_case_id stays"},
+	} {
+		if got := console.Render(tt.in); got != tt.want {
+			t.Errorf("Render(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
