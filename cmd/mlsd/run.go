@@ -41,6 +41,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
 	}
+	if cmd != "" && cmd != "run" && cmd != "console" && wantsHelp(args) {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
 	switch cmd {
 	case "", "run":
 		return serve(ctx, args, getenv, stdin, stdout, stderr, false)
@@ -65,6 +69,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// wantsHelp reports whether a subcommand's arguments ask for help; run
+// and console have flag sets that answer -h themselves.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-h", "-help", "--help", "help":
+			return true
+		}
+	}
+	return false
 }
 
 func version() string {

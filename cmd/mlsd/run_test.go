@@ -76,6 +76,10 @@ func TestRunCommands(t *testing.T) {
 	}{
 		{"version", []string{"version"}, env(), "mlsd ", ""},
 		{"help", []string{"--help"}, env(), "Usage:", ""},
+		{"config help", []string{"config", "--help"}, env(), "mlsd config check", ""},
+		{"discord help", []string{"discord", "register", "-h"}, env(), "mlsd discord register", ""},
+		{"slack help", []string{"slack", "--help"}, env(), "mlsd slack manifest", ""},
+		{"healthcheck help", []string{"healthcheck", "--help"}, env(), "mlsd healthcheck", ""},
 		{"unknown", []string{"frobnicate"}, env(), "", `unknown command "frobnicate"`},
 		{"scenarios list", []string{"scenarios", "list"}, env(), "case studies", ""},
 		{"scenarios show", []string{"scenarios", "show", "visual-search"}, env(), "Step 1/7", ""},
