@@ -50,7 +50,11 @@ func Commands() []*discordgo.ApplicationCommand {
 				sub("status", "Where your current interview stands"),
 				sub("help", "How MLSD works"),
 				{Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: "daily", Description: "The daily challenge",
-					Options: []*discordgo.ApplicationCommandOption{sub("status", "Next post time and the last case posted here")}},
+					Options: []*discordgo.ApplicationCommandOption{
+						sub("status", "Next post time and the last case posted here"),
+						sub("optout", "Keep your name out of the daily reveal's top scores"),
+						sub("optin", "Show your name in the daily reveal's top scores again"),
+					}},
 			},
 		},
 		{
