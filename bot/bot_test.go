@@ -11,31 +11,14 @@ import (
 
 	"github.com/mlsdbot/mlsd/bot"
 	"github.com/mlsdbot/mlsd/bot/bolt"
+	"github.com/mlsdbot/mlsd/bot/clocktest"
 )
-
-// clock is a manual clock for tests.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 type harness struct {
 	t     *testing.T
 	bot   *bot.Bot
 	store bot.Store
-	clock *clock
+	clock *clocktest.Clock
 	lib   *bot.Library
 	seq   int
 }
@@ -52,7 +35,7 @@ func newHarness(t *testing.T) *harness {
 
 func newHarnessWithStore(t *testing.T, store bot.Store) *harness {
 	t.Helper()
-	clk := &clock{now: t0}
+	clk := clocktest.New(t0)
 	lib := builtin(t)
 	n := 0
 	b, err := bot.New(bot.Config{

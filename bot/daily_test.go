@@ -12,6 +12,7 @@ import (
 
 	"github.com/mlsdbot/mlsd/bot"
 	"github.com/mlsdbot/mlsd/bot/bolt"
+	"github.com/mlsdbot/mlsd/bot/clocktest"
 	"github.com/mlsdbot/mlsd/bot/schedule"
 	"github.com/mlsdbot/mlsd/scenarios"
 )
@@ -57,7 +58,7 @@ type dailyHarness struct {
 	t     *testing.T
 	bot   *bot.Bot
 	store *bolt.Store
-	clock *clock
+	clock *clocktest.Clock
 	lib   *bot.Library
 	post  *recorder
 	ch    bot.ChannelRef
@@ -66,7 +67,7 @@ type dailyHarness struct {
 
 func newDailyHarness(t *testing.T, loc *time.Location) *dailyHarness {
 	t.Helper()
-	clk := &clock{now: time.Date(2026, 3, 6, 15, 0, 0, 0, time.UTC)} // a Friday
+	clk := clocktest.New(time.Date(2026, 3, 6, 15, 0, 0, 0, time.UTC)) // a Friday
 	store, err := bolt.Open(filepath.Join(t.TempDir(), "mlsd.db"), bolt.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -357,8 +358,8 @@ func TestDailyRotation(t *testing.T) {
 	day := time.Date(2026, 3, 6, 9, 0, 0, 0, time.UTC)
 	var order []string
 	for i := 0; i < 2*n; i++ {
-		h.clock.now = day.AddDate(0, 0, i)
-		h.postDaily(h.clock.now.Format(time.DateOnly))
+		h.clock.Set(day.AddDate(0, 0, i))
+		h.postDaily(h.clock.Now().Format(time.DateOnly))
 		s, _ := h.schedule()
 		order = append(order, s.Last.ScenarioID)
 	}

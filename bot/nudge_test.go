@@ -19,7 +19,7 @@ func (h *dailyHarness) posters(p bot.Platform) bot.Poster {
 
 func (h *dailyHarness) runNudges(at time.Time) int {
 	h.t.Helper()
-	h.clock.now = at
+	h.clock.Set(at)
 	n, err := h.bot.RunNudges(context.Background(), at, h.posters)
 	if err != nil {
 		h.t.Fatalf("RunNudges(%v) = %v", at, err)
@@ -69,7 +69,7 @@ func TestNudgeThenAbandon(t *testing.T) {
 		}
 	}
 	// An answer 71h in starts over: a new nudge a day later, no abandonment at 72h.
-	h.clock.now = t0.Add(71 * time.Hour)
+	h.clock.Set(t0.Add(71 * time.Hour))
 	h.reply("ada", "th-ada", answer)
 	if n := h.runNudges(t0.Add(72 * time.Hour)); n != 0 {
 		t.Fatalf("%d messages right after an answer", n)

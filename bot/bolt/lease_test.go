@@ -3,35 +3,18 @@ package bolt_test
 import (
 	"context"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mlsdbot/mlsd/bot/bolt"
+
+	"github.com/mlsdbot/mlsd/bot/clocktest"
 )
-
-// leaseClock is moved by hand so expiry needs no waiting.
-type leaseClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *leaseClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *leaseClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 func TestLease(t *testing.T) {
 	ctx := context.Background()
-	clk := &leaseClock{t: time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)}
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "mlsd.db"), bolt.Options{Now: clk.now})
+	clk := clocktest.New(time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC))
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "mlsd.db"), bolt.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,9 +28,9 @@ func TestLease(t *testing.T) {
 	}{
 		{func() (bool, error) { return s.Acquire(ctx, name, "a", ttl) }, true, "a takes the free lease"},
 		{func() (bool, error) { return s.Acquire(ctx, name, "b", ttl) }, false, "b is refused while a holds it"},
-		{func() (bool, error) { clk.advance(20 * time.Second); return s.Acquire(ctx, name, "a", ttl) }, true, "a renews"},
-		{func() (bool, error) { clk.advance(20 * time.Second); return s.Acquire(ctx, name, "b", ttl) }, false, "the renewal extended the lease past the first ttl"},
-		{func() (bool, error) { clk.advance(11 * time.Second); return s.Acquire(ctx, name, "b", ttl) }, true, "b takes the expired lease"},
+		{func() (bool, error) { clk.Advance(20 * time.Second); return s.Acquire(ctx, name, "a", ttl) }, true, "a renews"},
+		{func() (bool, error) { clk.Advance(20 * time.Second); return s.Acquire(ctx, name, "b", ttl) }, false, "the renewal extended the lease past the first ttl"},
+		{func() (bool, error) { clk.Advance(11 * time.Second); return s.Acquire(ctx, name, "b", ttl) }, true, "b takes the expired lease"},
 		{func() (bool, error) { return s.Acquire(ctx, name, "a", ttl) }, false, "a cannot renew a lease it lost"},
 		{func() (bool, error) { return false, s.Release(ctx, name, "a") }, false, "a's release of b's lease does nothing"},
 		{func() (bool, error) { return s.Acquire(ctx, name, "a", ttl) }, false, "so b still holds it"},

@@ -4,35 +4,19 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/mlsdbot/mlsd/bot"
+
+	"github.com/mlsdbot/mlsd/bot/clocktest"
 )
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func openTest(t *testing.T) (*Store, *testClock) {
+func openTest(t *testing.T) (*Store, *clocktest.Clock) {
 	t.Helper()
-	clk := &testClock{t: time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)}
+	clk := clocktest.New(time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC))
 	s, err := Open(filepath.Join(t.TempDir(), "mlsd.db"), Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/mlsdbot/mlsd/bot"
 	"github.com/mlsdbot/mlsd/bot/bolt"
 	"github.com/mlsdbot/mlsd/bot/chattest/fakediscord"
+	"github.com/mlsdbot/mlsd/bot/clocktest"
 	"github.com/mlsdbot/mlsd/bot/discord"
 	"github.com/mlsdbot/mlsd/bot/schedule"
 	"github.com/mlsdbot/mlsd/scenarios"
@@ -20,23 +21,6 @@ import (
 // The daily challenge through the real discordgo client, the adapter and
 // the fake Discord: the reconciler posts through Adapter.Post, members
 // answer in the thread (MESSAGE_CONTENT on) or through the post's form.
-
-type dailyClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *dailyClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *dailyClock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
 
 const (
 	lightningStrong = "Because late arrivals hurt trust, I would first clarify the business goal, the scale of 40k requests per second and the 50 ms latency budget; frame it as regression on the routing engine's estimate with actual trip times as labels; build streaming features from GPS pings and avoid leakage; start with a baseline and gradient boosted trees; evaluate offline with MAE and online with an A/B test; serve with a canary behind an API; and monitor drift, latency and retrain."
@@ -75,7 +59,7 @@ func TestDailyChallengeDiscord(t *testing.T) {
 	bob := srv.AddUser("bob", false)
 	root := srv.AddUser("root", true)
 
-	clk := &dailyClock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}
+	clk := clocktest.New(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
 	store, err := bolt.Open(filepath.Join(t.TempDir(), "mlsd.db"), bolt.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +81,7 @@ func TestDailyChallengeDiscord(t *testing.T) {
 	rec := schedule.New(b, schedule.Options{Posters: map[bot.Platform]schedule.Poster{bot.Discord: e.a}})
 	tick := func(at time.Time) {
 		t.Helper()
-		clk.set(at)
+		clk.Set(at)
 		if err := rec.Tick(ctx, at); err != nil {
 			t.Fatalf("Tick(%v) = %v", at, err)
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,28 +14,11 @@ import (
 
 	"github.com/mlsdbot/mlsd/bot"
 	"github.com/mlsdbot/mlsd/bot/bolt"
+	"github.com/mlsdbot/mlsd/bot/clocktest"
 	"github.com/mlsdbot/mlsd/scenarios"
 )
 
-// clock is a manual clock shared by the bot, the store and the metrics.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newClock() *clocktest.Clock { return clocktest.New(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)) }
 
 func value(t *testing.T, c prometheus.Collector) float64 {
 	t.Helper()
@@ -59,7 +41,7 @@ type rig struct {
 	m     *Metrics
 	iv    interviewer
 	store bot.Store
-	clk   *clock
+	clk   *clocktest.Clock
 	lib   *bot.Library
 	seq   int
 }
@@ -262,7 +244,7 @@ func TestGradingTime(t *testing.T) {
 // slowStore makes every call take a fixed time on the test clock.
 type slowStore struct {
 	bot.Store
-	clk  *clock
+	clk  *clocktest.Clock
 	took time.Duration
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/clocktest"
 	"github.com/mlsdbot/mlsd/bot/schedule"
 	"github.com/mlsdbot/mlsd/scenarios"
 )
@@ -21,7 +22,7 @@ import (
 // sharedPlatform is a fake chat platform both replicas post into.
 type sharedPlatform struct {
 	mu   sync.Mutex
-	clk  *dailyClock
+	clk  *clocktest.Clock
 	seq  int
 	sent []platformMessage
 }
@@ -65,7 +66,7 @@ type dailyReplica struct {
 }
 
 // dailyReplicas opens n replicas on one Redis and prefix.
-func dailyReplicas(t *testing.T, n int, clk *dailyClock, plat *sharedPlatform) []dailyReplica {
+func dailyReplicas(t *testing.T, n int, clk *clocktest.Clock, plat *sharedPlatform) []dailyReplica {
 	t.Helper()
 	redisURL, _ := testServer(t)
 	prefix := testPrefix(t)
@@ -94,11 +95,9 @@ func dailyReplicas(t *testing.T, n int, clk *dailyClock, plat *sharedPlatform) [
 }
 
 // tickTogether runs every replica's Tick at now concurrently.
-func tickTogether(t *testing.T, clk *dailyClock, now time.Time, reps []dailyReplica) {
+func tickTogether(t *testing.T, clk *clocktest.Clock, now time.Time, reps []dailyReplica) {
 	t.Helper()
-	clk.mu.Lock()
-	clk.t = now
-	clk.mu.Unlock()
+	clk.Set(now)
 	var wg sync.WaitGroup
 	errs := make([]error, len(reps))
 	for i, r := range reps {
@@ -128,7 +127,7 @@ func handle(t *testing.T, b *bot.Bot, in bot.Inbound) []bot.Outbound {
 // moment: exactly one counts, and their points are credited once.
 func TestDailyTwoReplicasWeek(t *testing.T) {
 	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC) // a Monday
-	clk := &dailyClock{t: start}
+	clk := clocktest.New(start)
 	plat := &sharedPlatform{clk: clk}
 	reps := dailyReplicas(t, 2, clk, plat)
 	type channel struct {
@@ -283,7 +282,7 @@ func TestDailyTwoReplicasWeek(t *testing.T) {
 func TestIdleInterviewsTwoReplicas(t *testing.T) {
 	ctx := context.Background()
 	start := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
-	clk := &dailyClock{t: start}
+	clk := clocktest.New(start)
 	plat := &sharedPlatform{clk: clk}
 	reps := dailyReplicas(t, 2, clk, plat)
 	type interview struct {
@@ -294,9 +293,7 @@ func TestIdleInterviewsTwoReplicas(t *testing.T) {
 	}
 	ivs := []*interview{{user: "u1"}, {user: "u2"}, {user: "u3", ended: true}, {user: "u4"}}
 	for i, iv := range ivs {
-		clk.mu.Lock()
-		clk.t = start.Add(time.Duration(i) * 7 * time.Minute)
-		clk.mu.Unlock()
+		clk.Set(start.Add(time.Duration(i) * 7 * time.Minute))
 		r := reps[i%2].bot
 		out := handle(t, r, bot.Inbound{Platform: bot.Slack, Workspace: "T1", Channel: "C1", UserID: iv.user, UserName: strings.ToUpper(iv.user),
 			MessageID: "start-" + iv.user, Text: "start", Kind: bot.KindCommand})
@@ -309,9 +306,7 @@ func TestIdleInterviewsTwoReplicas(t *testing.T) {
 		}
 	}
 	reply := func(iv *interview, text string, at time.Time) {
-		clk.mu.Lock()
-		clk.t = at
-		clk.mu.Unlock()
+		clk.Set(at)
 		handle(t, reps[1].bot, bot.Inbound{Platform: bot.Slack, Workspace: "T1", Channel: "C1", Thread: iv.thread, UserID: iv.user,
 			MessageID: fmt.Sprintf("%s-%d", iv.user, at.Unix()), Text: text, Kind: bot.KindReply})
 		iv.lastActive = at

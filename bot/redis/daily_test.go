@@ -2,31 +2,13 @@ package redis
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/clocktest"
 	"github.com/mlsdbot/mlsd/bot/storetest"
 )
-
-// dailyClock is the store clock the daily tests move (claim leases).
-type dailyClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *dailyClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *dailyClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // TestDailyContract runs storetest.RunDaily against the real server in
 // REDIS_URL (CI), else miniredis. On a real server TTLs cannot be moved, so
@@ -35,7 +17,7 @@ func (c *dailyClock) Advance(d time.Duration) {
 // runs.
 func TestDailyContract(t *testing.T) {
 	storetest.RunDaily(t, func(t *testing.T) (storetest.DailyStore, storetest.DailyOptions) {
-		clk := &dailyClock{t: time.Now()}
+		clk := clocktest.New(time.Now())
 		s, mini := newTestStore(t, Options{Now: clk.Now})
 		opts := storetest.DailyOptions{AdvanceClock: clk.Advance}
 		if mini != nil {
@@ -49,7 +31,7 @@ func TestDailyContract(t *testing.T) {
 // CI too, so its expiry cases run against the real scripts.
 func TestDailyContractWithClock(t *testing.T) {
 	storetest.RunDaily(t, func(t *testing.T) (storetest.DailyStore, storetest.DailyOptions) {
-		clk := &dailyClock{t: time.Now()}
+		clk := clocktest.New(time.Now())
 		url, mini := startMiniredis(t)
 		s := openTestStore(t, url, Options{Now: clk.Now})
 		return s, storetest.DailyOptions{

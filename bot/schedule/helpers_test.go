@@ -14,27 +14,10 @@ import (
 
 	"github.com/mlsdbot/mlsd/bot"
 	"github.com/mlsdbot/mlsd/bot/bolt"
+	"github.com/mlsdbot/mlsd/bot/clocktest"
 	"github.com/mlsdbot/mlsd/bot/schedule"
 	"github.com/mlsdbot/mlsd/scenarios"
 )
-
-// clock is the injected clock of every bot, store and reconciler of a test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
 
 // sent is one message a poster sent.
 type sent struct {
@@ -48,7 +31,7 @@ type sent struct {
 // platform posts into it, so it sees what users would see.
 type platform struct {
 	mu   sync.Mutex
-	clk  *clock
+	clk  *clocktest.Clock
 	seq  int
 	sent []sent
 	// fail, when set, makes a post fail (an outage of the platform).
@@ -135,7 +118,7 @@ type replicaOptions struct {
 	abandn  time.Duration
 }
 
-func newReplica(t testing.TB, s store, clk *clock, lib *bot.Library, plat *platform, opts replicaOptions) *replica {
+func newReplica(t testing.TB, s store, clk *clocktest.Clock, lib *bot.Library, plat *platform, opts replicaOptions) *replica {
 	t.Helper()
 	n := 0
 	var mu sync.Mutex
@@ -163,7 +146,7 @@ func newReplica(t testing.TB, s store, clk *clock, lib *bot.Library, plat *platf
 	return &replica{bot: b, rec: rec}
 }
 
-func openBolt(t testing.TB, clk *clock) *bolt.Store {
+func openBolt(t testing.TB, clk *clocktest.Clock) *bolt.Store {
 	t.Helper()
 	s, err := bolt.Open(filepath.Join(t.TempDir(), "mlsd.db"), bolt.Options{Now: clk.Now})
 	if err != nil {
@@ -193,7 +176,7 @@ func admin(t testing.TB, b *bot.Bot, ch bot.ChannelRef, text string) []bot.Outbo
 
 // tickAll runs every replica's Tick at now, concurrently, as replicas
 // sharing a store would.
-func tickAll(t testing.TB, clk *clock, now time.Time, reps ...*replica) {
+func tickAll(t testing.TB, clk *clocktest.Clock, now time.Time, reps ...*replica) {
 	t.Helper()
 	clk.Set(now)
 	var wg sync.WaitGroup

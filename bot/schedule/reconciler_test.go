@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/clocktest"
 	"github.com/mlsdbot/mlsd/bot/schedule"
 )
 
@@ -72,7 +73,7 @@ func TestDSTPostsOncePerLocalDay(t *testing.T) {
 	}
 	for _, period := range periods {
 		t.Run(period.name, func(t *testing.T) {
-			clk := &clock{t: period.from}
+			clk := clocktest.New(period.from)
 			plat := &platform{clk: clk}
 			rep := newReplica(t, openBolt(t, clk), clk, library(t), plat, replicaOptions{})
 			for _, c := range period.channels {
@@ -144,7 +145,7 @@ func countOn(posts []sent, loc *time.Location, date string) int {
 // reveal and one follow-up question in its thread, at the next post.
 func TestEachPostRevealsThePreviousOnce(t *testing.T) {
 	start := time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)
-	clk := &clock{t: start}
+	clk := clocktest.New(start)
 	plat := &platform{clk: clk}
 	rep := newReplica(t, openBolt(t, clk), clk, library(t), plat, replicaOptions{})
 	ch := bot.ChannelRef{Platform: bot.Slack, Workspace: "T1", Channel: "C1"}
@@ -186,7 +187,7 @@ func TestEachPostRevealsThePreviousOnce(t *testing.T) {
 // 17:00 local on the post's day, once.
 func TestRevealAtConfiguredTime(t *testing.T) {
 	start := time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)
-	clk := &clock{t: start}
+	clk := clocktest.New(start)
 	plat := &platform{clk: clk}
 	rep := newReplica(t, openBolt(t, clk), clk, library(t), plat, replicaOptions{})
 	ch := bot.ChannelRef{Platform: bot.Slack, Workspace: "T1", Channel: "C1"}
@@ -224,7 +225,7 @@ func TestDowntime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := &clock{t: day}
+			clk := clocktest.New(day)
 			plat := &platform{clk: clk}
 			logs := &logBuffer{}
 			store := openBolt(t, clk)
@@ -276,7 +277,7 @@ func TestDowntime(t *testing.T) {
 // claim's lease expires and a later tick posts, once.
 func TestFailedPostRetriedOnce(t *testing.T) {
 	start := time.Date(2026, 3, 3, 8, 0, 0, 0, time.UTC)
-	clk := &clock{t: start}
+	clk := clocktest.New(start)
 	plat := &platform{clk: clk}
 	var failures atomic.Int32
 	plat.fail = func(out bot.Outbound) error {
@@ -304,7 +305,7 @@ func TestFailedPostRetriedOnce(t *testing.T) {
 // date does not repeat it.
 func TestDailyNow(t *testing.T) {
 	start := time.Date(2026, 3, 3, 7, 0, 0, 0, time.UTC)
-	clk := &clock{t: start}
+	clk := clocktest.New(start)
 	plat := &platform{clk: clk}
 	store := openBolt(t, clk)
 	lib := library(t)
@@ -407,7 +408,7 @@ func TestRunTicks(t *testing.T) {
 // replica that made it) and once as "claim_lost" (by the other).
 func TestObserveClaimLost(t *testing.T) {
 	from := time.Date(2026, 11, 2, 6, 0, 0, 0, time.UTC)
-	clk := &clock{t: from}
+	clk := clocktest.New(from)
 	plat := &platform{clk: clk}
 	s := openBolt(t, clk)
 	var mu sync.Mutex

@@ -12,6 +12,7 @@ import (
 	"github.com/mlsdbot/mlsd/bot"
 	"github.com/mlsdbot/mlsd/bot/bolt"
 	"github.com/mlsdbot/mlsd/bot/chattest/fakeslack"
+	"github.com/mlsdbot/mlsd/bot/clocktest"
 	"github.com/mlsdbot/mlsd/bot/schedule"
 )
 
@@ -21,34 +22,16 @@ import (
 
 const admin = "UADMIN"
 
-// dailyClock is the bot's and the reconciler's injected clock.
-type dailyClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *dailyClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *dailyClock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 type dailyWorld struct {
 	*world
-	clk   *dailyClock
+	clk   *clocktest.Clock
 	store *bolt.Store
 	rec   *schedule.Reconciler
 }
 
 func newDailyWorld(t *testing.T) *dailyWorld {
 	t.Helper()
-	clk := &dailyClock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)} // a Monday
+	clk := clocktest.New(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)) // a Monday
 	store, err := bolt.Open(filepath.Join(t.TempDir(), "mlsd.db"), bolt.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +57,7 @@ func newDailyWorld(t *testing.T) *dailyWorld {
 
 func (w *dailyWorld) tick(at time.Time) {
 	w.t.Helper()
-	w.clk.set(at)
+	w.clk.Set(at)
 	if err := w.rec.Tick(context.Background(), at); err != nil {
 		w.t.Fatalf("Tick(%v) = %v", at, err)
 	}
@@ -158,7 +141,7 @@ func TestDailyChallengeSlack(t *testing.T) {
 	}
 
 	day2 := day1.Add(24 * time.Hour)
-	w.clk.set(day2.Add(-time.Hour))
+	w.clk.Set(day2.Add(-time.Hour))
 	w.tick(day2)
 	if n := len(w.dailyRoots()); n != 2 {
 		t.Fatalf("%d daily posts after the second day, want 2", n)
