@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/mlsdbot/mlsd/bot"
 )
@@ -31,20 +32,7 @@ var concurrencyCases = []testCase{
 		}
 		close(start)
 		wg.Wait()
-		winner := -1
-		for i, err := range errs {
-			switch {
-			case err == nil && winner >= 0:
-				f.t.Fatalf("saves %d and %d from the same version both applied", winner, i)
-			case err == nil:
-				winner = i
-			case !errors.Is(err, bot.ErrConflict):
-				f.t.Fatalf("save %d = %v, want nil or ErrConflict", i, err)
-			}
-		}
-		if winner < 0 {
-			f.t.Fatal("no save applied")
-		}
+		winner := soleWinner(f.t, "save", errs)
 		f.wantSession(u, changes[winner].Session)
 	}},
 	{name: "RetryLoopNoLostUpdate", run: func(f *fixture) {
@@ -185,4 +173,25 @@ var concurrencyCases = []testCase{
 			}
 		}
 	}},
+}
+
+// soleWinner checks that exactly one of racing calls succeeded and every
+// other lost with ErrConflict, and returns the winner's index.
+func soleWinner(t *testing.T, what string, errs []error) int {
+	t.Helper()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Fatalf("%ss %d and %d both succeeded", what, winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, bot.ErrConflict):
+			t.Fatalf("%s %d = %v, want nil or ErrConflict", what, i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("no concurrent %s succeeded", what)
+	}
+	return winner
 }

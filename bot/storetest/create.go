@@ -92,20 +92,7 @@ var createCases = []testCase{
 		}
 		close(start)
 		wg.Wait()
-		winner := -1
-		for i, err := range errs {
-			switch {
-			case err == nil && winner >= 0:
-				f.t.Fatalf("creates %d and %d both succeeded", winner, i)
-			case err == nil:
-				winner = i
-			case !errors.Is(err, bot.ErrConflict):
-				f.t.Fatalf("create %d = %v, want nil or ErrConflict", i, err)
-			}
-		}
-		if winner < 0 {
-			f.t.Fatal("no concurrent create succeeded")
-		}
+		winner := soleWinner(f.t, "create", errs)
 		f.wantActive(u, sessions[winner])
 	}},
 }
