@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mlsdbot/mlsd/bot/rubric"
 )
 
 // Daily challenge settings.
@@ -770,10 +772,10 @@ func lightningText(g LightningGrade, first bool, counted DailyAnswer, st *Stats)
 		fmt.Fprintf(&t, "- ! too short (%d words; aim for %d+)\n", g.Words, LightningMinWords)
 	}
 	if g.KeywordList {
-		fmt.Fprintf(&t, "- ! reads like a keyword list (capped at %d%%)\n", pct(KeywordListCap))
+		fmt.Fprintf(&t, "- ! reads like a keyword list (capped at %d%%)\n", pct(rubric.KeywordListCap))
 	}
 	if g.NoJustification {
-		fmt.Fprintf(&t, "- ! no reasoning cue: say why, not just what (−%d%%)\n", pct(NoJustificationPenalty))
+		fmt.Fprintf(&t, "- ! no reasoning cue: say why, not just what (−%d%%)\n", pct(rubric.NoJustificationPenalty))
 	}
 	for _, f := range g.RedFlags {
 		fmt.Fprintf(&t, "- ! red flag: %s\n", f.Label)

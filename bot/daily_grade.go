@@ -3,6 +3,8 @@ package bot
 import (
 	"math"
 	"slices"
+
+	"github.com/mlsdbot/mlsd/bot/rubric"
 )
 
 // Lightning grading constants (see GradeLightning).
@@ -30,14 +32,14 @@ const (
 type LightningGrade struct {
 	Score int // 0..100
 	// Steps are the step rubrics' grades of the whole text (index step-1).
-	Steps [Steps]StepGrade
+	Steps [Steps]rubric.StepGrade
 	// Credit is each step's share after the boost and its red flags, 0..1.
 	Credit          [Steps]float64
 	Words           int
 	TooShort        bool
 	KeywordList     bool
 	NoJustification bool
-	RedFlags        []RedFlag // each flag once
+	RedFlags        []rubric.RedFlag // each flag once
 }
 
 // GradeLightning scores a short approach against the whole rubric: every
@@ -47,7 +49,7 @@ type LightningGrade struct {
 //	g_s      = Rubric(s).Grade(text)                 for s = 1..7
 //	credit_s = clamp(LightningBoost × g_s.Coverage − g_s.FlagPenalty, 0, 1)
 //	base     = Σ_s W_s · credit_s × min(1, words/LightningMinWords)
-//	base     = min(base, KeywordListCap) when a step reads it as a keyword list
+//	base     = min(base, rubric.KeywordListCap) when a step reads it as a keyword list
 //	Score    = round(100 × clamp(base − 0.05 without any reasoning cue, 0, 1))
 func GradeLightning(sc *Scenario, text string) LightningGrade {
 	var lg LightningGrade
@@ -57,7 +59,7 @@ func GradeLightning(sc *Scenario, text string) LightningGrade {
 	base := 0.0
 	matched := false
 	for step := Clarify; step <= Monitoring; step++ {
-		g := sc.Rubric(step).Grade(Answer{Text: text})
+		g := sc.Rubric(step).Grade(rubric.Answer{Text: text})
 		i := int(step) - 1
 		lg.Steps[i] = g
 		lg.Words = max(lg.Words, g.Words)
@@ -69,7 +71,7 @@ func GradeLightning(sc *Scenario, text string) LightningGrade {
 			lg.NoJustification = g.NoJustification // the cue is a property of the text
 		}
 		for _, f := range g.RedFlags {
-			if !slices.ContainsFunc(lg.RedFlags, func(x RedFlag) bool { return x.ID == f.ID }) {
+			if !slices.ContainsFunc(lg.RedFlags, func(x rubric.RedFlag) bool { return x.ID == f.ID }) {
 				lg.RedFlags = append(lg.RedFlags, f)
 			}
 		}
@@ -79,10 +81,10 @@ func GradeLightning(sc *Scenario, text string) LightningGrade {
 		base *= float64(lg.Words) / LightningMinWords
 	}
 	if lg.KeywordList {
-		base = min(base, KeywordListCap)
+		base = min(base, rubric.KeywordListCap)
 	}
 	if matched && lg.NoJustification {
-		base -= NoJustificationPenalty
+		base -= rubric.NoJustificationPenalty
 	}
 	lg.Score = int(math.Round(100 * clamp01(base)))
 	return lg
@@ -92,7 +94,7 @@ func GradeLightning(sc *Scenario, text string) LightningGrade {
 type FollowUpGrade struct {
 	Score int // 0..100
 	// Parts are the bottleneck and monitoring wrap-up grades of the reply.
-	Parts [2]StepGrade
+	Parts [2]rubric.StepGrade
 }
 
 // GradeFollowUp scores a reply to the follow-up question against the
@@ -106,8 +108,7 @@ func GradeFollowUp(sc *Scenario, text string) FollowUpGrade {
 	}
 	sum := 0.0
 	for part := range fg.Parts {
-		g := sc.WrapUpRubric(part).Grade(Answer{Text: text})
-		g.Step = WrapUp
+		g := sc.WrapUpRubric(part).Grade(rubric.Answer{Text: text})
 		fg.Parts[part] = g
 		sum += g.Score
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/mlsdbot/mlsd/bot/rubric"
 )
 
 // Limits on what one message may carry.
@@ -137,7 +139,7 @@ func probeFor(sc *Scenario, step StepID, a *StepAnswer) *Probe {
 	if spec == nil || len(spec.Probes) == 0 {
 		return nil
 	}
-	g := sc.Rubric(step).Grade(Answer{Text: a.Text, Hints: a.Hints, Named: a.Named})
+	g := sc.Rubric(step).Grade(rubric.Answer{Text: a.Text, Hints: a.Hints, Named: a.Named})
 	missing := make(map[string]bool, len(g.Missing))
 	for _, c := range g.Missing {
 		if c.Important {
@@ -199,7 +201,7 @@ func (t Turn) hint(sc *Scenario, now time.Time) Turn {
 // so far has not covered.
 func namedHintFor(sc *Scenario, step StepID, a *StepAnswer) *NamedHint {
 	spec := sc.Spec(step)
-	g := sc.Rubric(step).Grade(Answer{Text: a.Text, Hints: a.Hints, Named: a.Named})
+	g := sc.Rubric(step).Grade(rubric.Answer{Text: a.Text, Hints: a.Hints, Named: a.Named})
 	for _, c := range g.Missing { // heaviest first
 		for i := range spec.Hints.Named {
 			if spec.Hints.Named[i].Concept == c.ID && !contains(a.Named, c.ID) {
@@ -355,7 +357,7 @@ func practiceFeedback(sc *Scenario, step StepID, a *StepAnswer) string {
 	if a.Skipped || a.Text == "" {
 		return fmt.Sprintf("_%s: skipped (0 points)._", step.Title())
 	}
-	g := sc.Rubric(step).Grade(Answer{Text: a.Text, Hints: a.Hints, Named: a.Named})
+	g := sc.Rubric(step).Grade(rubric.Answer{Text: a.Text, Hints: a.Hints, Named: a.Named})
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Feedback — %s:** %s %d%%", step.Title(), Bar(g.Score, 10), int(g.Score*100+0.5))
 	for i, m := range g.Matches {

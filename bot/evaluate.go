@@ -6,8 +6,8 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/mlsdbot/mlsd/bot/rubric"
 )
 
 // Session scoring constants (see Evaluate).
@@ -27,59 +27,7 @@ const (
 	maxGaps         = 8
 	strengthMinimum = 0.5 // a step must score this much to yield a strength
 	gapThreshold    = 0.85
-	maxQuoteBytes   = 160
 )
-
-// StudyQuestion is the concept phrased as a question to study: its Study
-// text, or "What about <label>?".
-func (c Concept) StudyQuestion() string {
-	if s := strings.TrimSpace(c.Study); s != "" {
-		return s
-	}
-	return "What about " + lowerFirst(strings.TrimSpace(c.Label)) + "?"
-}
-
-// lowerFirst lower-cases the first letter unless the word is an acronym.
-func lowerFirst(s string) string {
-	r, n := utf8.DecodeRuneInString(s)
-	if n == 0 {
-		return s
-	}
-	if r2, _ := utf8.DecodeRuneInString(s[n:]); unicode.IsUpper(r2) {
-		return s
-	}
-	return string(unicode.ToLower(r)) + s[n:]
-}
-
-// Notes are the caps and penalties of a grade in words, for feedback.
-func (g StepGrade) Notes() []string {
-	var notes []string
-	if g.TooShort {
-		minWords := MinWords
-		if g.Step == WrapUp {
-			minWords = MinWrapUpWords
-		}
-		notes = append(notes, fmt.Sprintf("too short (%d words; aim for %d+)", g.Words, minWords))
-	}
-	if g.FewConcepts {
-		notes = append(notes, fmt.Sprintf("one idea only: name at least %d (capped at %d%%)", WrapUpMinConcepts, pct(WrapUpFewConceptsCap)))
-	}
-	if g.KeywordList {
-		notes = append(notes, fmt.Sprintf("reads like a keyword list (capped at %d%%)", pct(KeywordListCap)))
-	}
-	if g.NoJustification {
-		notes = append(notes, fmt.Sprintf("no reasoning cue: say why, not just what (−%d%%)", pct(NoJustificationPenalty)))
-	}
-	if g.HintPenalty > 0 {
-		notes = append(notes, fmt.Sprintf("hints used (−%d%%)", pct(g.HintPenalty)))
-	}
-	if g.FlagPenalty > 0 {
-		notes = append(notes, fmt.Sprintf("red flags (−%d%%)", pct(g.FlagPenalty)))
-	}
-	return notes
-}
-
-func pct(x float64) int { return int(math.Round(x * 100)) }
 
 // Evaluate grades a whole session against its scenario (prepared).
 //
@@ -100,12 +48,12 @@ func Evaluate(sc *Scenario, s *Session) Report {
 		SessionID: s.ID, ScenarioID: sc.ID, ScenarioTitle: sc.Title,
 		Difficulty: sc.Difficulty, Mode: s.Mode,
 	}
-	var grades [WrapUp + 1]StepGrade
+	var grades [WrapUp + 1]rubric.StepGrade
 	base := 0.0
 	for step := Clarify; step <= Monitoring; step++ {
 		ans := s.Answers[step]
 		answered := !ans.Skipped && strings.TrimSpace(ans.Text) != ""
-		a := Answer{Hints: ans.Hints, Named: ans.Named}
+		a := rubric.Answer{Hints: ans.Hints, Named: ans.Named}
 		if answered {
 			a.Text = ans.Text
 		}
@@ -113,7 +61,6 @@ func Evaluate(sc *Scenario, s *Session) Report {
 		if !answered {
 			g.Score, g.Coverage = 0, 0
 		}
-		g.Step = step
 		grades[step] = g
 		sr := StepReport{
 			Step: step, Title: step.Title(), Score: g.Score,
@@ -136,7 +83,7 @@ func Evaluate(sc *Scenario, s *Session) Report {
 	}
 
 	rep.WrapUp = StepReport{Step: WrapUp, Title: WrapUp.Title(), Max: MaxWrapUpBonus}
-	var wrapGrades [3]StepGrade
+	var wrapGrades [3]rubric.StepGrade
 	sum := 0.0
 	for part := range 3 {
 		ans := s.Wrap[part]
@@ -145,15 +92,14 @@ func Evaluate(sc *Scenario, s *Session) Report {
 		rep.WrapUp.Hints += ans.Hints
 		r := sc.WrapUpRubric(part)
 		if !answered {
-			wrapGrades[part] = StepGrade{Step: WrapUp}
+			wrapGrades[part] = rubric.StepGrade{}
 			if r != nil {
-				rep.WrapUp.Missing = append(rep.WrapUp.Missing, labels(sortedMissing(slices.Clone(r.Concepts)), 2)...)
+				rep.WrapUp.Missing = append(rep.WrapUp.Missing, labels(rubric.SortedMissing(slices.Clone(r.Concepts)), 2)...)
 			}
 			rep.WrapUp.Notes = append(rep.WrapUp.Notes, strings.ToLower(WrapUpPartTitle(part))+": no answer")
 			continue
 		}
-		g := r.Grade(Answer{Text: ans.Text, Hints: ans.Hints, Named: ans.Named})
-		g.Step = WrapUp
+		g := r.Grade(rubric.Answer{Text: ans.Text, Hints: ans.Hints, Named: ans.Named})
 		wrapGrades[part] = g
 		sum += g.Score
 		rep.WrapUp.Matches = append(rep.WrapUp.Matches, g.Matches...)
@@ -177,7 +123,7 @@ func Evaluate(sc *Scenario, s *Session) Report {
 	return rep
 }
 
-func labels(cs []Concept, limit int) []string {
+func labels(cs []rubric.Concept, limit int) []string {
 	var out []string
 	for _, c := range cs {
 		if len(out) == limit {
@@ -188,7 +134,7 @@ func labels(cs []Concept, limit int) []string {
 	return out
 }
 
-func flagLabels(fs []RedFlag) []string {
+func flagLabels(fs []rubric.RedFlag) []string {
 	var out []string
 	for _, f := range fs {
 		out = append(out, f.Label)
@@ -196,7 +142,7 @@ func flagLabels(fs []RedFlag) []string {
 	return out
 }
 
-func pitfalls(sc *Scenario, s *Session, grades *[WrapUp + 1]StepGrade) []Pitfall {
+func pitfalls(sc *Scenario, s *Session, grades *[WrapUp + 1]rubric.StepGrade) []Pitfall {
 	var out []Pitfall
 	if p, ok := jumpedToModel(sc, s); ok {
 		out = append(out, p)
@@ -234,8 +180,8 @@ func jumpedToModel(sc *Scenario, s *Session) (Pitfall, bool) {
 			continue
 		}
 		first, term, off := -1, "", -1
-		for _, r := range []*Rubric{sc.Rubric(Clarify), sc.Rubric(Data)} {
-			m, t, o := r.jumpScan(ans.Text)
+		for _, r := range []*rubric.Rubric{sc.Rubric(Clarify), sc.Rubric(Data)} {
+			m, t, o := r.JumpScan(ans.Text)
 			if m >= 0 && (first < 0 || m < first) {
 				first = m
 			}
@@ -258,11 +204,11 @@ func jumpedToModel(sc *Scenario, s *Session) (Pitfall, bool) {
 }
 
 // strengths quotes the best evidence of each step that went well.
-func strengths(s *Session, grades *[WrapUp + 1]StepGrade) []Match {
+func strengths(s *Session, grades *[WrapUp + 1]rubric.StepGrade) []rubric.Match {
 	type cand struct {
 		step  StepID
 		score float64
-		m     Match
+		m     rubric.Match
 	}
 	var cands []cand
 	for step := Clarify; step <= Monitoring; step++ {
@@ -276,70 +222,22 @@ func strengths(s *Session, grades *[WrapUp + 1]StepGrade) []Match {
 				best = m
 			}
 		}
-		best.Evidence, best.Offset = quoteClause(s.Answers[step].Text, best.Offset, len(best.Evidence))
+		best.Evidence, best.Offset = rubric.QuoteSentence(s.Answers[step].Text, best.Offset, len(best.Evidence))
 		cands = append(cands, cand{step, g.Score, best})
 	}
 	slices.SortStableFunc(cands, func(a, b cand) int { return cmp.Compare(b.score, a.score) })
 	cands = cands[:min(len(cands), maxStrengths)]
 	slices.SortFunc(cands, func(a, b cand) int { return cmp.Compare(a.step, b.step) })
-	var out []Match
+	var out []rubric.Match
 	for _, c := range cands {
 		out = append(out, c.m)
 	}
 	return out
 }
 
-// quoteClause widens evidence at text[off:off+n] to its sentence, at most
-// maxQuoteBytes long, cut at spaces. The result is still a verbatim
-// substring of text, returned with its offset.
-func quoteClause(text string, off, n int) (string, int) {
-	start, end := off, off+n
-	for start > 0 && !sentenceEnd(text, start-1) {
-		start--
-	}
-	for end < len(text) && !sentenceEnd(text, end) {
-		end++
-	}
-	if end < len(text) && text[end] != '\n' {
-		end++ // keep the full stop
-	}
-	if end-start > maxQuoteBytes {
-		room := max(0, maxQuoteBytes-n) / 2
-		if s := off - room; s > start {
-			start = s
-			for start < off && text[start-1] != ' ' {
-				start++
-			}
-		}
-		if e := off + n + room; e < end {
-			end = e
-			for end > off+n && text[end] != ' ' {
-				end--
-			}
-		}
-	}
-	for start < off && (text[start] == ' ' || text[start] == '\n' || text[start] == '\t') {
-		start++
-	}
-	for end > off+n && (text[end-1] == ' ' || text[end-1] == '\n' || text[end-1] == '\t') {
-		end--
-	}
-	return text[start:end], start
-}
-
-func sentenceEnd(text string, i int) bool {
-	switch text[i] {
-	case '\n', '!', '?', ';':
-		return true
-	case '.':
-		return i+1 >= len(text) || !isAlnum(text[i+1])
-	}
-	return false
-}
-
 // gaps turns each weak step's most important missed concepts into
 // questions to study.
-func gaps(grades *[WrapUp + 1]StepGrade) []string {
+func gaps(grades *[WrapUp + 1]rubric.StepGrade) []string {
 	var out []string
 	for step := Clarify; step <= Monitoring && len(out) < maxGaps; step++ {
 		g := &grades[step]
@@ -352,7 +250,7 @@ func gaps(grades *[WrapUp + 1]StepGrade) []string {
 		}
 		missing := slices.Clone(g.Missing)
 		// Important concepts first, then by weight (Missing is already by weight).
-		slices.SortStableFunc(missing, func(a, b Concept) int {
+		slices.SortStableFunc(missing, func(a, b rubric.Concept) int {
 			switch {
 			case a.Important && !b.Important:
 				return -1
@@ -391,3 +289,7 @@ func outline(sc *Scenario) []Section {
 	}
 	return out
 }
+
+func pct(x float64) int { return int(math.Round(x * 100)) }
+
+func clamp01(x float64) float64 { return max(0, min(1, x)) }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/rubric"
 )
 
 // strongAnswers cover every step of the test scenario fully, with reasons.
@@ -99,13 +100,13 @@ func TestEvaluateFormula(t *testing.T) {
 	rep := bot.Evaluate(sc, s)
 	base := 0.0
 	for _, sr := range rep.Steps {
-		want := sc.Rubric(sr.Step).Grade(bot.Answer{Text: s.Answers[sr.Step].Text, Hints: s.Answers[sr.Step].Hints, Named: s.Answers[sr.Step].Named}).Score
+		want := sc.Rubric(sr.Step).Grade(rubric.Answer{Text: s.Answers[sr.Step].Text, Hints: s.Answers[sr.Step].Hints, Named: s.Answers[sr.Step].Named}).Score
 		if !near(sr.Score, want) || !near(sr.Points, want*100*sr.Step.Weight()) {
 			t.Errorf("step %v: score %v points %v, want %v and %v", sr.Step, sr.Score, sr.Points, want, want*100*sr.Step.Weight())
 		}
 		base += sr.Points
 	}
-	wrap0 := sc.WrapUpRubric(0).Grade(bot.Answer{Text: strongWrap[0]}).Score
+	wrap0 := sc.WrapUpRubric(0).Grade(rubric.Answer{Text: strongWrap[0]}).Score
 	if !near(rep.WrapUpBonus, 10*wrap0/3) {
 		t.Errorf("WrapUpBonus = %v, want %v", rep.WrapUpBonus, 10*wrap0/3)
 	}
@@ -245,7 +246,7 @@ func TestEvaluateSkippedAndGaps(t *testing.T) {
 }
 
 func TestStepGradeNotes(t *testing.T) {
-	g := bot.StepGrade{Words: 12, TooShort: true, KeywordList: true, NoJustification: true, HintPenalty: 0.15, FlagPenalty: 0.1}
+	g := rubric.StepGrade{MinWords: rubric.MinWords, Words: 12, TooShort: true, KeywordList: true, NoJustification: true, HintPenalty: 0.15, FlagPenalty: 0.1}
 	want := []string{
 		"too short (12 words; aim for 25+)", "reads like a keyword list (capped at 60%)",
 		"no reasoning cue: say why, not just what (−5%)", "hints used (−15%)", "red flags (−10%)",
@@ -253,7 +254,7 @@ func TestStepGradeNotes(t *testing.T) {
 	if got := g.Notes(); !slices.Equal(got, want) {
 		t.Errorf("Notes() = %q, want %q", got, want)
 	}
-	g = bot.StepGrade{Step: bot.WrapUp, Words: 3, TooShort: true}
+	g = rubric.StepGrade{MinWords: rubric.MinWrapUpWords, Words: 3, TooShort: true}
 	if got := g.Notes(); !slices.Equal(got, []string{"too short (3 words; aim for 15+)"}) {
 		t.Errorf("wrap-up Notes() = %q", got)
 	}
@@ -261,12 +262,12 @@ func TestStepGradeNotes(t *testing.T) {
 
 func TestStudyQuestion(t *testing.T) {
 	for _, tt := range []struct {
-		c    bot.Concept
+		c    rubric.Concept
 		want string
 	}{
-		{bot.Concept{Label: "Latency target"}, "What about latency target?"},
-		{bot.Concept{Label: "ANN index"}, "What about ANN index?"},
-		{bot.Concept{Label: "x", Study: " Why now? "}, "Why now?"},
+		{rubric.Concept{Label: "Latency target"}, "What about latency target?"},
+		{rubric.Concept{Label: "ANN index"}, "What about ANN index?"},
+		{rubric.Concept{Label: "x", Study: " Why now? "}, "Why now?"},
 	} {
 		if got := tt.c.StudyQuestion(); got != tt.want {
 			t.Errorf("StudyQuestion(%+v) = %q, want %q", tt.c, got, tt.want)

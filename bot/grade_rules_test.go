@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/rubric"
 )
 
 // Red flags: a negation or rejection just before the phrase, or a
@@ -45,7 +46,7 @@ func TestGradeRedFlagRejection(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := sc.Rubric(tt.step).Grade(bot.Answer{Text: tt.text})
+			g := sc.Rubric(tt.step).Grade(rubric.Answer{Text: tt.text})
 			if got := len(g.RedFlags) > 0; got != tt.flag {
 				t.Errorf("Grade(%q) red flags = %v, want raised=%v", tt.text, g.RedFlags, tt.flag)
 			}
@@ -77,7 +78,7 @@ func TestGradeDismissal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := sc.Rubric(bot.Clarify).Grade(bot.Answer{Text: tt.text})
+			g := sc.Rubric(bot.Clarify).Grade(rubric.Answer{Text: tt.text})
 			if got := evidence(g); !slices.Equal(got, tt.want) {
 				t.Errorf("Grade(%q) matches = %q, want %q", tt.text, got, tt.want)
 			}
@@ -102,7 +103,7 @@ func TestGradeReasoningCues(t *testing.T) {
 		{"Latency is the target.", false},
 	}
 	for _, tt := range tests {
-		g := sc.Rubric(bot.Clarify).Grade(bot.Answer{Text: tt.text + pad})
+		g := sc.Rubric(bot.Clarify).Grade(rubric.Answer{Text: tt.text + pad})
 		if len(g.Matches) == 0 {
 			t.Fatalf("Grade(%q) matched nothing; the test needs a concept", tt.text)
 		}
@@ -118,7 +119,7 @@ func TestGradeReasoningCues(t *testing.T) {
 func overlapScenario(t testing.TB) *bot.Scenario {
 	t.Helper()
 	fw := testFramework()
-	fw.Steps[3].Concepts = []bot.Concept{
+	fw.Steps[3].Concepts = []rubric.Concept{
 		concept("embeddings", 1, "triplet loss", "embedding", "metric learning"),
 		concept("heavy", 2, "feature store"),
 		concept("light", 1, "store", "storage"),
@@ -127,7 +128,7 @@ func overlapScenario(t testing.TB) *bot.Scenario {
 	}
 	fw.Steps[1].Concepts = append(fw.Steps[1].Concepts, concept("ml_objective2", 1, "predict the probability"))
 	sc := testScenario(t)
-	sc.Steps[3].Concepts = []bot.Concept{concept("metric_learning", 1, "triplet loss", "siamese")}
+	sc.Steps[3].Concepts = []rubric.Concept{concept("metric_learning", 1, "triplet loss", "siamese")}
 	if err := sc.Prepare(fw); err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +168,7 @@ func TestGradeOneConceptPerSpan(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			text := tt.text + pad
-			g := sc.Rubric(tt.step).Grade(bot.Answer{Text: text})
+			g := sc.Rubric(tt.step).Grade(rubric.Answer{Text: text})
 			if got := evidence(g); !slices.Equal(got, tt.want) {
 				t.Errorf("Grade(%q) matches = %q, want %q", tt.text, got, tt.want)
 			}
@@ -188,10 +189,10 @@ func TestGradeOneConceptPerSpan(t *testing.T) {
 func TestWrapUpFewConcepts(t *testing.T) {
 	sc := testScenario(t)
 	r := sc.WrapUpRubric(0) // index_rebuild (2), bottleneck_named (1), scale_out (1)
-	one := r.Grade(bot.Answer{Text: "The servers would get slow, so we would add a shard or two and see what happens next."})
-	two := r.Grade(bot.Answer{Text: "The index rebuild is the bottleneck, so we would shard it by region and rebuild offline."})
-	if !one.FewConcepts || !near(one.Score, bot.WrapUpFewConceptsCap) || one.Coverage <= bot.WrapUpFewConceptsCap {
-		t.Errorf("one concept: score %.3f coverage %.3f few=%v, want capped at %.2f", one.Score, one.Coverage, one.FewConcepts, bot.WrapUpFewConceptsCap)
+	one := r.Grade(rubric.Answer{Text: "The servers would get slow, so we would add a shard or two and see what happens next."})
+	two := r.Grade(rubric.Answer{Text: "The index rebuild is the bottleneck, so we would shard it by region and rebuild offline."})
+	if !one.FewConcepts || !near(one.Score, rubric.WrapUpFewConceptsCap) || one.Coverage <= rubric.WrapUpFewConceptsCap {
+		t.Errorf("one concept: score %.3f coverage %.3f few=%v, want capped at %.2f", one.Score, one.Coverage, one.FewConcepts, rubric.WrapUpFewConceptsCap)
 	}
 	if !slices.ContainsFunc(one.Notes(), func(n string) bool { return strings.HasPrefix(n, "one idea only") }) {
 		t.Errorf("notes %q lack the one-idea note", one.Notes())
@@ -200,7 +201,7 @@ func TestWrapUpFewConcepts(t *testing.T) {
 		t.Errorf("two concepts: score %.3f few=%v, want ≥ 0.9 and above %.3f", two.Score, two.FewConcepts, one.Score)
 	}
 	// Step rubrics have no minimum.
-	if g := sc.Rubric(bot.Clarify).Grade(bot.Answer{Text: "Latency matters because users leave." + pad}); g.FewConcepts || !near(g.Score, 0.4) {
+	if g := sc.Rubric(bot.Clarify).Grade(rubric.Answer{Text: "Latency matters because users leave." + pad}); g.FewConcepts || !near(g.Score, 0.4) {
 		t.Errorf("step answer with one concept: score %.3f few=%v", g.Score, g.FewConcepts)
 	}
 }

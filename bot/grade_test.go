@@ -8,10 +8,11 @@ import (
 	"testing"
 
 	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/rubric"
 )
 
-func concept(id string, weight float64, phrases ...string) bot.Concept {
-	return bot.Concept{ID: id, Label: strings.ReplaceAll(id, "_", " "), Weight: weight, Phrases: phrases}
+func concept(id string, weight float64, phrases ...string) rubric.Concept {
+	return rubric.Concept{ID: id, Label: strings.ReplaceAll(id, "_", " "), Weight: weight, Phrases: phrases}
 }
 
 // testFramework is a small framework: few concepts per step so each test
@@ -20,47 +21,47 @@ func testFramework() *bot.Framework {
 	return &bot.Framework{
 		Saturation: 0.5,
 		Steps: []bot.FrameworkStep{
-			{Step: "clarify", Question: "What would you ask?", Concepts: []bot.Concept{
+			{Step: "clarify", Question: "What would you ask?", Concepts: []rubric.Concept{
 				concept("business_goal", 1, "business goal", "kpi"),
 				concept("scale", 1, "qps", "requests per second", "million users"),
 				concept("latency", 1, "latency", "p99"),
 			}},
-			{Step: "frame", Question: "How do you frame it?", Concepts: []bot.Concept{
+			{Step: "frame", Question: "How do you frame it?", Concepts: []rubric.Concept{
 				concept("ml_objective", 1, "predict the probability"),
 				concept("io_spec", 1, "given * predict"),
 				concept("labels", 1, "implicit feedback", "label"),
 			}},
-			{Step: "data", Question: "Which data?", Concepts: []bot.Concept{
+			{Step: "data", Question: "Which data?", Concepts: []rubric.Concept{
 				concept("sources", 1, "logs", "event stream"),
 				concept("feature_store", 1, "feature store"),
 				concept("skew_leakage", 1, "training serving skew", "leakage"),
 				concept("neg_sampling", 1, "negative sampling"),
 			}},
-			{Step: "model", Question: "Which model?", Concepts: []bot.Concept{
+			{Step: "model", Question: "Which model?", Concepts: []rubric.Concept{
 				concept("baseline", 1, "baseline", "logistic regression"),
 				concept("deep", 1, "two tower", "transformer"),
 				concept("loss", 1, "cross entropy", "log loss"),
 			}},
-			{Step: "evaluation", Question: "How do you evaluate?", Concepts: []bot.Concept{
+			{Step: "evaluation", Question: "How do you evaluate?", Concepts: []rubric.Concept{
 				concept("ab_test", 1, "ab test"),
 				concept("off_rank", 1, "ndcg", "recall at k"),
 				concept("online", 1, "ctr", "conversion"),
 			}},
-			{Step: "deployment", Question: "How do you serve it?", Concepts: []bot.Concept{
+			{Step: "deployment", Question: "How do you serve it?", Concepts: []rubric.Concept{
 				concept("ann", 1, "approximate nearest neighbor", "hnsw"),
 				concept("cache", 1, "cache"),
 				concept("rollout", 1, "canary", "rollback"),
 			}},
-			{Step: "monitoring", Question: "How do you monitor it?", Concepts: []bot.Concept{
+			{Step: "monitoring", Question: "How do you monitor it?", Concepts: []rubric.Concept{
 				concept("data_drift", 1, "data drift", "drift"),
 				concept("alerting", 1, "alert", "dashboard"),
 				concept("retrain", 1, "retrain"),
 			}},
 		},
 		WrapUp: bot.FrameworkWrapUp{
-			Bottleneck: []bot.Concept{concept("bottleneck_named", 1, "bottleneck"), concept("scale_out", 1, "shard")},
-			Monitoring: []bot.Concept{concept("drift_watch", 1, "drift")},
-			Future:     []bot.Concept{concept("exploration_next", 1, "exploration")},
+			Bottleneck: []rubric.Concept{concept("bottleneck_named", 1, "bottleneck"), concept("scale_out", 1, "shard")},
+			Monitoring: []rubric.Concept{concept("drift_watch", 1, "drift")},
+			Future:     []rubric.Concept{concept("exploration_next", 1, "exploration")},
 		},
 		ModelTerms:       []string{"transformer", "two tower", "xgboost", "neural network"},
 		Justification:    []string{"because", "so that", "trade off", "so", "which means"},
@@ -75,7 +76,7 @@ func testFramework() *bot.Framework {
 // evaluation and a named hint in clarify.
 func testScenario(t testing.TB) *bot.Scenario {
 	t.Helper()
-	step := func(key, outline string, own ...bot.Concept) bot.StepSpec {
+	step := func(key, outline string, own ...rubric.Concept) bot.StepSpec {
 		return bot.StepSpec{Step: key, Question: "Case question for " + key + "?", Concepts: own, Outline: outline}
 	}
 	coldStart := concept("cold_start", 2, "cold start", "new users")
@@ -93,13 +94,13 @@ func testScenario(t testing.TB) *bot.Scenario {
 			step("monitoring", "Drift and alerts.", concept("seasonality", 2, "seasonality", "seasonal")),
 		},
 		WrapUp: bot.WrapUpSpec{
-			Bottleneck: bot.WrapUpQuestion{Question: "What breaks first?", Concepts: []bot.Concept{concept("index_rebuild", 2, "index rebuild")}, GoodAnswer: "The index rebuild."},
-			Monitoring: bot.WrapUpQuestion{Question: "What do you watch?", Concepts: []bot.Concept{concept("empty_results", 2, "empty results")}, GoodAnswer: "Empty results."},
-			Future:     bot.WrapUpQuestion{Question: "What next?", Concepts: []bot.Concept{concept("multimodal", 2, "multimodal")}, GoodAnswer: "Multimodal."},
+			Bottleneck: bot.WrapUpQuestion{Question: "What breaks first?", Concepts: []rubric.Concept{concept("index_rebuild", 2, "index rebuild")}, GoodAnswer: "The index rebuild."},
+			Monitoring: bot.WrapUpQuestion{Question: "What do you watch?", Concepts: []rubric.Concept{concept("empty_results", 2, "empty results")}, GoodAnswer: "Empty results."},
+			Future:     bot.WrapUpQuestion{Question: "What next?", Concepts: []rubric.Concept{concept("multimodal", 2, "multimodal")}, GoodAnswer: "Multimodal."},
 		},
 	}
-	sc.Steps[4].RedFlags = []bot.RedFlag{{ID: "accuracy", Label: "plain accuracy", Phrases: []string{"accuracy"}, Penalty: 0.2}}
-	sc.Steps[3].RedFlags = []bot.RedFlag{{ID: "fancy_first", Label: "fanciest model first", Phrases: []string{"the biggest model"}}}
+	sc.Steps[4].RedFlags = []rubric.RedFlag{{ID: "accuracy", Label: "plain accuracy", Phrases: []string{"accuracy"}, Penalty: 0.2}}
+	sc.Steps[3].RedFlags = []rubric.RedFlag{{ID: "fancy_first", Label: "fanciest model first", Phrases: []string{"the biggest model"}}}
 	if err := sc.Prepare(testFramework()); err != nil {
 		t.Fatalf("Prepare: %v", err)
 	}
@@ -110,7 +111,7 @@ func testScenario(t testing.TB) *bot.Scenario {
 // keyword-list checks, no concept phrase and no reasoning cue.
 const pad = " We would talk this through with the team first. It is worth writing the plan down in the design doc for everyone to read."
 
-func evidence(g bot.StepGrade) []string {
+func evidence(g rubric.StepGrade) []string {
 	var out []string
 	for _, m := range g.Matches {
 		out = append(out, fmt.Sprintf("%s=%s", m.Concept, m.Evidence))
@@ -118,7 +119,7 @@ func evidence(g bot.StepGrade) []string {
 	return out
 }
 
-func missingIDs(g bot.StepGrade) []string {
+func missingIDs(g rubric.StepGrade) []string {
 	var out []string
 	for _, c := range g.Missing {
 		out = append(out, c.ID)
@@ -181,7 +182,7 @@ func TestGradeMatching(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := sc.Rubric(tt.step).Grade(bot.Answer{Text: tt.text})
+			g := sc.Rubric(tt.step).Grade(rubric.Answer{Text: tt.text})
 			if got := evidence(g); !slices.Equal(got, tt.want) {
 				t.Errorf("Grade(%q) matches = %q, want %q", tt.text, got, tt.want)
 			}
@@ -202,34 +203,34 @@ func TestGradeScoring(t *testing.T) {
 	tests := []struct {
 		name string
 		step bot.StepID
-		a    bot.Answer
-		want bot.StepGrade // only the scalar fields are compared
+		a    rubric.Answer
+		want rubric.StepGrade // only the scalar fields are compared
 	}{
-		{"full coverage", bot.Clarify, bot.Answer{Text: long},
-			bot.StepGrade{Coverage: 1, Score: 1, Words: 37}},
-		{"partial coverage", bot.Clarify, bot.Answer{Text: "Latency matters because users leave." + pad},
-			bot.StepGrade{Coverage: 0.4, Score: 0.4, Words: 29}},
-		{"no reasoning cue", bot.Clarify, bot.Answer{Text: "Latency matters to users." + pad},
-			bot.StepGrade{Coverage: 0.4, Score: 0.35, Words: 28, NoJustification: true}},
-		{"too short scales down", bot.Clarify, bot.Answer{Text: "Latency and cold start, because users wait."},
-			bot.StepGrade{Coverage: 1, Score: 7.0 / 25, Words: 7, TooShort: true}},
-		{"empty", bot.Clarify, bot.Answer{},
-			bot.StepGrade{TooShort: true}},
-		{"nudge costs 0.05", bot.Clarify, bot.Answer{Text: long, Hints: 1},
-			bot.StepGrade{Coverage: 1, Score: 0.95, Words: 37, HintPenalty: 0.05}},
-		{"named hint caps the concept at half", bot.Clarify, bot.Answer{Text: "Cold start matters because users leave." + pad, Hints: 2, Named: []string{"cold_start"}},
-			bot.StepGrade{Coverage: 0.4, Score: 0.25, Words: 30, HintPenalty: 0.15}},
-		{"named hint on a missed concept", bot.Clarify, bot.Answer{Text: "Latency matters because users leave." + pad, Hints: 1, Named: []string{"cold_start"}},
-			bot.StepGrade{Coverage: 0.4, Score: 0.3, Words: 29, HintPenalty: 0.1}},
-		{"red flag costs its penalty", bot.Evaluation, bot.Answer{Text: "Calibration and accuracy, because money." + pad},
-			bot.StepGrade{Coverage: 2.0 / 2.5, Score: 0.6, Words: 29, FlagPenalty: 0.2}},
-		{"negated red flag is not raised", bot.Evaluation, bot.Answer{Text: "Calibration, not accuracy, because money." + pad},
-			bot.StepGrade{Coverage: 0.8, Score: 0.8, Words: 29}},
-		{"default red flag penalty", bot.Model, bot.Answer{Text: "Start with the biggest model because it wins." + pad},
-			bot.StepGrade{Score: 0, Words: 32, FlagPenalty: 0.1}},
-		{"keyword list is capped", bot.Clarify, bot.Answer{Text: "latency, p99, kpi, business goal, qps, cold start, new users, requests per second, million users, scale"},
+		{"full coverage", bot.Clarify, rubric.Answer{Text: long},
+			rubric.StepGrade{Coverage: 1, Score: 1, Words: 37}},
+		{"partial coverage", bot.Clarify, rubric.Answer{Text: "Latency matters because users leave." + pad},
+			rubric.StepGrade{Coverage: 0.4, Score: 0.4, Words: 29}},
+		{"no reasoning cue", bot.Clarify, rubric.Answer{Text: "Latency matters to users." + pad},
+			rubric.StepGrade{Coverage: 0.4, Score: 0.35, Words: 28, NoJustification: true}},
+		{"too short scales down", bot.Clarify, rubric.Answer{Text: "Latency and cold start, because users wait."},
+			rubric.StepGrade{Coverage: 1, Score: 7.0 / 25, Words: 7, TooShort: true}},
+		{"empty", bot.Clarify, rubric.Answer{},
+			rubric.StepGrade{TooShort: true}},
+		{"nudge costs 0.05", bot.Clarify, rubric.Answer{Text: long, Hints: 1},
+			rubric.StepGrade{Coverage: 1, Score: 0.95, Words: 37, HintPenalty: 0.05}},
+		{"named hint caps the concept at half", bot.Clarify, rubric.Answer{Text: "Cold start matters because users leave." + pad, Hints: 2, Named: []string{"cold_start"}},
+			rubric.StepGrade{Coverage: 0.4, Score: 0.25, Words: 30, HintPenalty: 0.15}},
+		{"named hint on a missed concept", bot.Clarify, rubric.Answer{Text: "Latency matters because users leave." + pad, Hints: 1, Named: []string{"cold_start"}},
+			rubric.StepGrade{Coverage: 0.4, Score: 0.3, Words: 29, HintPenalty: 0.1}},
+		{"red flag costs its penalty", bot.Evaluation, rubric.Answer{Text: "Calibration and accuracy, because money." + pad},
+			rubric.StepGrade{Coverage: 2.0 / 2.5, Score: 0.6, Words: 29, FlagPenalty: 0.2}},
+		{"negated red flag is not raised", bot.Evaluation, rubric.Answer{Text: "Calibration, not accuracy, because money." + pad},
+			rubric.StepGrade{Coverage: 0.8, Score: 0.8, Words: 29}},
+		{"default red flag penalty", bot.Model, rubric.Answer{Text: "Start with the biggest model because it wins." + pad},
+			rubric.StepGrade{Score: 0, Words: 32, FlagPenalty: 0.1}},
+		{"keyword list is capped", bot.Clarify, rubric.Answer{Text: "latency, p99, kpi, business goal, qps, cold start, new users, requests per second, million users, scale"},
 			// 16 words: length scale 0.64, then the 0.6 cap, then −0.05 for no reasoning.
-			bot.StepGrade{Coverage: 1, Score: 0.55, Words: 16, TooShort: true, KeywordList: true, NoJustification: true}},
+			rubric.StepGrade{Coverage: 1, Score: 0.55, Words: 16, TooShort: true, KeywordList: true, NoJustification: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -248,11 +249,11 @@ func TestGradeScoring(t *testing.T) {
 
 func TestGradeNamedHintCredit(t *testing.T) {
 	sc := testScenario(t)
-	g := sc.Rubric(bot.Clarify).Grade(bot.Answer{Text: "Cold start and latency, because." + pad, Hints: 2, Named: []string{"cold_start"}})
+	g := sc.Rubric(bot.Clarify).Grade(rubric.Answer{Text: "Cold start and latency, because." + pad, Hints: 2, Named: []string{"cold_start"}})
 	for _, m := range g.Matches {
 		want := 1.0
 		if m.Concept == "cold_start" {
-			want = bot.NamedHintCredit
+			want = rubric.NamedHintCredit
 		}
 		if m.Credit != want {
 			t.Errorf("credit of %s = %v, want %v", m.Concept, m.Credit, want)
@@ -262,19 +263,16 @@ func TestGradeNamedHintCredit(t *testing.T) {
 
 func TestGradeMissingByWeight(t *testing.T) {
 	sc := testScenario(t)
-	g := sc.Rubric(bot.Data).Grade(bot.Answer{Text: "Logs, because." + pad})
+	g := sc.Rubric(bot.Data).Grade(rubric.Answer{Text: "Logs, because." + pad})
 	want := []string{"naive_bayes_prior", "feature_store", "skew_leakage", "neg_sampling"}
 	if got := missingIDs(g); !slices.Equal(got, want) {
 		t.Errorf("Missing = %q, want %q", got, want)
-	}
-	if g.Step != bot.Data {
-		t.Errorf("Step = %v, want data", g.Step)
 	}
 }
 
 func TestGradeRedFlagsListed(t *testing.T) {
 	sc := testScenario(t)
-	g := sc.Rubric(bot.Evaluation).Grade(bot.Answer{Text: "Accuracy. Accuracy again." + pad})
+	g := sc.Rubric(bot.Evaluation).Grade(rubric.Answer{Text: "Accuracy. Accuracy again." + pad})
 	if len(g.RedFlags) != 1 || g.RedFlags[0].ID != "accuracy" {
 		t.Fatalf("RedFlags = %+v, want the accuracy flag once", g.RedFlags)
 	}
@@ -284,8 +282,8 @@ func TestGradeRedFlagsListed(t *testing.T) {
 func TestKeywordListNeverBeatsProse(t *testing.T) {
 	sc := testScenario(t)
 	r := sc.Rubric(bot.Clarify)
-	dump := r.Grade(bot.Answer{Text: strings.Repeat("latency p99 kpi business goal qps cold start new users million users. ", 4)})
-	prose := r.Grade(bot.Answer{Text: "I would ask about the business goal first, because it decides the labels. " +
+	dump := r.Grade(rubric.Answer{Text: strings.Repeat("latency p99 kpi business goal qps cold start new users million users. ", 4)})
+	prose := r.Grade(rubric.Answer{Text: "I would ask about the business goal first, because it decides the labels. " +
 		"Then the scale, say requests per second at peak, and the latency budget at p99. " +
 		"New users matter too, so cold start needs a plan from day one."})
 	if !dump.KeywordList {
@@ -324,7 +322,7 @@ func TestPrepareOverrideAndQuestion(t *testing.T) {
 	fw := testFramework()
 	sc := testScenario(t)
 	sc.Steps[0].Question = ""
-	sc.Steps[0].Concepts = append(sc.Steps[0].Concepts, bot.Concept{
+	sc.Steps[0].Concepts = append(sc.Steps[0].Concepts, rubric.Concept{
 		ID: "latency", Label: "Sub-second search", Weight: 3, Phrases: []string{"sub second"}, Override: true,
 	})
 	if err := sc.Prepare(fw); err != nil {
@@ -341,7 +339,7 @@ func TestPrepareOverrideAndQuestion(t *testing.T) {
 	if want := []string{"cold_start", "latency", "business_goal", "scale"}; !slices.Equal(ids, want) {
 		t.Errorf("merged concepts = %q, want %q", ids, want)
 	}
-	g := r.Grade(bot.Answer{Text: "Sub-second answers and p99 targets, because users wait." + pad})
+	g := r.Grade(rubric.Answer{Text: "Sub-second answers and p99 targets, because users wait." + pad})
 	if got := evidence(g); !slices.Equal(got, []string{"latency=Sub-second"}) {
 		t.Errorf("override not used: %q", got)
 	}
@@ -354,7 +352,7 @@ func TestPrepareErrors(t *testing.T) {
 	fw := testFramework()
 	sc := testScenario(t)
 	sc.Steps = sc.Steps[:6]
-	sc.Steps[1].Concepts = append(sc.Steps[1].Concepts, bot.Concept{ID: "x", Weight: 0, Phrases: []string{"--"}})
+	sc.Steps[1].Concepts = append(sc.Steps[1].Concepts, rubric.Concept{ID: "x", Weight: 0, Phrases: []string{"--"}})
 	err := sc.Prepare(fw)
 	if err == nil {
 		t.Fatal("Prepare accepted a broken scenario")
@@ -370,12 +368,12 @@ func TestPrepareErrors(t *testing.T) {
 }
 
 func TestGradeUnprepared(t *testing.T) {
-	var r *bot.Rubric
-	if g := r.Grade(bot.Answer{Text: "anything"}); g.Score != 0 {
+	var r *rubric.Rubric
+	if g := r.Grade(rubric.Answer{Text: "anything"}); g.Score != 0 {
 		t.Errorf("nil rubric scored %v", g.Score)
 	}
-	r = &bot.Rubric{Step: bot.Data, Concepts: []bot.Concept{concept("a", 1, "a"), concept("b", 2, "b")}}
-	g := r.Grade(bot.Answer{Text: "a b"})
+	r = &rubric.Rubric{Concepts: []rubric.Concept{concept("a", 1, "a"), concept("b", 2, "b")}}
+	g := r.Grade(rubric.Answer{Text: "a b"})
 	if g.Score != 0 || len(g.Missing) != 2 || g.Missing[0].ID != "b" {
 		t.Errorf("unprepared rubric grade = %+v", g)
 	}
@@ -393,16 +391,15 @@ func FuzzGrade(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text string, hints int, named string) {
 		hints = max(0, min(hints, 2))
-		a := bot.Answer{Text: text, Hints: hints}
+		a := rubric.Answer{Text: text, Hints: hints}
 		if named != "" {
 			a.Named = []string{named}
 		}
-		rubrics := []*bot.Rubric{sc.WrapUpRubric(0), sc.WrapUpRubric(1), sc.WrapUpRubric(2)}
+		rubrics := []*rubric.Rubric{sc.WrapUpRubric(0), sc.WrapUpRubric(1), sc.WrapUpRubric(2)}
 		for step := bot.Clarify; step <= bot.Monitoring; step++ {
 			rubrics = append(rubrics, sc.Rubric(step), overlap.Rubric(step))
 		}
-		for _, r := range rubrics {
-			step := r.Step
+		for step, r := range rubrics {
 			g := r.Grade(a)
 			if g.Score < 0 || g.Score > 1 || math.IsNaN(g.Score) || g.Coverage < 0 || g.Coverage > 1 {
 				t.Fatalf("step %v: score %v coverage %v out of bounds", step, g.Score, g.Coverage)
@@ -453,7 +450,7 @@ func TestNegatedFormPhrase(t *testing.T) {
 		"We serve the same code path, without any training/serving skew, because." + pad: {"skew_leakage=without any training/serving skew"},
 		"We do not worry about leakage here." + pad:                                      nil,
 	} {
-		if got := evidence(sc.Rubric(bot.Data).Grade(bot.Answer{Text: text})); !slices.Equal(got, want) {
+		if got := evidence(sc.Rubric(bot.Data).Grade(rubric.Answer{Text: text})); !slices.Equal(got, want) {
 			t.Errorf("Grade(%q) = %q, want %q", text, got, want)
 		}
 	}

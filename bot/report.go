@@ -1,37 +1,39 @@
 package bot
 
+import "github.com/mlsdbot/mlsd/bot/rubric"
+
 // Report is the scored result of a whole interview.
 type Report struct {
-	SessionID     string       `json:"session"`
-	ScenarioID    string       `json:"scenario"`
-	ScenarioTitle string       `json:"scenario_title"`
-	Difficulty    Difficulty   `json:"difficulty"`
-	Mode          Mode         `json:"mode"`
-	Score         int          `json:"score"`  // 0..100
-	Points        float64      `json:"points"` // Score × difficulty multiplier
-	Steps         []StepReport `json:"steps"`  // the 7 graded steps
-	WrapUp        StepReport   `json:"wrapup"`
-	WrapUpBonus   float64      `json:"wrapup_bonus"` // 0..10
-	Pitfalls      []Pitfall    `json:"pitfalls,omitempty"`
-	Strengths     []Match      `json:"strengths,omitempty"`
-	Gaps          []string     `json:"gaps,omitempty"` // questions to study
-	Outline       []Section    `json:"outline,omitempty"`
-	HintsUsed     int          `json:"hints_used"`
+	SessionID     string         `json:"session"`
+	ScenarioID    string         `json:"scenario"`
+	ScenarioTitle string         `json:"scenario_title"`
+	Difficulty    Difficulty     `json:"difficulty"`
+	Mode          Mode           `json:"mode"`
+	Score         int            `json:"score"`  // 0..100
+	Points        float64        `json:"points"` // Score × difficulty multiplier
+	Steps         []StepReport   `json:"steps"`  // the 7 graded steps
+	WrapUp        StepReport     `json:"wrapup"`
+	WrapUpBonus   float64        `json:"wrapup_bonus"` // 0..10
+	Pitfalls      []Pitfall      `json:"pitfalls,omitempty"`
+	Strengths     []rubric.Match `json:"strengths,omitempty"`
+	Gaps          []string       `json:"gaps,omitempty"` // questions to study
+	Outline       []Section      `json:"outline,omitempty"`
+	HintsUsed     int            `json:"hints_used"`
 }
 
 // StepReport is one step's line in the report.
 type StepReport struct {
-	Step     StepID   `json:"step"`
-	Title    string   `json:"title"`
-	Score    float64  `json:"score"`  // 0..1
-	Points   float64  `json:"points"` // contribution to the 100 base points
-	Max      float64  `json:"max"`    // the step's share of 100
-	Skipped  bool     `json:"skipped,omitempty"`
-	Hints    int      `json:"hints,omitempty"`
-	Matches  []Match  `json:"matches,omitempty"`
-	Missing  []string `json:"missing,omitempty"`   // concept labels
-	RedFlags []string `json:"red_flags,omitempty"` // labels
-	Notes    []string `json:"notes,omitempty"`     // "too short", "keyword list", ...
+	Step     StepID         `json:"step"`
+	Title    string         `json:"title"`
+	Score    float64        `json:"score"`  // 0..1
+	Points   float64        `json:"points"` // contribution to the 100 base points
+	Max      float64        `json:"max"`    // the step's share of 100
+	Skipped  bool           `json:"skipped,omitempty"`
+	Hints    int            `json:"hints,omitempty"`
+	Matches  []rubric.Match `json:"matches,omitempty"`
+	Missing  []string       `json:"missing,omitempty"`   // concept labels
+	RedFlags []string       `json:"red_flags,omitempty"` // labels
+	Notes    []string       `json:"notes,omitempty"`     // "too short", "keyword list", ...
 }
 
 // Pitfall is a classic mistake detected across steps.

@@ -1,5 +1,7 @@
 package bot
 
+import "github.com/mlsdbot/mlsd/bot/rubric"
+
 // Difficulty of a scenario; it sets the leaderboard multiplier.
 type Difficulty string
 
@@ -35,36 +37,19 @@ type Scenario struct {
 	Source string `yaml:"-"`
 	// rubrics holds each step's compiled rubric (framework + case concepts),
 	// built by Prepare.
-	rubrics [WrapUp + 1]*Rubric
+	rubrics     [Monitoring + 1]*rubric.Rubric
+	wrapRubrics [3]*rubric.Rubric
 }
 
 // StepSpec is one step of a scenario.
 type StepSpec struct {
-	Step     string    `yaml:"step"` // "clarify", "frame", ... (StepID.Key)
-	Question string    `yaml:"question"`
-	Concepts []Concept `yaml:"concepts"`
-	Hints    Hints     `yaml:"hints"`
-	Probes   []Probe   `yaml:"probes"`
-	RedFlags []RedFlag `yaml:"red_flags"`
-	Outline  string    `yaml:"outline"` // Markdown reference answer
-}
-
-// Concept is one rubric item: a thing a good answer mentions.
-type Concept struct {
-	ID     string  `yaml:"id"`
-	Label  string  `yaml:"label"`
-	Weight float64 `yaml:"weight"`
-	// Important concepts trigger their probe when missing.
-	Important bool `yaml:"important"`
-	// Phrases are synonyms; any one of them matching credits the concept.
-	Phrases []string `yaml:"phrases"`
-	// Study is the gap phrased as a question, shown in the report when the
-	// concept is missed. Defaults to "What about <label>?".
-	Study string `yaml:"study"`
-	// Override marks a scenario concept that deliberately replaces the
-	// framework concept with the same id in the same step; without it a
-	// clash is reported as a duplicate id.
-	Override bool `yaml:"override,omitempty"`
+	Step     string           `yaml:"step"` // "clarify", "frame", ... (StepID.Key)
+	Question string           `yaml:"question"`
+	Concepts []rubric.Concept `yaml:"concepts"`
+	Hints    Hints            `yaml:"hints"`
+	Probes   []Probe          `yaml:"probes"`
+	RedFlags []rubric.RedFlag `yaml:"red_flags"`
+	Outline  string           `yaml:"outline"` // Markdown reference answer
 }
 
 // Hints are the two tiers of help for a step.
@@ -90,15 +75,6 @@ type Probe struct {
 	Question string `yaml:"question"`
 }
 
-// RedFlag is a named mistake detected by its phrases; it costs Penalty
-// (default 0.1) of the step score.
-type RedFlag struct {
-	ID      string   `yaml:"id"`
-	Label   string   `yaml:"label"`
-	Phrases []string `yaml:"phrases"`
-	Penalty float64  `yaml:"penalty"`
-}
-
 // WrapUpSpec holds the three closing questions.
 type WrapUpSpec struct {
 	Bottleneck WrapUpQuestion `yaml:"bottleneck"`
@@ -113,8 +89,8 @@ func (w *WrapUpSpec) Parts() []*WrapUpQuestion {
 
 // WrapUpQuestion is one wrap-up question with its rubric.
 type WrapUpQuestion struct {
-	Question string    `yaml:"question"`
-	Concepts []Concept `yaml:"concepts"`
+	Question string           `yaml:"question"`
+	Concepts []rubric.Concept `yaml:"concepts"`
 	// GoodAnswer says what a good answer mentions (shown in the report).
 	GoodAnswer string `yaml:"good_answer"`
 }
@@ -151,19 +127,19 @@ type Framework struct {
 
 // FrameworkWrapUp is the generic rubric of the wrap-up questions.
 type FrameworkWrapUp struct {
-	Bottleneck []Concept `yaml:"bottleneck"`
-	Monitoring []Concept `yaml:"monitoring"`
-	Future     []Concept `yaml:"future"`
+	Bottleneck []rubric.Concept `yaml:"bottleneck"`
+	Monitoring []rubric.Concept `yaml:"monitoring"`
+	Future     []rubric.Concept `yaml:"future"`
 }
 
 // Parts returns the generic concepts in wrap-up question order.
-func (w *FrameworkWrapUp) Parts() [3][]Concept {
-	return [3][]Concept{w.Bottleneck, w.Monitoring, w.Future}
+func (w *FrameworkWrapUp) Parts() [3][]rubric.Concept {
+	return [3][]rubric.Concept{w.Bottleneck, w.Monitoring, w.Future}
 }
 
 // FrameworkStep is the generic rubric of one step.
 type FrameworkStep struct {
-	Step     string    `yaml:"step"`
-	Concepts []Concept `yaml:"concepts"`
-	Question string    `yaml:"question"` // the generic question, used when a scenario omits one
+	Step     string           `yaml:"step"`
+	Concepts []rubric.Concept `yaml:"concepts"`
+	Question string           `yaml:"question"` // the generic question, used when a scenario omits one
 }

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/rubric"
 	"github.com/mlsdbot/mlsd/scenarios"
 )
 
@@ -122,16 +123,16 @@ func checkSteps(t *testing.T, sc *bot.Scenario, c *calibration, tl *tally) {
 	for step := bot.Clarify; step <= bot.Monitoring; step++ {
 		a := c.Steps[step.Key()]
 		r := sc.Rubric(step)
-		strong := r.Grade(bot.Answer{Text: a.Strong})
-		medium := r.Grade(bot.Answer{Text: a.Medium})
-		weak := r.Grade(bot.Answer{Text: a.Weak})
+		strong := r.Grade(rubric.Answer{Text: a.Strong})
+		medium := r.Grade(rubric.Answer{Text: a.Medium})
+		weak := r.Grade(rubric.Answer{Text: a.Weak})
 		if testing.Verbose() {
 			t.Logf("%-10s strong %.2f (%s)  medium %.2f (%s)  weak %.2f (%s)", step.Key(),
 				strong.Score, rawShare(r, strong), medium.Score, rawShare(r, medium), weak.Score, rawShare(r, weak))
 		}
 		for _, p := range []struct {
 			better, worse         string
-			betterGrade, worseGrd bot.StepGrade
+			betterGrade, worseGrd rubric.StepGrade
 		}{
 			{"strong", "medium", strong, medium},
 			{"medium", "weak", medium, weak},
@@ -158,8 +159,8 @@ func checkWrapUp(t *testing.T, sc *bot.Scenario, c *calibration, tl *tally) {
 			t.Errorf("wrap-up %s: no rubric", key)
 			continue
 		}
-		strong := r.Grade(bot.Answer{Text: a.Strong})
-		weak := r.Grade(bot.Answer{Text: a.Weak})
+		strong := r.Grade(rubric.Answer{Text: a.Strong})
+		weak := r.Grade(rubric.Answer{Text: a.Weak})
 		if testing.Verbose() {
 			t.Logf("wrap-up %-10s strong %.2f  weak %.2f", key, strong.Score, weak.Score)
 		}
@@ -177,8 +178,8 @@ func checkWrapUp(t *testing.T, sc *bot.Scenario, c *calibration, tl *tally) {
 func checkKeywordList(t *testing.T, sc *bot.Scenario, c *calibration, tl *tally) {
 	step, _ := bot.StepByKey(c.KeywordList.Step)
 	r := sc.Rubric(step)
-	list := r.Grade(bot.Answer{Text: c.KeywordList.Text})
-	strong := r.Grade(bot.Answer{Text: c.Steps[step.Key()].Strong})
+	list := r.Grade(rubric.Answer{Text: c.KeywordList.Text})
+	strong := r.Grade(rubric.Answer{Text: c.Steps[step.Key()].Strong})
 	if testing.Verbose() {
 		t.Logf("keyword list (%s) %.2f against strong %.2f, detected=%v", step.Key(), list.Score, strong.Score, list.KeywordList)
 	}
@@ -227,7 +228,7 @@ func strongSession(sc *bot.Scenario, c *calibration) *bot.Session {
 
 // rawShare is the credited share of the rubric's total weight before
 // saturation, which shows how far above or below full coverage an answer is.
-func rawShare(r *bot.Rubric, g bot.StepGrade) string {
+func rawShare(r *rubric.Rubric, g rubric.StepGrade) string {
 	total, got := 0.0, 0.0
 	for _, c := range r.Concepts {
 		total += c.Weight
@@ -240,7 +241,7 @@ func rawShare(r *bot.Rubric, g bot.StepGrade) string {
 
 // explain lists what a grade credited, for failure messages that say what
 // to tune.
-func explain(g bot.StepGrade) string {
+func explain(g rubric.StepGrade) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "coverage %.2f, %d words", g.Coverage, g.Words)
 	for _, n := range g.Notes() {

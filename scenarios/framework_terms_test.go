@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/rubric"
 	"github.com/mlsdbot/mlsd/scenarios"
 )
 
@@ -88,7 +89,7 @@ func TestFrameworkModelTerms(t *testing.T) {
 func TestFrameworkReasoningCues(t *testing.T) {
 	sc := builtinByID(t, "visual-search")
 	r := sc.Rubric(bot.Deployment)
-	if g := r.Grade(bot.Answer{Text: "We serve from an HNSW index."}); !g.NoJustification {
+	if g := r.Grade(rubric.Answer{Text: "We serve from an HNSW index."}); !g.NoJustification {
 		t.Fatalf("control without a cue was not penalised: %+v", g)
 	}
 	for _, text := range []string{
@@ -103,12 +104,12 @@ func TestFrameworkReasoningCues(t *testing.T) {
 		"We serve from an HNSW index; the reason is the scan cost.",
 		"A huge catalogue means we need an HNSW index.",
 	} {
-		if g := r.Grade(bot.Answer{Text: text}); len(g.Matches) == 0 || g.NoJustification {
+		if g := r.Grade(rubric.Answer{Text: text}); len(g.Matches) == 0 || g.NoJustification {
 			t.Errorf("Grade(%q): %d matches, NoJustification %v; want a reasoning cue", text, len(g.Matches), g.NoJustification)
 		}
 	}
 	sv := builtinByID(t, "street-view-blurring")
-	if g := sv.Rubric(bot.Model).Grade(bot.Answer{Text: "A region query means I need a detection step, with a Faster R-CNN detector."}); len(g.Matches) == 0 || g.NoJustification {
+	if g := sv.Rubric(bot.Model).Grade(rubric.Answer{Text: "A region query means I need a detection step, with a Faster R-CNN detector."}); len(g.Matches) == 0 || g.NoJustification {
 		t.Errorf("\"means I need\" is not a reasoning cue: %+v", g)
 	}
 }
@@ -134,7 +135,7 @@ func TestFrameworkRejections(t *testing.T) {
 		{bot.Model, "We avoid a random train/test split because fraud drifts.", ""},
 	}
 	for _, tt := range tests {
-		g := sc.Rubric(tt.step).Grade(bot.Answer{Text: tt.text})
+		g := sc.Rubric(tt.step).Grade(rubric.Answer{Text: tt.text})
 		var got []string
 		for _, f := range g.RedFlags {
 			got = append(got, f.ID)
@@ -151,7 +152,7 @@ func TestFrameworkRejections(t *testing.T) {
 
 func TestFrameworkDismissals(t *testing.T) {
 	sc := builtinByID(t, "visual-search")
-	g := sc.Rubric(bot.Clarify).Grade(bot.Answer{Text: "Latency is not needed here; what matters is the scale of the catalogue."})
+	g := sc.Rubric(bot.Clarify).Grade(rubric.Answer{Text: "Latency is not needed here; what matters is the scale of the catalogue."})
 	var ids []string
 	for _, m := range g.Matches {
 		ids = append(ids, m.Concept)
@@ -161,7 +162,7 @@ func TestFrameworkDismissals(t *testing.T) {
 	}
 	// An adjective before a noun dismisses nothing.
 	rag := builtinByID(t, "rag-assistant")
-	g = rag.Rubric(bot.Frame).Grade(bot.Answer{Text: "The retrieval returns irrelevant chunks sometimes, so we rerank them."})
+	g = rag.Rubric(bot.Frame).Grade(rubric.Answer{Text: "The retrieval returns irrelevant chunks sometimes, so we rerank them."})
 	if len(g.Matches) == 0 || g.Matches[0].Concept != "retrieval" {
 		t.Errorf("\"retrieval returns irrelevant chunks\" lost its retrieval mention: %+v", g.Matches)
 	}
@@ -174,7 +175,7 @@ func TestBuiltinOneConceptPerSpan(t *testing.T) {
 	r := sc.Rubric(bot.Evaluation)
 	ids := func(text string) []string {
 		var out []string
-		for _, m := range r.Grade(bot.Answer{Text: text}).Matches {
+		for _, m := range r.Grade(rubric.Answer{Text: text}).Matches {
 			out = append(out, m.Concept)
 		}
 		return out
@@ -198,11 +199,11 @@ func TestBuiltinWrapUpOneIdea(t *testing.T) {
 			"The servers would be overloaded by then, so we would have to add a cache in front of everything.",
 			"I would look at it when something seems off and then retrain the model on the latest data we have.",
 		} {
-			g := sc.WrapUpRubric(part).Grade(bot.Answer{Text: text})
+			g := sc.WrapUpRubric(part).Grade(rubric.Answer{Text: text})
 			if len(g.Matches) != 1 {
 				t.Errorf("%s wrap-up %s: want exactly one generic concept matched, got %+v", sc.ID, bot.WrapUpPartKey(part), g.Matches)
 			}
-			if g.Score > bot.WrapUpFewConceptsCap+1e-9 {
+			if g.Score > rubric.WrapUpFewConceptsCap+1e-9 {
 				t.Errorf("%s wrap-up %s: one-idea answer scored %.2f (matches %+v)", sc.ID, bot.WrapUpPartKey(part), g.Score, g.Matches)
 			}
 		}

@@ -220,9 +220,9 @@ var (
 
 // typeNames turn Go type names in yaml.v3 messages into schema words.
 var typeNames = map[string]string{
-	"bot.Scenario": "scenario", "bot.StepSpec": "step", "bot.Concept": "concept",
+	"bot.Scenario": "scenario", "bot.StepSpec": "step", "rubric.Concept": "concept",
 	"bot.Hints": "hints", "bot.NamedHint": "named hint", "bot.Probe": "probe",
-	"bot.RedFlag": "red flag", "bot.WrapUpSpec": "wrapup", "bot.WrapUpQuestion": "wrap-up question",
+	"rubric.RedFlag": "red flag", "bot.WrapUpSpec": "wrapup", "bot.WrapUpQuestion": "wrap-up question",
 	"bot.Framework": "framework", "bot.FrameworkStep": "framework step",
 	"bot.FrameworkWrapUp": "framework wrapup",
 }

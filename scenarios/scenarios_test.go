@@ -12,6 +12,7 @@ import (
 	"testing/fstest"
 
 	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/rubric"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -121,7 +122,7 @@ func TestParseValid(t *testing.T) {
 			t.Error("framework latency concept kept next to its override")
 		}
 	}
-	g := r.Grade(bot.Answer{Text: "I'd ask whether listeners finish episodes, because plays reward clickbait, and what the load time budget is for 8k requests per second. I would assume most listening happens on the commute, so episode length matters."})
+	g := r.Grade(rubric.Answer{Text: "I'd ask whether listeners finish episodes, because plays reward clickbait, and what the load time budget is for 8k requests per second. I would assume most listening happens on the commute, so episode length matters."})
 	if g.Score < 0.8 {
 		t.Errorf("a good clarify answer scored %.2f: %+v", g.Score, g.Matches)
 	}
@@ -334,7 +335,7 @@ func TestPromptMessage(t *testing.T) {
 	}
 }
 
-// TestGraderFixture keeps bot/testdata/grader/fixture.json, the framework
+// TestGraderFixture keeps bot/rubric/testdata/grader/fixture.json, the framework
 // plus the valid fixture scenario as JSON, in sync with the YAML: the bot
 // package's benchmark uses it without importing this package.
 func TestGraderFixture(t *testing.T) {
@@ -355,7 +356,7 @@ func TestGraderFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	const golden = "../bot/testdata/grader/fixture.json"
+	const golden = "../bot/rubric/testdata/grader/fixture.json"
 	if *update {
 		if err := os.WriteFile(golden, got, 0o644); err != nil {
 			t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/rubric"
 )
 
 // Posting limits a scenario prompt must fit without splitting.
@@ -38,7 +39,7 @@ type checker struct {
 	probs Problems
 	skip  map[int]bool // lines that already have a decode error
 	// phrases checks phrases against the framework's negations.
-	phrases *bot.PhraseChecker
+	phrases *rubric.PhraseChecker
 }
 
 func (c *checker) add(at []any, format string, args ...any) {
@@ -112,7 +113,7 @@ func parseScenario(file, wantID string, data []byte, fw *bot.Framework) (*bot.Sc
 	if root == nil {
 		return nil, probs
 	}
-	c := &checker{file: file, root: root, probs: probs, skip: map[int]bool{}, phrases: bot.NewPhraseChecker(fw.Negations)}
+	c := &checker{file: file, root: root, probs: probs, skip: map[int]bool{}, phrases: rubric.NewPhraseChecker(fw.Negations)}
 	for _, p := range probs {
 		c.skip[p.Line] = true
 	}
@@ -182,7 +183,7 @@ func (c *checker) steps(sc *bot.Scenario, fw *bot.Framework) {
 			order = append(order, i)
 		}
 		ids[i] = id
-		var generic []bot.Concept
+		var generic []rubric.Concept
 		if ok {
 			if fs := frameworkStep(fw, id); fs != nil {
 				generic = fs.Concepts
@@ -238,7 +239,7 @@ func frameworkStep(fw *bot.Framework, id bot.StepID) *bot.FrameworkStep {
 	return nil
 }
 
-func (c *checker) step(at []any, st *bot.StepSpec, generic []bot.Concept, negations *bot.PhraseChecker) {
+func (c *checker) step(at []any, st *bot.StepSpec, generic []rubric.Concept, negations *rubric.PhraseChecker) {
 	name := st.Step
 	if blank(st.Question) {
 		c.add(join(at, "question"), "step %q: missing question", name)
@@ -305,7 +306,7 @@ func (c *checker) step(at []any, st *bot.StepSpec, generic []bot.Concept, negati
 			}
 		}
 		if f.Penalty < 0 || f.Penalty > 1 {
-			c.add(join(fat, "penalty"), "red flag %q: penalty %g must be between 0 and 1 (0 means the default %g)", f.ID, f.Penalty, bot.DefaultFlagPenalty)
+			c.add(join(fat, "penalty"), "red flag %q: penalty %g must be between 0 and 1 (0 means the default %g)", f.ID, f.Penalty, rubric.DefaultFlagPenalty)
 		}
 	}
 }
@@ -314,7 +315,7 @@ func quote(s string) string { return fmt.Sprintf("%q", s) }
 
 // concepts checks one list of scenario concepts against each other and
 // against the framework's concepts for the same place.
-func (c *checker) concepts(at []any, where string, cs []bot.Concept, generic []bot.Concept, negations *bot.PhraseChecker) {
+func (c *checker) concepts(at []any, where string, cs []rubric.Concept, generic []rubric.Concept, negations *rubric.PhraseChecker) {
 	fwIDs := map[string]bool{}
 	for _, g := range generic {
 		fwIDs[g.ID] = true
@@ -377,12 +378,12 @@ func parseFramework(file string, data []byte) (*bot.Framework, Problems) {
 	if root == nil {
 		return nil, probs
 	}
-	c := &checker{file: file, root: root, probs: probs, skip: map[int]bool{}, phrases: bot.NewPhraseChecker(fw.Negations)}
+	c := &checker{file: file, root: root, probs: probs, skip: map[int]bool{}, phrases: rubric.NewPhraseChecker(fw.Negations)}
 	for _, p := range probs {
 		c.skip[p.Line] = true
 	}
 	if fw.Saturation < 0 || fw.Saturation > 1 {
-		c.add(loc("saturation"), "saturation %g must be between 0 and 1 (0 means the default %g)", fw.Saturation, bot.DefaultSaturation)
+		c.add(loc("saturation"), "saturation %g must be between 0 and 1 (0 means the default %g)", fw.Saturation, rubric.DefaultSaturation)
 	}
 	if len(fw.Steps) != bot.Steps {
 		c.add(loc("steps"), "want exactly %d steps (%s), got %d", bot.Steps, stepKeys(), len(fw.Steps))
@@ -425,7 +426,7 @@ func parseFramework(file string, data []byte) (*bot.Framework, Problems) {
 			switch {
 			case strings.Contains(t, "*"):
 				c.add(loc(l.key, k), "%s: %q may not contain \"*\"", l.key, t)
-			case len(bot.NormalizeTokens(t)) == 0:
+			case len(rubric.NormalizeTokens(t)) == 0:
 				c.add(loc(l.key, k), "%s: %q has no words after normalisation", l.key, t)
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/rubric"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -83,7 +84,7 @@ func TestRenderGolden(t *testing.T) {
 			{Step: bot.Frame, Title: bot.Frame.Title(), Score: 0, Points: 0, Max: 15, Skipped: true, RedFlags: []string{"Accuracy on imbalanced data"}},
 		},
 		Pitfalls:  []bot.Pitfall{{Name: "Jumped to the model", Penalty: 5, Detail: "named a CNN before any requirement"}},
-		Strengths: []bot.Match{{Label: "Latency budget", Evidence: "p99 under 200 ms @everyone"}},
+		Strengths: []rubric.Match{{Label: "Latency budget", Evidence: "p99 under 200 ms @everyone"}},
 		Gaps:      []string{"How would you get labels at scale?"},
 		Outline:   []bot.Section{{Title: "Data", Text: "Click logs, human labels, dedup."}},
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/mlsdbot/mlsd/bot"
 	"github.com/mlsdbot/mlsd/bot/chattest/fakediscord"
 	"github.com/mlsdbot/mlsd/bot/discord"
+	"github.com/mlsdbot/mlsd/bot/rubric"
 )
 
 // TestLongReportAndMentions is acceptance 4: a 3,500-character report
@@ -26,8 +27,8 @@ func TestLongReportAndMentions(t *testing.T) {
 	report := &bot.Report{ScenarioTitle: "Visual search", Score: 72, Points: 90, Mode: bot.Mock}
 	for s := bot.Clarify; s <= bot.Monitoring; s++ {
 		report.Steps = append(report.Steps, bot.StepReport{Step: s, Title: s.Title(), Score: 0.7, Points: 7, Max: 10,
-			Matches: []bot.Match{{Label: "Latency", Evidence: "@everyone p99 under 200 ms"}}})
-		report.Strengths = append(report.Strengths, bot.Match{Label: s.Title(), Evidence: strings.Repeat("evidence <@"+alice.ID+"> ", 20)})
+			Matches: []rubric.Match{{Label: "Latency", Evidence: "@everyone p99 under 200 ms"}}})
+		report.Strengths = append(report.Strengths, rubric.Match{Label: s.Title(), Evidence: strings.Repeat("evidence <@"+alice.ID+"> ", 20)})
 		report.Outline = append(report.Outline, bot.Section{Title: s.Title(), Text: strings.Repeat("outline text ", 150)})
 	}
 	sc := newScripted(func(in bot.Inbound) ([]bot.Outbound, error) {

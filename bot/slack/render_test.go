@@ -11,9 +11,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/slack-go/slack"
+
 	"github.com/mlsdbot/mlsd/bot"
 	"github.com/mlsdbot/mlsd/bot/chattest/fakeslack"
-	"github.com/slack-go/slack"
+	"github.com/mlsdbot/mlsd/bot/rubric"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -97,7 +99,7 @@ func sampleReport() *bot.Report {
 		SessionID: "s1", ScenarioID: scenarioID, ScenarioTitle: "Trip ETA prediction", Difficulty: bot.Easy, Mode: bot.Mock,
 		Score: 71, Points: 71, Steps: steps, WrapUpBonus: 4.5, HintsUsed: 1,
 		Pitfalls: []bot.Pitfall{{ID: bot.PitfallOverlookedDeployMon, Name: "Overlooked deployment/monitoring", Penalty: 5, Detail: "Deployment was skipped and monitoring named no signal."}},
-		Strengths: []bot.Match{
+		Strengths: []rubric.Match{
 			{Concept: "leakage", Label: "Point-in-time features", Evidence: "computed as of request time to avoid leakage"},
 			{Concept: "baseline", Label: "Baseline", Evidence: "Baseline: the routing engine estimate"},
 		},

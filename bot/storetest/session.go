@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/rubric"
 )
 
 // richSession sets every field of bot.Session, with text that trips naive
@@ -33,7 +34,7 @@ func (f *fixture) richSession(u bot.UserKey) bot.Session {
 	s.Final = &bot.Report{
 		SessionID: s.ID, ScenarioID: s.ScenarioID, ScenarioTitle: "News feed ranking",
 		Difficulty: bot.Hard, Mode: s.Mode, Score: 77, Points: 115.5,
-		Steps:       []bot.StepReport{{Step: bot.Clarify, Title: "Clarify requirements", Score: 0.75, Points: 10.5, Max: 14, Matches: []bot.Match{{Concept: "users", Label: "Users", Evidence: "Who are the users?", Credit: 1, Weight: 2, Offset: 0}}, Missing: []string{"scale"}}},
+		Steps:       []bot.StepReport{{Step: bot.Clarify, Title: "Clarify requirements", Score: 0.75, Points: 10.5, Max: 14, Matches: []rubric.Match{{Concept: "users", Label: "Users", Evidence: "Who are the users?", Credit: 1, Weight: 2, Offset: 0}}, Missing: []string{"scale"}}},
 		WrapUp:      bot.StepReport{Step: bot.WrapUp, Title: "Wrap-up", Score: 0.5},
 		WrapUpBonus: 5,
 		Pitfalls:    []bot.Pitfall{{ID: "jumped-to-model", Name: "jumped to the model", Penalty: 5, Detail: "named a transformer in step 1"}},

@@ -1,4 +1,4 @@
-package bot
+package rubric
 
 import (
 	"cmp"
@@ -9,7 +9,6 @@ import (
 // Rubric is one step's compiled rubric: the framework's concepts for the
 // step merged with the scenario's own, ready for matching.
 type Rubric struct {
-	Step     StepID
 	Concepts []Concept
 	RedFlags []RedFlag
 	// matchers are built by Prepare; unexported so a Rubric is only made by it.
@@ -26,13 +25,13 @@ type Answer struct {
 
 // StepGrade explains how an answer scored against a rubric.
 type StepGrade struct {
-	Step     StepID
 	Coverage float64 // weighted share of concepts credited, 0..1, before penalties
 	Score    float64 // 0..1 after caps and penalties
 	Matches  []Match // credited concepts with quoted evidence
 	Missing  []Concept
 	RedFlags []RedFlag
 	Words    int
+	MinWords int // the length below which the score was scaled down
 	// Caps and penalties, each shown in feedback when set.
 	TooShort        bool
 	KeywordList     bool
@@ -199,8 +198,6 @@ type compiledRubric struct {
 	// score (wrap-up only; 0 means no minimum).
 	minConcepts    int
 	fewConceptsCap float64
-	// parts are the wrap-up rubrics; only the WrapUp slot of a scenario uses them.
-	parts [3]*Rubric
 
 	pool sync.Pool // *scratch
 }
@@ -642,12 +639,11 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 	if r == nil {
 		return StepGrade{}
 	}
-	g := StepGrade{Step: r.Step}
 	c := r.compiled
 	if c == nil {
-		g.Missing = sortedMissing(slices.Clone(r.Concepts))
-		return g
+		return StepGrade{Missing: SortedMissing(slices.Clone(r.Concepts))}
 	}
+	g := StepGrade{MinWords: c.minWords}
 	s := c.getScratch(len(r.Concepts), len(r.RedFlags))
 	defer c.pool.Put(s)
 	res := c.run(a.Text, s)
@@ -687,7 +683,7 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 				g.Missing = append(g.Missing, con)
 			}
 		}
-		g.Missing = sortedMissing(g.Missing)
+		g.Missing = SortedMissing(g.Missing)
 	}
 	for k, f := range r.RedFlags {
 		if s.flagHit[k].i >= 0 {
@@ -726,20 +722,21 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 	return g
 }
 
-func sortedMissing(m []Concept) []Concept {
+// SortedMissing orders concepts heaviest first, keeping ties in order.
+func SortedMissing(m []Concept) []Concept {
 	slices.SortStableFunc(m, func(x, y Concept) int { return cmp.Compare(y.Weight, x.Weight) })
 	return m
 }
 
 func clamp01(x float64) float64 { return max(0, min(1, x)) }
 
-// jumpScan finds, for the jumped-to-model pitfall, the byte offset of the
+// JumpScan finds, for the jumped-to-model pitfall, the byte offset of the
 // earliest mention of one of the rubric's concepts that is not part of a
 // model term's noun phrase (-1 if none), and the earliest model or
 // architecture term that is neither negated nor dismissed, with its offset
 // ("" and -1 if none). "A multimodal transformer" names a model, not the
 // multimodal requirement.
-func (r *Rubric) jumpScan(text string) (mention int, term string, termOff int) {
+func (r *Rubric) JumpScan(text string) (mention int, term string, termOff int) {
 	mention, termOff = -1, -1
 	if r == nil || r.compiled == nil {
 		return

@@ -1,4 +1,4 @@
-package bot_test
+package rubric_test
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/rubric"
 )
 
 // fixtureScenario loads the real framework and a full scenario from
@@ -45,7 +46,7 @@ func benchAnswer(tb testing.TB) string {
 // benchmark measures real matching work.
 func TestFixtureAnswerGrades(t *testing.T) {
 	sc := fixtureScenario(t)
-	g := sc.Rubric(bot.Data).Grade(bot.Answer{Text: benchAnswer(t)})
+	g := sc.Rubric(bot.Data).Grade(rubric.Answer{Text: benchAnswer(t)})
 	if g.Score < 0.9 || len(g.Matches) < 12 || g.KeywordList || g.TooShort || g.NoJustification {
 		t.Errorf("strong 4,000-character answer graded %+v", g)
 	}
@@ -63,7 +64,7 @@ func TestFixtureAnswerGrades(t *testing.T) {
 func BenchmarkGrade(b *testing.B) {
 	sc := fixtureScenario(b)
 	r := sc.Rubric(bot.Data)
-	a := bot.Answer{Text: benchAnswer(b), Hints: 1}
+	a := rubric.Answer{Text: benchAnswer(b), Hints: 1}
 	b.SetBytes(int64(len(a.Text)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -118,7 +119,7 @@ func TestCoverageSaturates(t *testing.T) {
 			"Then the split between followed shows and discovery of new shows, and how many requests per second the shelf gets. " +
 			"New listeners have no history, so cold start needs a plan from day one."},
 	} {
-		g := sc.Rubric(tt.step).Grade(bot.Answer{Text: tt.text})
+		g := sc.Rubric(tt.step).Grade(rubric.Answer{Text: tt.text})
 		if g.Score < 0.85 || len(g.Matches) > 9 {
 			t.Errorf("step %v: %d matches scored %.2f (coverage %.2f), want ≥ 0.85 from a handful of concepts: %q",
 				tt.step, len(g.Matches), g.Score, g.Coverage, evidence(g))
@@ -132,16 +133,16 @@ func TestGradeConcurrent(t *testing.T) {
 	sc := fixtureScenario(t)
 	r := sc.Rubric(bot.Data)
 	answers := []string{benchAnswer(t), "No logs. We do not need a feature store.", "Play logs and transcripts, because.", ""}
-	want := make([]bot.StepGrade, len(answers))
+	want := make([]rubric.StepGrade, len(answers))
 	for i, a := range answers {
-		want[i] = r.Grade(bot.Answer{Text: a})
+		want[i] = r.Grade(rubric.Answer{Text: a})
 	}
 	done := make(chan error)
 	for w := range 8 {
 		go func() {
 			for k := range 50 {
 				i := (w + k) % len(answers)
-				if g := r.Grade(bot.Answer{Text: answers[i]}); g.Score != want[i].Score || len(g.Matches) != len(want[i].Matches) {
+				if g := r.Grade(rubric.Answer{Text: answers[i]}); g.Score != want[i].Score || len(g.Matches) != len(want[i].Matches) {
 					done <- fmt.Errorf("answer %d graded %.3f with %d matches, want %.3f with %d", i, g.Score, len(g.Matches), want[i].Score, len(want[i].Matches))
 					return
 				}
@@ -154,4 +155,12 @@ func TestGradeConcurrent(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+func evidence(g rubric.StepGrade) []string {
+	var out []string
+	for _, m := range g.Matches {
+		out = append(out, m.Evidence)
+	}
+	return out
 }

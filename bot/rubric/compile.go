@@ -1,0 +1,374 @@
+package rubric
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// functionWords mark real sentences: a keyword list has almost none of them.
+// They are compared after normalisation.
+var functionWords = []string{
+	"i", "we", "you", "it", "they", "this", "that", "these", "those", "there",
+	"is", "are", "was", "were", "be", "been", "being", "am",
+	"would", "will", "should", "could", "can", "may", "might", "must", "shall",
+	"do", "does", "did", "have", "has", "had", "need", "want", "use", "make", "let",
+	"the", "a", "an", "to", "of", "for", "with", "so", "if", "then", "when", "which",
+	"because", "since", "our", "my", "their", "its", "what", "how", "first", "also",
+}
+
+// unnegations keep a negation word from negating: "not only latency but...".
+var unnegations = []string{"not only", "not just", "no matter", "not merely"}
+
+// nonCues contain a reasoning cue word without giving a reason: "100 or
+// so", "so far", "and so on".
+var nonCues = []string{"or so", "so far", "and so on", "and so forth", "so called", "so much", "so many"}
+
+// scopeBreakers end the part of a clause after a red-flag phrase in which a
+// rejection counts, as reasoning cues do: in "I'd use a random split, but
+// it's not ideal" or "a random split because it's not a big deal" the
+// rejection belongs to another statement.
+var scopeBreakers = []string{"but", "while", "whereas", "although", "though", "however", "yet", "then"}
+
+// NewLexicon compiles the framework-wide word lists.
+func NewLexicon(terms Terms) (*Lexicon, error) {
+	t := &Lexicon{}
+	var errs []error
+	// Content words also compile without the final "e" of their words, as
+	// concept phrases do: "inflate" meets "inflated" ("inflat"). Negations
+	// and function words stay exact ("none" must not meet "non").
+	list := func(what string, in []string, eless bool) [][]byte {
+		var out [][]byte
+		for _, p := range in {
+			k, wild := phraseKey(p)
+			if len(k) == 0 || wild {
+				errs = append(errs, fmt.Errorf("framework %s %q: not a usable phrase", what, p))
+				continue
+			}
+			if eless {
+				out = append(out, phraseVariants(p)...)
+			} else {
+				out = append(out, k)
+			}
+		}
+		return out
+	}
+	t.negations = list("negation", terms.Negations, false)
+	t.cues = list("justification cue", terms.Justification, true)
+	t.models = list("model term", terms.ModelTerms, true)
+	t.dismissals = list("dismissal", terms.Dismissals, true)
+	t.rejectBefore = list("rejection before", terms.RejectionsBefore, true)
+	t.rejections = list("rejection", terms.Rejections, true)
+	t.unnegations = list("unnegation", unnegations, false)
+	t.nonCues = list("non-cue", nonCues, false)
+	t.breakers = list("scope breaker", scopeBreakers, false)
+	t.funcs = list("function word", functionWords, false)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// phraseKey normalises a phrase without "*" to its concatenated tokens.
+func phraseKey(p string) (key []byte, wild bool) {
+	if strings.Contains(p, "*") {
+		return nil, true
+	}
+	var z tokenizer
+	z.tokenize(p)
+	for _, t := range z.toks {
+		key = append(key, z.text(t)...)
+	}
+	return key, false
+}
+
+// phraseSegments normalises a phrase, split at "*" gaps, into the
+// concatenated tokens of each segment.
+func phraseSegments(p string) [][]byte {
+	var segs [][]byte
+	for _, part := range strings.Split(p, "*") {
+		var z tokenizer
+		z.tokenize(part)
+		var key []byte
+		for _, t := range z.toks {
+			key = append(key, z.text(t)...)
+		}
+		segs = append(segs, key)
+	}
+	return segs
+}
+
+// maxEVariants bounds the words per phrase that get an e-less variant.
+const maxEVariants = 3
+
+// phraseVariants normalises one phrase segment (no "*") into the keys it is
+// compiled under: its concatenated tokens, plus every combination with the
+// final "e" dropped from words of four letters or more, because the stemmer
+// turns "caching" into "cach" and "scaled" into "scal".
+func phraseVariants(seg string) [][]byte {
+	var z tokenizer
+	z.tokenize(seg)
+	if len(z.toks) == 0 {
+		return nil
+	}
+	var eWords []int
+	for i, t := range z.toks {
+		w := z.text(t)
+		if len(w) >= 4 && w[len(w)-1] == 'e' && len(eWords) < maxEVariants {
+			eWords = append(eWords, i)
+		}
+	}
+	var out [][]byte
+	for mask := 0; mask < 1<<len(eWords); mask++ {
+		var key []byte
+		for i, t := range z.toks {
+			w := z.text(t)
+			if k := slices.Index(eWords, i); k >= 0 && mask&(1<<k) != 0 {
+				w = w[:len(w)-1]
+			}
+			key = append(key, w...)
+		}
+		out = append(out, key)
+	}
+	return out
+}
+
+// PhraseChecker finds rubric phrases that can never match.
+type PhraseChecker struct {
+	negations map[string]bool
+}
+
+// NewPhraseChecker prepares a checker for a framework's negation words: a
+// phrase made only of them would be read as negating whatever follows,
+// never as a mention.
+func NewPhraseChecker(negations []string) *PhraseChecker {
+	pc := &PhraseChecker{negations: make(map[string]bool)}
+	for _, n := range negations {
+		for _, t := range NormalizeTokens(n) {
+			pc.negations[t] = true
+		}
+	}
+	return pc
+}
+
+// Problem says why phrase can never match, or returns "".
+func (pc *PhraseChecker) Problem(phrase string) string {
+	segs := phraseSegments(phrase)
+	for i, s := range segs {
+		if len(s) == 0 {
+			if len(segs) == 1 {
+				return "has no words after normalisation"
+			}
+			if i == 0 || i == len(segs)-1 {
+				return `starts or ends with "*"; a gap must sit between words`
+			}
+			return `has two "*" gaps in a row`
+		}
+	}
+	for _, t := range NormalizeTokens(strings.ReplaceAll(phrase, "*", " ")) {
+		if !pc.negations[t] {
+			return ""
+		}
+	}
+	return "contains only negation words, so it can never count as a mention"
+}
+
+// PhraseProblem is NewPhraseChecker(negations).Problem(phrase).
+func PhraseProblem(phrase string, negations []string) string {
+	return NewPhraseChecker(negations).Problem(phrase)
+}
+
+// Compile builds a rubric's matcher. Concepts need a positive weight and
+// at least one phrase; red flags without a Penalty cost DefaultFlagPenalty.
+func Compile(spec Spec, terms *Lexicon) (*Rubric, error) {
+	if terms == nil {
+		return nil, errNoLexicon
+	}
+	concepts := spec.Concepts
+	flags := make([]RedFlag, len(spec.RedFlags))
+	for i, f := range spec.RedFlags {
+		if f.Penalty <= 0 {
+			f.Penalty = DefaultFlagPenalty
+		}
+		flags[i] = f
+	}
+	sat := spec.Saturation
+	if sat <= 0 || sat > 1 {
+		sat = DefaultSaturation
+	}
+	minWords := spec.MinWords
+	if minWords <= 0 {
+		minWords = MinWords
+	}
+	b := newTrieBuilder()
+	c := &compiledRubric{saturation: sat, minWords: minWords, own: spec.Own,
+		minConcepts: spec.MinConcepts, fewConceptsCap: spec.FewConceptsCap}
+	var errs []error
+	addPhrase := func(owner string, p string, target payload) {
+		parts := strings.Split(p, "*")
+		segs := make([][][]byte, len(parts))
+		for i, part := range parts {
+			if segs[i] = phraseVariants(part); len(segs[i]) == 0 {
+				errs = append(errs, fmt.Errorf("%s: phrase %q can never match", owner, p))
+				return
+			}
+		}
+		if len(segs) == 1 {
+			for _, k := range segs[0] {
+				b.add(k, target)
+			}
+			return
+		}
+		c.wild = append(c.wild, wildPhrase{target: target, segs: segs[1:]})
+		for _, k := range segs[0] {
+			b.add(k, payload{hitWildHead, int32(len(c.wild) - 1)})
+		}
+	}
+	for i, con := range concepts {
+		if con.Weight <= 0 {
+			errs = append(errs, fmt.Errorf("concept %q: weight must be positive", con.ID))
+		}
+		if len(con.Phrases) == 0 {
+			errs = append(errs, fmt.Errorf("concept %q: no phrases", con.ID))
+		}
+		c.totalWeight += max(0, con.Weight)
+		c.weights = append(c.weights, con.Weight)
+		for _, p := range con.Phrases {
+			addPhrase(fmt.Sprintf("concept %q", con.ID), p, payload{hitConcept, int32(i)})
+		}
+	}
+	for i, f := range flags {
+		if len(f.Phrases) == 0 {
+			errs = append(errs, fmt.Errorf("red flag %q: no phrases", f.ID))
+		}
+		for _, p := range f.Phrases {
+			addPhrase(fmt.Sprintf("red flag %q", f.ID), p, payload{hitFlag, int32(i)})
+		}
+	}
+	for _, l := range []struct {
+		keys [][]byte
+		kind hitKind
+	}{
+		{terms.negations, hitNegation}, {terms.unnegations, hitUnnegation},
+		{terms.cues, hitCue}, {terms.nonCues, hitNonCue}, {terms.models, hitModel},
+		{terms.funcs, hitFunc}, {terms.dismissals, hitDismissal},
+		{terms.rejectBefore, hitRejectBefore}, {terms.rejections, hitRejection},
+		{terms.breakers, hitBreaker},
+	} {
+		for _, k := range l.keys {
+			b.add(k, payload{kind: l.kind})
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	c.trie = b.build()
+	return &Rubric{Concepts: concepts, RedFlags: flags, compiled: c}, nil
+}
+
+// trieBuilder collects phrases before they are flattened into a trie.
+type trieBuilder struct {
+	entries []trieEntry
+}
+
+type trieEntry struct {
+	key []byte
+	p   payload
+}
+
+func newTrieBuilder() *trieBuilder { return &trieBuilder{} }
+
+func (b *trieBuilder) add(key []byte, p payload) {
+	b.entries = append(b.entries, trieEntry{key, p})
+}
+
+// build inserts the keys in sorted order, so the child to follow is always
+// the last one added, then lays the nodes out with sorted, contiguous edges.
+func (b *trieBuilder) build() trie {
+	slices.SortStableFunc(b.entries, func(x, y trieEntry) int { return bytes.Compare(x.key, y.key) })
+	type bnode struct {
+		b                 byte
+		first, last, next int32
+	}
+	type nodePay struct {
+		node int32
+		p    payload
+	}
+	size := 1
+	for _, e := range b.entries {
+		size += len(e.key)
+	}
+	nodes := make([]bnode, 1, size)
+	nodes[0] = bnode{first: -1, last: -1, next: -1}
+	pays := make([]nodePay, 0, len(b.entries))
+	for _, e := range b.entries {
+		n := int32(0)
+		for _, c := range e.key {
+			if last := nodes[n].last; last >= 0 && nodes[last].b == c {
+				n = last
+				continue
+			}
+			child := int32(len(nodes))
+			nodes = append(nodes, bnode{b: c, first: -1, last: -1, next: -1})
+			if last := nodes[n].last; last >= 0 {
+				nodes[last].next = child
+			} else {
+				nodes[n].first = child
+			}
+			nodes[n].last = child
+			n = child
+		}
+		// Equal keys are adjacent, so a duplicate payload is among the last.
+		dup := false
+		for k := len(pays) - 1; k >= 0 && pays[k].node == n; k-- {
+			dup = dup || pays[k].p == e.p
+		}
+		if !dup {
+			pays = append(pays, nodePay{n, e.p})
+		}
+	}
+	slices.SortStableFunc(pays, func(x, y nodePay) int { return int(x.node - y.node) })
+
+	t := trie{nodes: make([]trieNode, len(nodes)), pays: make([]payload, 0, len(pays))}
+	edges := 0
+	for n := range nodes {
+		for c := nodes[n].first; c >= 0; c = nodes[c].next {
+			edges++
+		}
+	}
+	t.edges = make([]trieEdge, 0, edges)
+	pi := 0
+	for n := range nodes {
+		nd := &t.nodes[n]
+		nd.edgeLo = int32(len(t.edges))
+		for c := nodes[n].first; c >= 0; c = nodes[c].next {
+			t.edges = append(t.edges, trieEdge{b: nodes[c].b, next: c})
+		}
+		nd.edgeHi = int32(len(t.edges))
+		kids := t.edges[nd.edgeLo:nd.edgeHi]
+		nd.dense = -1
+		switch {
+		case n == 0:
+			for _, e := range kids {
+				t.root[e.b] = e.next
+			}
+		case len(kids) >= denseMinEdges:
+			var d [26]int32
+			for _, e := range kids {
+				if e.b >= 'a' && e.b <= 'z' {
+					d[e.b-'a'] = e.next
+				}
+			}
+			nd.dense = int32(len(t.dense))
+			t.dense = append(t.dense, d)
+		}
+		nd.payLo = int32(len(t.pays))
+		for ; pi < len(pays) && pays[pi].node == int32(n); pi++ {
+			t.pays = append(t.pays, pays[pi].p)
+		}
+		nd.payHi = int32(len(t.pays))
+	}
+	return t
+}
