@@ -50,4 +50,3 @@ func sentenceEnd(text string, i int) bool {
 	}
 	return false
 }
-
