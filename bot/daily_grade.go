@@ -39,7 +39,7 @@ type LightningGrade struct {
 	TooShort        bool
 	KeywordList     bool
 	NoJustification bool
-	RedFlags        []rubric.RedFlag // each flag once
+	RedFlags        []rubric.Flag // each flag once
 }
 
 // GradeLightning scores a short approach against the whole rubric: every
@@ -71,7 +71,7 @@ func GradeLightning(sc *Scenario, text string) LightningGrade {
 			lg.NoJustification = g.NoJustification // the cue is a property of the text
 		}
 		for _, f := range g.RedFlags {
-			if !slices.ContainsFunc(lg.RedFlags, func(x rubric.RedFlag) bool { return x.ID == f.ID }) {
+			if !slices.ContainsFunc(lg.RedFlags, func(x rubric.Flag) bool { return x.ID == f.ID }) {
 				lg.RedFlags = append(lg.RedFlags, f)
 			}
 		}

@@ -66,7 +66,7 @@ func Evaluate(sc *Scenario, s *Session) Report {
 			Step: step, Title: step.Title(), Score: g.Score,
 			Max: 100 * step.Weight(), Skipped: ans.Skipped, Hints: ans.Hints,
 			Matches: g.Matches, Missing: labels(g.Missing, maxMissingShown),
-			RedFlags: flagLabels(g.RedFlags),
+			RedFlags: flagLabels(g.RedFlags), Flags: flagReports(g.RedFlags, 0),
 		}
 		sr.Points = sr.Score * sr.Max
 		switch {
@@ -103,6 +103,8 @@ func Evaluate(sc *Scenario, s *Session) Report {
 		wrapGrades[part] = g
 		sum += g.Score
 		rep.WrapUp.Matches = append(rep.WrapUp.Matches, g.Matches...)
+		rep.WrapUp.RedFlags = append(rep.WrapUp.RedFlags, flagLabels(g.RedFlags)...)
+		rep.WrapUp.Flags = append(rep.WrapUp.Flags, flagReports(g.RedFlags, part)...)
 		rep.WrapUp.Missing = append(rep.WrapUp.Missing, labels(g.Missing, 2)...)
 		for _, n := range g.Notes() {
 			rep.WrapUp.Notes = append(rep.WrapUp.Notes, strings.ToLower(WrapUpPartTitle(part))+": "+n)
@@ -116,6 +118,7 @@ func Evaluate(sc *Scenario, s *Session) Report {
 	total := base + rep.WrapUpBonus - float64(PitfallPenalty*len(rep.Pitfalls))
 	rep.Score = int(max(0, min(100, math.Round(total))))
 	rep.Points = float64(rep.Score) * sc.Difficulty.Multiplier()
+	rep.Band = BandFor(rep.Score)
 
 	rep.Strengths = strengths(s, &grades)
 	rep.Gaps = gaps(&grades)
@@ -134,7 +137,15 @@ func labels(cs []rubric.Concept, limit int) []string {
 	return out
 }
 
-func flagLabels(fs []rubric.RedFlag) []string {
+func flagReports(fs []rubric.Flag, part int) []FlagReport {
+	var out []FlagReport
+	for _, f := range fs {
+		out = append(out, FlagReport{Label: f.Label, Evidence: f.Evidence, Offset: f.Offset, Part: part})
+	}
+	return out
+}
+
+func flagLabels(fs []rubric.Flag) []string {
 	var out []string
 	for _, f := range fs {
 		out = append(out, f.Label)

@@ -9,9 +9,10 @@ type Report struct {
 	ScenarioTitle string         `json:"scenario_title"`
 	Difficulty    Difficulty     `json:"difficulty"`
 	Mode          Mode           `json:"mode"`
-	Score         int            `json:"score"`  // 0..100
-	Points        float64        `json:"points"` // Score × difficulty multiplier
-	Steps         []StepReport   `json:"steps"`  // the 7 graded steps
+	Score         int            `json:"score"`          // 0..100
+	Band          string         `json:"band,omitempty"` // level band of Score (BandFor)
+	Points        float64        `json:"points"`         // Score × difficulty multiplier
+	Steps         []StepReport   `json:"steps"`          // the 7 graded steps
 	WrapUp        StepReport     `json:"wrapup"`
 	WrapUpBonus   float64        `json:"wrapup_bonus"` // 0..10
 	Pitfalls      []Pitfall      `json:"pitfalls,omitempty"`
@@ -33,7 +34,17 @@ type StepReport struct {
 	Matches  []rubric.Match `json:"matches,omitempty"`
 	Missing  []string       `json:"missing,omitempty"`   // concept labels
 	RedFlags []string       `json:"red_flags,omitempty"` // labels
-	Notes    []string       `json:"notes,omitempty"`     // "too short", "keyword list", ...
+	// Flags are the red flags with the words that raised them.
+	Flags []FlagReport `json:"flags,omitempty"`
+	Notes []string     `json:"notes,omitempty"` // "too short", "keyword list", ...
+}
+
+// FlagReport is one red flag of a step or wrap-up part, with its words.
+type FlagReport struct {
+	Label    string `json:"label"`
+	Evidence string `json:"evidence"`
+	Offset   int    `json:"offset"`         // in the answer's text
+	Part     int    `json:"part,omitempty"` // wrap-up part (0..2)
 }
 
 // Pitfall is a classic mistake detected across steps.
@@ -55,4 +66,31 @@ const (
 type Section struct {
 	Title string `json:"title"`
 	Text  string `json:"text"`
+}
+
+// Level bands: what a hiring committee would conclude from a score.
+const (
+	BandStrongHire = "Strong hire"
+	BandHire       = "Hire"
+	BandLeanHire   = "Lean hire"
+	BandLeanNoHire = "Lean no hire"
+	BandNoHire     = "No hire"
+)
+
+// Bands lists the level bands from the top, with the lowest score of each.
+var Bands = []struct {
+	Name string
+	Min  int
+}{
+	{BandStrongHire, 80}, {BandHire, 65}, {BandLeanHire, 50}, {BandLeanNoHire, 35}, {BandNoHire, 0},
+}
+
+// BandFor names the level band of a session score.
+func BandFor(score int) string {
+	for _, b := range Bands {
+		if score >= b.Min {
+			return b.Name
+		}
+	}
+	return BandNoHire
 }

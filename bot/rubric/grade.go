@@ -29,7 +29,9 @@ type StepGrade struct {
 	Score    float64 // 0..1 after caps and penalties
 	Matches  []Match // credited concepts with quoted evidence
 	Missing  []Concept
-	RedFlags []RedFlag
+	// RedFlags are the flags raised, each with the words that raised it:
+	// the rubric's red flags, then the important concepts the answer dismissed.
+	RedFlags []Flag
 	Words    int
 	MinWords int // the length below which the score was scaled down
 	// Caps and penalties, each shown in feedback when set.
@@ -39,6 +41,18 @@ type StepGrade struct {
 	NoJustification bool
 	HintPenalty     float64
 	FlagPenalty     float64
+}
+
+// Flag is a red flag raised on an answer.
+type Flag struct {
+	ID       string  `json:"id"`
+	Label    string  `json:"label"`
+	Evidence string  `json:"evidence"` // the words that raised it, as written
+	Offset   int     `json:"offset"`   // byte offset of Evidence in the answer
+	Penalty  float64 `json:"penalty"`
+	// Dismissed marks a flag raised because the answer dismissed one of
+	// the step's important concepts ("a baseline is a waste of time").
+	Dismissed bool `json:"dismissed,omitempty"`
 }
 
 // Match is one credited concept with the answer text that earned it.
@@ -686,8 +700,9 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 		g.Missing = SortedMissing(g.Missing)
 	}
 	for k, f := range r.RedFlags {
-		if s.flagHit[k].i >= 0 {
-			g.RedFlags = append(g.RedFlags, f)
+		if sp := s.flagHit[k]; sp.i >= 0 {
+			ev, off := s.quote(a.Text, sp)
+			g.RedFlags = append(g.RedFlags, Flag{ID: f.ID, Label: f.Label, Evidence: ev, Offset: off, Penalty: f.Penalty})
 			g.FlagPenalty += f.Penalty
 		}
 	}

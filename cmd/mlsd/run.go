@@ -23,6 +23,9 @@ Usage:
   mlsd scenarios list          list the case studies
   mlsd scenarios show ID       print one case study's prompt and questions
   mlsd scenarios validate [DIR]  check scenario files; lists every problem with file and line
+  mlsd grade eval [--only heldout|tuned] [--planted] [DIR]
+                               grade a calibration set (default: the built-in blind one);
+                               held-out figures first, then tuned; exit 1 if a target is missed
   mlsd config check            check the environment; one line per problem
   mlsd slack manifest [--http URL]    print the Slack app manifest (Socket Mode, or HTTP mode at URL)
   mlsd discord register [--guild ID]  register the /mlsd command (guild: instant; else global)
@@ -52,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, args, getenv, stdin, stdout, stderr, true)
 	case "scenarios":
 		return scenariosCmd(args, getenv, stdout, stderr)
+	case "grade":
+		return gradeCmd(args, getenv, stdout)
 	case "config":
 		return configCmd(ctx, args, getenv, stdout)
 	case "slack":
