@@ -21,6 +21,13 @@ const (
 	// DeployMonitorFloor: a mean step-6/7 score below it is
 	// "overlooked deployment/monitoring".
 	DeployMonitorFloor = 0.35
+	// jumpMinModelTerms: a step-1 answer naming this many models or
+	// architecture parts, more than the requirements it asks about, jumped.
+	jumpMinModelTerms = 3
+	// FlagSessionPenalty is what each red flag raised anywhere costs the
+	// session, in points of 100, besides its cost to the step: a candidate
+	// who states many mistakes fluently is not a hire.
+	FlagSessionPenalty = 3
 
 	maxMissingShown = 5
 	maxStrengths    = 5
@@ -115,7 +122,11 @@ func Evaluate(sc *Scenario, s *Session) Report {
 	rep.WrapUp.Points = rep.WrapUpBonus
 
 	rep.Pitfalls = pitfalls(sc, s, &grades)
-	total := base + rep.WrapUpBonus - float64(PitfallPenalty*len(rep.Pitfalls))
+	rep.FlagCount = len(rep.WrapUp.Flags)
+	for _, st := range rep.Steps {
+		rep.FlagCount += len(st.Flags)
+	}
+	total := base + rep.WrapUpBonus - float64(PitfallPenalty*len(rep.Pitfalls)) - float64(FlagSessionPenalty*rep.FlagCount)
 	rep.Score = int(max(0, min(100, math.Round(total))))
 	rep.Points = float64(rep.Score) * sc.Difficulty.Multiplier()
 	rep.Band = BandFor(rep.Score)
@@ -155,7 +166,7 @@ func flagLabels(fs []rubric.Flag) []string {
 
 func pitfalls(sc *Scenario, s *Session, grades *[WrapUp + 1]rubric.StepGrade) []Pitfall {
 	var out []Pitfall
-	if p, ok := jumpedToModel(sc, s); ok {
+	if p, ok := jumpedToModel(sc, s, &grades[Clarify]); ok {
 		out = append(out, p)
 	}
 	if c := grades[Data].Coverage; c < DataCoverageFloor {
@@ -184,7 +195,18 @@ func pitfalls(sc *Scenario, s *Session, grades *[WrapUp + 1]rubric.StepGrade) []
 // comes only after the model term does not help. Once a requirement is on
 // the table, later model talk is fine, so step 2 is only looked at when
 // step 1 names no requirement or data at all.
-func jumpedToModel(sc *Scenario, s *Session) (Pitfall, bool) {
+func jumpedToModel(sc *Scenario, s *Session, clarify *rubric.StepGrade) (Pitfall, bool) {
+	// Step 1 spent on architectures: more model terms than requirements.
+	if ans := s.Answers[Clarify]; !ans.Skipped && strings.TrimSpace(ans.Text) != "" {
+		if n := sc.Rubric(Clarify).ModelTermCount(ans.Text); n >= jumpMinModelTerms && n > len(clarify.Matches) {
+			_, term, _ := sc.Rubric(Clarify).JumpScan(ans.Text)
+			return Pitfall{
+				ID: PitfallJumpedToModel, Name: "Jumped to the model", Penalty: PitfallPenalty,
+				Detail: fmt.Sprintf("Step 1 named %d models or architecture parts (first %q) and only %d requirements: "+
+					"pin down the goal, scale and data first, then choose a model.", n, term, len(clarify.Matches)),
+			}, true
+		}
+	}
 	for _, step := range []StepID{Clarify, Frame} {
 		ans := s.Answers[step]
 		if ans.Skipped || strings.TrimSpace(ans.Text) == "" {

@@ -70,7 +70,7 @@ func (sc *Scenario) Prepare(fw *Framework) error {
 		}
 		r, err := rubric.Compile(rubric.Spec{
 			Concepts: mergeConcepts(spec.Concepts, generic), Own: len(spec.Concepts),
-			RedFlags: spec.RedFlags, Saturation: fw.Saturation, MinWords: rubric.MinWords,
+			RedFlags: sc.stepFlags(fw, spec.RedFlags), Saturation: fw.Saturation, MinWords: rubric.MinWords,
 		}, terms)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("step %s: %w", step.Key(), err))
@@ -83,7 +83,7 @@ func (sc *Scenario) Prepare(fw *Framework) error {
 	for i, q := range sc.WrapUp.Parts() {
 		r, err := rubric.Compile(rubric.Spec{
 			Concepts: mergeConcepts(q.Concepts, generic[i]), Own: len(q.Concepts),
-			Saturation: fw.Saturation, MinWords: rubric.MinWrapUpWords,
+			RedFlags: sc.stepFlags(fw, nil), Saturation: fw.Saturation, MinWords: rubric.MinWrapUpWords,
 			MinConcepts: rubric.WrapUpMinConcepts, FewConceptsCap: rubric.WrapUpFewConceptsCap,
 		}, terms)
 		if err != nil {
@@ -99,11 +99,27 @@ func (sc *Scenario) Prepare(fw *Framework) error {
 	return nil
 }
 
+// stepFlags is a step's red flags: its own, then the framework's that
+// apply to this scenario and whose id the step does not use.
+func (sc *Scenario) stepFlags(fw *Framework, own []rubric.RedFlag) []rubric.RedFlag {
+	out := slices.Clone(own)
+	for _, f := range fw.RedFlags {
+		skip := slices.ContainsFunc(f.SkipTags, func(t string) bool { return slices.Contains(sc.Tags, t) }) ||
+			slices.ContainsFunc(out, func(x rubric.RedFlag) bool { return x.ID == f.ID })
+		if !skip {
+			out = append(out, f.RedFlag)
+		}
+	}
+	return out
+}
+
 // lexicon compiles the framework's word lists.
 func (fw *Framework) lexicon() (*rubric.Lexicon, error) {
 	return rubric.NewLexicon(rubric.Terms{
 		ModelTerms: fw.ModelTerms, Justification: fw.Justification, Negations: fw.Negations,
 		Dismissals: fw.Dismissals, RejectionsBefore: fw.RejectionsBefore, Rejections: fw.Rejections,
+		DismissalsBefore: fw.DismissalsBefore, Tradeoffs: fw.Tradeoffs, FailureModes: fw.FailureModes,
+		Synonyms: fw.Synonyms,
 	})
 }
 

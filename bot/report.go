@@ -4,22 +4,25 @@ import "github.com/mlsdbot/mlsd/bot/rubric"
 
 // Report is the scored result of a whole interview.
 type Report struct {
-	SessionID     string         `json:"session"`
-	ScenarioID    string         `json:"scenario"`
-	ScenarioTitle string         `json:"scenario_title"`
-	Difficulty    Difficulty     `json:"difficulty"`
-	Mode          Mode           `json:"mode"`
-	Score         int            `json:"score"`          // 0..100
-	Band          string         `json:"band,omitempty"` // level band of Score (BandFor)
-	Points        float64        `json:"points"`         // Score × difficulty multiplier
-	Steps         []StepReport   `json:"steps"`          // the 7 graded steps
-	WrapUp        StepReport     `json:"wrapup"`
-	WrapUpBonus   float64        `json:"wrapup_bonus"` // 0..10
-	Pitfalls      []Pitfall      `json:"pitfalls,omitempty"`
-	Strengths     []rubric.Match `json:"strengths,omitempty"`
-	Gaps          []string       `json:"gaps,omitempty"` // questions to study
-	Outline       []Section      `json:"outline,omitempty"`
-	HintsUsed     int            `json:"hints_used"`
+	SessionID     string       `json:"session"`
+	ScenarioID    string       `json:"scenario"`
+	ScenarioTitle string       `json:"scenario_title"`
+	Difficulty    Difficulty   `json:"difficulty"`
+	Mode          Mode         `json:"mode"`
+	Score         int          `json:"score"`          // 0..100
+	Band          string       `json:"band,omitempty"` // level band of Score (BandFor)
+	Points        float64      `json:"points"`         // Score × difficulty multiplier
+	Steps         []StepReport `json:"steps"`          // the 7 graded steps
+	WrapUp        StepReport   `json:"wrapup"`
+	WrapUpBonus   float64      `json:"wrapup_bonus"` // 0..10
+	Pitfalls      []Pitfall    `json:"pitfalls,omitempty"`
+	// FlagCount is how many red flags the steps and wrap-up raised; each
+	// costs FlagSessionPenalty points of the session score.
+	FlagCount int            `json:"flag_count,omitempty"`
+	Strengths []rubric.Match `json:"strengths,omitempty"`
+	Gaps      []string       `json:"gaps,omitempty"` // questions to study
+	Outline   []Section      `json:"outline,omitempty"`
+	HintsUsed int            `json:"hints_used"`
 }
 
 // StepReport is one step's line in the report.

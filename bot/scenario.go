@@ -118,6 +118,18 @@ type Framework struct {
 	// phrase in the same clause: "a random split leaks the future",
 	// "accuracy is useless here".
 	Rejections []string `yaml:"rejections"`
+	// DismissalsBefore are dismissive verbs ("skip", "no need for"): the
+	// mention after them is dismissed, and an important one flagged.
+	DismissalsBefore []string `yaml:"dismissals_before"`
+	// Tradeoffs and FailureModes are the signs of depth the grader counts.
+	Tradeoffs    []string `yaml:"tradeoffs"`
+	FailureModes []string `yaml:"failure_modes"`
+	// Synonyms are the shared ML thesaurus: each group's members are
+	// interchangeable in every concept and red-flag phrase.
+	Synonyms [][]string `yaml:"synonyms"`
+	// RedFlags are the framework-wide mistakes, checked in every step of
+	// every scenario (see FrameworkRedFlag).
+	RedFlags []FrameworkRedFlag `yaml:"red_flags"`
 	// WrapUp holds the generic concepts of the three wrap-up questions.
 	WrapUp FrameworkWrapUp `yaml:"wrapup"`
 	// Saturation is the share of a step's total concept weight that earns
@@ -142,4 +154,13 @@ type FrameworkStep struct {
 	Step     string           `yaml:"step"`
 	Concepts []rubric.Concept `yaml:"concepts"`
 	Question string           `yaml:"question"` // the generic question, used when a scenario omits one
+}
+
+// FrameworkRedFlag is a mistake checked in every step of every scenario,
+// besides the scenario's own red flags, unless the scenario has one of
+// SkipTags (accuracy is no mistake in a regression case) or a red flag of
+// the same id in that step.
+type FrameworkRedFlag struct {
+	rubric.RedFlag `yaml:",inline"`
+	SkipTags       []string `yaml:"skip_tags,omitempty"`
 }

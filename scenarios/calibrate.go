@@ -379,3 +379,30 @@ func (cs CalibrationSummary) Met() bool {
 	fl, pl := cs.FlaggedShare()
 	return pl == 0 || float64(fl) >= MinFlaggedShare*float64(pl)
 }
+
+// DetailText shows, per scenario and candidate, each step's score and
+// the flags raised, for tuning content and reading a team's own set.
+func (cs CalibrationSummary) DetailText() string {
+	var b strings.Builder
+	for _, s := range cs.Scenarios {
+		fmt.Fprintf(&b, "%s\n", s.Scenario)
+		for _, n := range CandidateNames {
+			r := s.Candidates[n].Report
+			fmt.Fprintf(&b, "  %-18s %3d |", n, r.Score)
+			for _, st := range r.Steps {
+				fmt.Fprintf(&b, " %3.0f", 100*st.Score)
+			}
+			fmt.Fprintf(&b, " | wrap %4.1f", r.WrapUpBonus)
+			for _, p := range r.Pitfalls {
+				fmt.Fprintf(&b, " [%s]", p.Name)
+			}
+			b.WriteString("\n")
+			for _, st := range append(slices.Clone(r.Steps), r.WrapUp) {
+				for _, f := range st.Flags {
+					fmt.Fprintf(&b, "      %-10s ⚑ %s: %q\n", st.Title, f.Label, f.Evidence)
+				}
+			}
+		}
+	}
+	return b.String()
+}

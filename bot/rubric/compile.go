@@ -55,16 +55,43 @@ func NewLexicon(terms Terms) (*Lexicon, error) {
 		}
 		return out
 	}
-	t.negations = list("negation", terms.Negations, false)
-	t.cues = list("justification cue", terms.Justification, true)
-	t.models = list("model term", terms.ModelTerms, true)
-	t.dismissals = list("dismissal", terms.Dismissals, true)
-	t.rejectBefore = list("rejection before", terms.RejectionsBefore, true)
-	t.rejections = list("rejection", terms.Rejections, true)
+	for _, g := range terms.Synonyms {
+		var group [][]string
+		for _, m := range g {
+			if w := NormalizeTokens(m); len(w) > 0 {
+				group = append(group, w)
+			} else {
+				errs = append(errs, fmt.Errorf("framework synonym %q: no words", m))
+			}
+		}
+		if len(group) < 2 {
+			errs = append(errs, fmt.Errorf("framework synonym group %q: needs two members or more", g))
+			continue
+		}
+		t.synonyms = append(t.synonyms, group)
+	}
 	t.unnegations = list("unnegation", unnegations, false)
 	t.nonCues = list("non-cue", nonCues, false)
 	t.breakers = list("scope breaker", scopeBreakers, false)
 	t.funcs = list("function word", functionWords, false)
+	t.negations = list("negation", terms.Negations, false)
+	t.cues = list("justification cue", terms.Justification, true)
+	// Model terms take the thesaurus too: "dual encoder" is "bi encoder".
+	for _, m := range terms.ModelTerms {
+		if len(NormalizeTokens(m)) == 0 {
+			errs = append(errs, fmt.Errorf("framework model term %q: not a usable phrase", m))
+			continue
+		}
+		for _, words := range t.expand(NormalizeTokens(m)) {
+			t.models = append(t.models, variantsOf(words)...)
+		}
+	}
+	t.dismissals = list("dismissal", terms.Dismissals, true)
+	t.rejectBefore = list("rejection before", terms.RejectionsBefore, true)
+	t.rejections = list("rejection", terms.Rejections, true)
+	t.dismissBefore = list("dismissal before", terms.DismissalsBefore, false)
+	t.tradeoffs = list("trade-off cue", terms.Tradeoffs, true)
+	t.failures = list("failure-mode cue", terms.FailureModes, true)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -104,27 +131,32 @@ func phraseSegments(p string) [][]byte {
 const maxEVariants = 3
 
 // phraseVariants normalises one phrase segment (no "*") into the keys it is
-// compiled under: its concatenated tokens, plus every combination with the
-// final "e" dropped from words of four letters or more, because the stemmer
-// turns "caching" into "cach" and "scaled" into "scal".
+// compiled under (see variantsOf).
 func phraseVariants(seg string) [][]byte {
-	var z tokenizer
-	z.tokenize(seg)
-	if len(z.toks) == 0 {
+	return variantsOf(NormalizeTokens(seg))
+}
+
+// variantsOf returns the keys of a normalised word sequence: its
+// concatenated words, plus every combination with the final "e" dropped
+// from words of four letters or more, because the stemmer turns "caching"
+// into "cach" and "served" into "serv". A word whose e-less form is a short
+// consonant-vowel-consonant stem ("mape" → "map", "tune" → "tun") gets no
+// such variant: the stemmer gives those stems their "e" back ("tuning" →
+// "tune"), and "map" must not meet "mape".
+func variantsOf(words []string) [][]byte {
+	if len(words) == 0 {
 		return nil
 	}
 	var eWords []int
-	for i, t := range z.toks {
-		w := z.text(t)
-		if len(w) >= 4 && w[len(w)-1] == 'e' && len(eWords) < maxEVariants {
+	for i, w := range words {
+		if len(w) >= 4 && w[len(w)-1] == 'e' && !shortCVC([]byte(w[:len(w)-1])) && len(eWords) < maxEVariants {
 			eWords = append(eWords, i)
 		}
 	}
 	var out [][]byte
 	for mask := 0; mask < 1<<len(eWords); mask++ {
 		var key []byte
-		for i, t := range z.toks {
-			w := z.text(t)
+		for i, w := range words {
 			if k := slices.Index(eWords, i); k >= 0 && mask&(1<<k) != 0 {
 				w = w[:len(w)-1]
 			}
@@ -206,11 +238,42 @@ func Compile(spec Spec, terms *Lexicon) (*Rubric, error) {
 	c := &compiledRubric{saturation: sat, minWords: minWords, own: spec.Own,
 		minConcepts: spec.MinConcepts, fewConceptsCap: spec.FewConceptsCap}
 	var errs []error
+	// keys are a segment's trie keys, with every synonym of the thesaurus.
+	keys := func(seg string) [][]byte {
+		var out [][]byte
+		for _, words := range terms.expand(NormalizeTokens(seg)) {
+			for _, k := range variantsOf(words) {
+				if !slices.ContainsFunc(out, func(x []byte) bool { return bytes.Equal(x, k) }) {
+					out = append(out, k)
+				}
+			}
+		}
+		return out
+	}
 	addPhrase := func(owner string, p string, target payload) {
+		if strings.Contains(p, "&") {
+			parts := strings.Split(p, "&")
+			if len(parts) > maxNearParts || strings.Contains(p, "*") {
+				errs = append(errs, fmt.Errorf("%s: phrase %q: at most %d parts joined by \"&\", and no \"*\" with them", owner, p, maxNearParts))
+				return
+			}
+			c.near = append(c.near, nearPhrase{target: target, parts: len(parts)})
+			for i, part := range parts {
+				ks := keys(part)
+				if len(ks) == 0 {
+					errs = append(errs, fmt.Errorf("%s: phrase %q can never match", owner, p))
+					return
+				}
+				for _, k := range ks {
+					b.add(k, payload{kind: hitNearPart, part: uint8(i), idx: int32(len(c.near) - 1)})
+				}
+			}
+			return
+		}
 		parts := strings.Split(p, "*")
 		segs := make([][][]byte, len(parts))
 		for i, part := range parts {
-			if segs[i] = phraseVariants(part); len(segs[i]) == 0 {
+			if segs[i] = keys(part); len(segs[i]) == 0 {
 				errs = append(errs, fmt.Errorf("%s: phrase %q can never match", owner, p))
 				return
 			}
@@ -223,7 +286,7 @@ func Compile(spec Spec, terms *Lexicon) (*Rubric, error) {
 		}
 		c.wild = append(c.wild, wildPhrase{target: target, segs: segs[1:]})
 		for _, k := range segs[0] {
-			b.add(k, payload{hitWildHead, int32(len(c.wild) - 1)})
+			b.add(k, payload{kind: hitWildHead, idx: int32(len(c.wild) - 1)})
 		}
 	}
 	for i, con := range concepts {
@@ -236,7 +299,7 @@ func Compile(spec Spec, terms *Lexicon) (*Rubric, error) {
 		c.totalWeight += max(0, con.Weight)
 		c.weights = append(c.weights, con.Weight)
 		for _, p := range con.Phrases {
-			addPhrase(fmt.Sprintf("concept %q", con.ID), p, payload{hitConcept, int32(i)})
+			addPhrase(fmt.Sprintf("concept %q", con.ID), p, payload{kind: hitConcept, idx: int32(i)})
 		}
 	}
 	for i, f := range flags {
@@ -244,7 +307,7 @@ func Compile(spec Spec, terms *Lexicon) (*Rubric, error) {
 			errs = append(errs, fmt.Errorf("red flag %q: no phrases", f.ID))
 		}
 		for _, p := range f.Phrases {
-			addPhrase(fmt.Sprintf("red flag %q", f.ID), p, payload{hitFlag, int32(i)})
+			addPhrase(fmt.Sprintf("red flag %q", f.ID), p, payload{kind: hitFlag, idx: int32(i)})
 		}
 	}
 	for _, l := range []struct {
@@ -255,7 +318,8 @@ func Compile(spec Spec, terms *Lexicon) (*Rubric, error) {
 		{terms.cues, hitCue}, {terms.nonCues, hitNonCue}, {terms.models, hitModel},
 		{terms.funcs, hitFunc}, {terms.dismissals, hitDismissal},
 		{terms.rejectBefore, hitRejectBefore}, {terms.rejections, hitRejection},
-		{terms.breakers, hitBreaker},
+		{terms.breakers, hitBreaker}, {terms.dismissBefore, hitDismissBefore},
+		{terms.tradeoffs, hitTradeoff}, {terms.failures, hitFailure},
 	} {
 		for _, k := range l.keys {
 			b.add(k, payload{kind: l.kind})
@@ -371,4 +435,50 @@ func (b *trieBuilder) build() trie {
 		nd.payHi = int32(len(t.pays))
 	}
 	return t
+}
+
+// maxSynonymVariants bounds the forms one phrase segment expands to.
+const maxSynonymVariants = 24
+
+// expand returns words plus its forms with thesaurus members swapped for
+// their synonyms, one or more swaps each, the original first.
+func (l *Lexicon) expand(words []string) [][]string {
+	out := [][]string{words}
+	if len(words) == 0 {
+		return out
+	}
+	for i := 0; i < len(out) && len(out) < maxSynonymVariants; i++ {
+		cur := out[i]
+		for _, group := range l.synonyms {
+			for _, m := range group {
+				for at := indexWords(cur, m); at >= 0; {
+					for _, o := range group {
+						if slices.Equal(o, m) {
+							continue
+						}
+						v := slices.Concat(cur[:at], o, cur[at+len(m):])
+						if !slices.ContainsFunc(out, func(x []string) bool { return slices.Equal(x, v) }) && len(out) < maxSynonymVariants {
+							out = append(out, v)
+						}
+					}
+					next := indexWords(cur[at+1:], m)
+					if next < 0 {
+						break
+					}
+					at += 1 + next
+				}
+			}
+		}
+	}
+	return out
+}
+
+// indexWords finds the word sequence m in words, or returns -1.
+func indexWords(words, m []string) int {
+	for i := 0; i+len(m) <= len(words); i++ {
+		if slices.Equal(words[i:i+len(m)], m) {
+			return i
+		}
+	}
+	return -1
 }

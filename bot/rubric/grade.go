@@ -2,6 +2,7 @@ package rubric
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"sync"
 )
@@ -26,6 +27,7 @@ type Answer struct {
 // StepGrade explains how an answer scored against a rubric.
 type StepGrade struct {
 	Coverage float64 // weighted share of concepts credited, 0..1, before penalties
+	Depth    float64 // share of depth signs shown: figures, trade-offs, failure modes
 	Score    float64 // 0..1 after caps and penalties
 	Matches  []Match // credited concepts with quoted evidence
 	Missing  []Concept
@@ -86,8 +88,28 @@ const (
 	NamedHintPenalty = 0.10
 	// NamedHintCredit caps a concept a tier-2 hint named.
 	NamedHintCredit = 0.5
-	// DefaultFlagPenalty is a red flag's cost when it sets none.
-	DefaultFlagPenalty = 0.1
+	// DefaultFlagPenalty is a red flag's cost when it sets none. The
+	// sentence that raised it earns nothing besides, so stating a mistake
+	// always costs more than leaving the sentence out.
+	DefaultFlagPenalty = 0.2
+	// DismissPenalty is the cost of dismissing an important concept, or
+	// one of weight dismissFlagWeight or more ("a baseline is a waste of time").
+	DismissPenalty    = 0.15
+	dismissFlagWeight = 2
+	// DismissedFlagPrefix starts the id of a flag for a dismissed concept.
+	DismissedFlagPrefix = "dismissed:"
+	// CoverageCurve bends coverage so a short answer with the right shape
+	// keeps a fair share: coverage 0.25 scores 0.38 before depth.
+	CoverageCurve = 0.7
+	// DepthShare is how much of a step's score depends on depth: without
+	// figures, trade-offs or failure modes a complete answer keeps 1−DepthShare.
+	DepthShare = 0.25
+	// nearWindow bounds the tokens an "&" phrase's parts may spread over.
+	nearWindow   = 12
+	maxNearParts = 4
+	// relationMinWords: a line this long with an arrow, a colon or a
+	// reasoning cue counts as a sentence, not a keyword list.
+	relationMinWords = 3
 	// Keyword-list detection: at least keywordMinConcepts credited, fewer
 	// than two real sentences, and either more than keywordDensity concepts
 	// per word or fewer than keywordFuncShare function words per word.
@@ -134,10 +156,15 @@ const (
 	hitRejection
 	hitBreaker
 	hitWildHead
+	hitNearPart
+	hitDismissBefore
+	hitTradeoff
+	hitFailure
 )
 
 type payload struct {
 	kind hitKind
+	part uint8 // which part of a near phrase (hitNearPart)
 	idx  int32
 }
 
@@ -191,6 +218,19 @@ type wildPhrase struct {
 	segs   [][][]byte // per segment, its variants (see phraseVariants)
 }
 
+// nearPhrase is a phrase of parts joined by "&": every part must occur,
+// in any order, within nearWindow tokens of the sentence's same stretch.
+type nearPhrase struct {
+	target payload
+	parts  int
+}
+
+type nearOcc struct {
+	near int32
+	part uint8
+	sp   span
+}
+
 // span is a run of tokens i..j (inclusive); i < 0 means none.
 type span struct{ i, j int32 }
 
@@ -208,6 +248,7 @@ type compiledRubric struct {
 	// the same words of an answer (see resolve).
 	own     int
 	weights []float64
+	near    []nearPhrase
 	// minConcepts and fewConceptsCap: fewer credited concepts cap the
 	// score (wrap-up only; 0 means no minimum).
 	minConcepts    int
@@ -218,12 +259,13 @@ type compiledRubric struct {
 
 // Per-token marks set while walking an answer.
 const (
-	tfNegEnd  uint8 = 1 << iota // a negation ends on this token
-	tfRejEnd                    // a rejection of what follows ends on this token
-	tfNonCue                    // inside "or so", "so far"...: no reasoning here
-	tfBreak                     // a reasoning cue or scope breaker starts here
-	tfDismiss                   // a dismissal ("not needed") starts here
-	tfFunc                      // a one-word function word
+	tfNegEnd     uint8 = 1 << iota // a negation ends on this token
+	tfRejEnd                       // a rejection of what follows ends on this token
+	tfNonCue                       // inside "or so", "so far"...: no reasoning here
+	tfBreak                        // a reasoning cue or scope breaker starts here
+	tfDismiss                      // a dismissal ("not needed") starts here
+	tfFunc                         // a one-word function word
+	tfDismissEnd                   // a dismissive verb ("skip", "no need for") ends here
 )
 
 // occurrence is one non-negated mention of a concept. head and tail are
@@ -234,6 +276,7 @@ type occurrence struct {
 	sp         span
 	head, tail span
 	shared     bool // shares its words with another concept's mention
+	dismissed  bool // negated by a dismissive verb or followed by a dismissal
 }
 
 type flagOcc struct {
@@ -255,12 +298,18 @@ type scratch struct {
 	conceptHit []span
 	flagHit    []span
 	order      [][2]int32 // (first token, concept) of each credited concept
+	nearOcc    []nearOcc
+	sent       []int32 // sentence number of each token
+	dismissals []occurrence
+	killed     []int32 // sentences a red flag was raised in
 }
 
 // scan is what one pass over an answer found.
 type scan struct {
 	words, sentences, funcWords int
 	hasCue                      bool
+	// Depth signals: figures, trade-offs weighed, failure modes named.
+	numbers, tradeoffs, failures int
 }
 
 func (c *compiledRubric) getScratch(concepts, flags int) *scratch {
@@ -272,6 +321,7 @@ func (c *compiledRubric) getScratch(concepts, flags int) *scratch {
 	s.conceptHit = resetSpans(s.conceptHit, concepts)
 	s.flagHit = resetSpans(s.flagHit, flags)
 	s.occ, s.flagOcc, s.rejs, s.cues, s.models = s.occ[:0], s.flagOcc[:0], s.rejs[:0], s.cues[:0], s.models[:0]
+	s.nearOcc, s.dismissals, s.killed = s.nearOcc[:0], s.dismissals[:0], s.killed[:0]
 	s.collect = false
 	return s
 }
@@ -292,22 +342,39 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 	toks := s.z.toks
 	s.tf = slices.Grow(s.tf[:0], len(toks))[:len(toks)]
 	clear(s.tf)
+	s.sent = slices.Grow(s.sent[:0], len(toks))[:len(toks)]
 	res := scan{words: wordCount(toks)}
-	segWords, segFunc := 0, false
+	// A segment between sentence breaks is a sentence when it has a few
+	// words and either a function word or a relation (an arrow, a colon
+	// inside the line, a reasoning cue): "shadow -> 5% canary -> full" is
+	// a sentence of a terse expert, "shadow canary rollback" is a list.
+	segWords, segFunc, segRel, sent := 0, false, false, int32(0)
 	endSentence := func() {
-		if segWords >= sentenceMinWords && segFunc {
+		if segWords >= sentenceMinWords && segFunc || segWords >= relationMinWords && segRel {
 			res.sentences++
 		}
-		segWords, segFunc = 0, false
+		segWords, segFunc, segRel = 0, false, false
 	}
 	for i := range toks {
 		if toks[i].brk&brkSentence != 0 {
 			endSentence()
+			sent++
+		}
+		if i > 0 && (toks[i].brk&brkArrow != 0 || toks[i].brk&brkColon != 0 && toks[i].brk&brkSentence == 0) {
+			segRel, res.hasCue = true, true
 		}
 		if toks[i].brk&brkJoined == 0 {
 			segWords++
 		}
+		if norm := s.z.text(toks[i]); len(norm) > 0 && norm[0] >= '0' && norm[0] <= '9' && toks[i].brk&brkJoined == 0 {
+			res.numbers++
+		}
+		s.sent[i] = sent
+		nCues := len(s.cues)
 		c.walk(s, i, &res, &segFunc)
+		if len(s.cues) > nCues {
+			segRel = true
+		}
 	}
 	endSentence()
 
@@ -317,19 +384,62 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 			break
 		}
 	}
+	c.resolveNear(s)
 	kept := s.occ[:0]
 	for _, o := range s.occ {
-		if !dismissed(s, o.sp) {
-			kept = append(kept, o)
+		if o.dismissed || dismissed(s, o.sp) {
+			o.dismissed = true
+			s.dismissals = append(s.dismissals, o)
+			continue
 		}
+		kept = append(kept, o)
 	}
 	s.occ = kept
 	for _, f := range s.flagOcc {
 		if s.flagHit[f.flag].i < 0 && !rejectedAfter(s, f.sp) {
 			s.flagHit[f.flag] = f.sp
+			s.killed = append(s.killed, s.sent[f.sp.i])
 		}
 	}
 	return res
+}
+
+// dismissedFlags raises a flag for each important concept that the answer
+// dismissed and credits nowhere else, and marks its sentence.
+func (r *Rubric) dismissedFlags(text string, s *scratch) []Flag {
+	var out []Flag
+	for _, d := range s.dismissals {
+		con := &r.Concepts[d.concept]
+		if !con.Important && con.Weight < dismissFlagWeight {
+			continue
+		}
+		if slices.ContainsFunc(s.occ, func(o occurrence) bool { return o.concept == d.concept }) ||
+			slices.ContainsFunc(out, func(f Flag) bool { return f.ID == DismissedFlagPrefix+con.ID }) {
+			continue
+		}
+		ev, off := s.quote(text, d.sp)
+		out = append(out, Flag{
+			ID: DismissedFlagPrefix + con.ID, Label: "Dismissed: " + lowerFirst(con.Label),
+			Evidence: ev, Offset: off, Penalty: DismissPenalty, Dismissed: true,
+		})
+		s.killed = append(s.killed, s.sent[d.sp.i])
+	}
+	return out
+}
+
+// dropKilled removes the mentions made in a sentence that raised a flag:
+// a sentence that states a mistake earns no credit.
+func dropKilled(s *scratch) {
+	if len(s.killed) == 0 {
+		return
+	}
+	kept := s.occ[:0]
+	for _, o := range s.occ {
+		if !slices.Contains(s.killed, s.sent[o.sp.i]) && !slices.Contains(s.killed, s.sent[o.sp.j]) {
+			kept = append(kept, o)
+		}
+	}
+	s.occ = kept
 }
 
 // walk follows the trie from token i and records every phrase that ends on
@@ -359,7 +469,10 @@ func (c *compiledRubric) walk(s *scratch, i int, res *scan, segFunc *bool) {
 func (c *compiledRubric) hit(s *scratch, p payload, sp span, res *scan, segFunc *bool) {
 	switch p.kind {
 	case hitConcept:
-		if !negatedBy(s, sp.i, tfNegEnd) {
+		switch {
+		case negatedBy(s, sp.i, tfDismissEnd):
+			s.occ = append(s.occ, occurrence{concept: p.idx, sp: sp, head: sp, tail: sp, dismissed: true})
+		case !negatedBy(s, sp.i, tfNegEnd):
 			s.occ = append(s.occ, occurrence{concept: p.idx, sp: sp, head: sp, tail: sp})
 		}
 	case hitFlag:
@@ -368,6 +481,20 @@ func (c *compiledRubric) hit(s *scratch, p payload, sp span, res *scan, segFunc 
 		}
 	case hitNegation:
 		s.tf[sp.j] |= tfNegEnd
+	case hitDismissBefore:
+		s.tf[sp.j] |= tfNegEnd | tfDismissEnd | tfRejEnd
+	case hitNearPart:
+		mask := tfNegEnd
+		if c.near[p.idx].target.kind == hitFlag {
+			mask |= tfRejEnd
+		}
+		if !negatedBy(s, sp.i, mask) {
+			s.nearOcc = append(s.nearOcc, nearOcc{near: p.idx, part: p.part, sp: sp})
+		}
+	case hitTradeoff:
+		res.tradeoffs++
+	case hitFailure:
+		res.failures++
 	case hitUnnegation:
 		// "not only", "not just": the negation word neither negates nor rejects.
 		for k := sp.i; k <= sp.j; k++ {
@@ -422,7 +549,10 @@ func (c *compiledRubric) hit(s *scratch, p payload, sp span, res *scan, segFunc 
 		}
 		full := span{sp.i, end}
 		if w.target.kind == hitConcept {
-			if !negatedBy(s, sp.i, tfNegEnd) {
+			switch {
+			case negatedBy(s, sp.i, tfDismissEnd):
+				s.occ = append(s.occ, occurrence{concept: w.target.idx, sp: full, head: sp, tail: span{tailStart, end}, dismissed: true})
+			case !negatedBy(s, sp.i, tfNegEnd):
 				s.occ = append(s.occ, occurrence{concept: w.target.idx, sp: full, head: sp, tail: span{tailStart, end}})
 			}
 			return
@@ -506,6 +636,62 @@ func rejectedAfter(s *scratch, sp span) bool {
 		}
 	}
 	return open
+}
+
+// resolveNear turns the parts of "&" phrases found in one sentence, all
+// within nearWindow tokens, into mentions of their concept or red flag.
+// Each part was already checked for a negation before it.
+func (c *compiledRubric) resolveNear(s *scratch) {
+	occ := s.nearOcc
+	if len(occ) == 0 {
+		return
+	}
+	slices.SortFunc(occ, func(a, b nearOcc) int { return cmp.Or(cmp.Compare(a.near, b.near), cmp.Compare(a.sp.i, b.sp.i)) })
+	var have [maxNearParts]span
+	for lo := 0; lo < len(occ); {
+		hi := lo
+		for hi < len(occ) && occ[hi].near == occ[lo].near {
+			hi++
+		}
+		np := &c.near[occ[lo].near]
+		// Slide over the group's mentions in token order: for each start,
+		// take the nearest later mention of every part.
+		for a := lo; a < hi; a++ {
+			start := occ[a].sp
+			for k := range np.parts {
+				have[k] = noSpan
+			}
+			have[occ[a].part] = start
+			found := 1
+			first, last := start, start
+			for b := a + 1; b < hi && found < np.parts; b++ {
+				o := occ[b]
+				if o.sp.j-start.i > nearWindow || s.sent[o.sp.i] != s.sent[start.i] {
+					break
+				}
+				if have[o.part].i < 0 {
+					have[o.part] = o.sp
+					found++
+					last = o.sp
+				}
+			}
+			if found < np.parts {
+				continue
+			}
+			full := span{first.i, max(first.j, last.j)}
+			switch np.target.kind {
+			case hitConcept:
+				s.occ = append(s.occ, occurrence{concept: np.target.idx, sp: full, head: first, tail: last})
+			case hitFlag:
+				s.flagOcc = append(s.flagOcc, flagOcc{np.target.idx, full})
+			}
+			break
+		}
+		lo = hi
+	}
+	// Mentions from near phrases join the others in token order.
+	slices.SortStableFunc(s.occ, func(a, b occurrence) int { return cmp.Compare(a.sp.i, b.sp.i) })
+	slices.SortStableFunc(s.flagOcc, func(a, b flagOcc) int { return cmp.Compare(a.sp.i, b.sp.i) })
 }
 
 // findSegment looks for seg starting at a token in from..from+wildGap,
@@ -661,6 +847,8 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 	s := c.getScratch(len(r.Concepts), len(r.RedFlags))
 	defer c.pool.Put(s)
 	res := c.run(a.Text, s)
+	dismissals := r.dismissedFlags(a.Text, s)
+	dropKilled(s)
 	c.resolve(s)
 	g.Words = res.words
 
@@ -706,11 +894,16 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 			g.FlagPenalty += f.Penalty
 		}
 	}
+	for _, f := range dismissals {
+		g.RedFlags = append(g.RedFlags, f)
+		g.FlagPenalty += f.Penalty
+	}
 
 	if target := c.saturation * c.totalWeight; target > 0 {
 		g.Coverage = min(1, credited/target)
 	}
-	base := g.Coverage
+	g.Depth = depth(res)
+	base := math.Pow(g.Coverage, CoverageCurve) * (1 - DepthShare + DepthShare*g.Depth)
 	if g.Words < c.minWords {
 		g.TooShort = true
 		base *= float64(g.Words) / float64(c.minWords)
@@ -735,6 +928,18 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 	}
 	g.Score = clamp01(score)
 	return g
+}
+
+// depth is the share of the three signs of depth an answer shows: a
+// figure, a trade-off or alternative weighed, a failure mode named.
+func depth(res scan) float64 {
+	d := 0.0
+	for _, n := range []int{res.numbers, res.tradeoffs, res.failures} {
+		if n > 0 {
+			d++
+		}
+	}
+	return d / 3
 }
 
 // SortedMissing orders concepts heaviest first, keeping ties in order.
@@ -778,6 +983,33 @@ func (r *Rubric) JumpScan(text string) (mention int, term string, termOff int) {
 		}
 	}
 	return
+}
+
+// ModelTermCount counts the distinct model and architecture terms an
+// answer names and neither negates nor dismisses.
+func (r *Rubric) ModelTermCount(text string) int {
+	if r == nil || r.compiled == nil {
+		return 0
+	}
+	c := r.compiled
+	s := c.getScratch(len(r.Concepts), len(r.RedFlags))
+	defer c.pool.Put(s)
+	s.collect = true
+	c.run(text, s)
+	var seen []string
+	for _, m := range s.models {
+		if dismissed(s, m) {
+			continue
+		}
+		var key []byte
+		for k := m.i; k <= m.j; k++ {
+			key = append(key, s.z.text(s.z.toks[k])...)
+		}
+		if !slices.Contains(seen, string(key)) {
+			seen = append(seen, string(key))
+		}
+	}
+	return len(seen)
 }
 
 // attached reports whether mention m is part of a model term's noun

@@ -24,6 +24,8 @@ const (
 	brkClause   uint8 = 1 << iota // , or :
 	brkSentence                   // . ! ? ; newline
 	brkJoined                     // no separator at all: a letter/digit switch ("p99")
+	brkArrow                      // ->, =>, →: the terse form of "leads to"
+	brkColon                      // : relating a term to what follows
 )
 
 // token is one normalised word. ns:ne index the normalised bytes, os:oe the
@@ -67,7 +69,7 @@ func (z *tokenizer) close() {
 	}
 	z.open = false
 	t := z.cur
-	if z.plain {
+	if z.plain && t.brk&brkJoined == 0 {
 		n := stem(z.norm[t.ns:])
 		z.norm = z.norm[:int(t.ns)+n]
 	}
@@ -94,6 +96,9 @@ func (z *tokenizer) begin(digit bool, start int) {
 		return
 	}
 	joined := z.open
+	if joined {
+		z.plain = false // "resnet50", "llama3": a word glued to digits stays whole
+	}
 	z.close()
 	z.open = true
 	z.digit = digit
@@ -107,14 +112,15 @@ func (z *tokenizer) begin(digit bool, start int) {
 
 // ASCII character classes, for the fast path.
 const (
-	clsSep    uint8 = iota // spaces, hyphens, slashes, quotes, symbols
-	clsLetter              // A-Z a-z
-	clsDigit               // 0-9
-	clsJoin                // apostrophes: "don't" → "dont"
-	clsDot                 // . ends a sentence unless a letter or digit follows
-	clsStop                // ! ? ; newline
-	clsComma               // , :
-	clsAt                  // @ reads "at"
+	clsSep       uint8 = iota // spaces, hyphens, slashes, quotes, symbols
+	clsLetter                 // A-Z a-z
+	clsDigit                  // 0-9
+	clsJoin                   // apostrophes: "don't" → "dont"
+	clsDot                    // . ends a sentence unless a letter or digit follows
+	clsStop                   // ! ? ; newline
+	clsComma                  // , :
+	clsAt                     // @ reads "at"
+	clsArrowHead              // - or = that starts "->" or "=>"
 )
 
 var asciiClass = func() (t [utf8.RuneSelf]uint8) {
@@ -129,6 +135,7 @@ var asciiClass = func() (t [utf8.RuneSelf]uint8) {
 	t['!'], t['?'], t[';'], t['\n'] = clsStop, clsStop, clsStop, clsStop
 	t[','], t[':'] = clsComma, clsComma
 	t['@'] = clsAt
+	t['-'], t['='] = clsArrowHead, clsArrowHead
 	return t
 }()
 
@@ -185,7 +192,18 @@ func (z *tokenizer) tokenize(s string) {
 		case clsStop:
 			z.brk(brkSentence)
 		case clsComma:
-			z.brk(brkClause)
+			if c == ':' {
+				z.brk(brkClause | brkColon)
+			} else {
+				z.brk(brkClause)
+			}
+		case clsArrowHead:
+			if i+1 < len(s) && s[i+1] == '>' {
+				z.brk(brkClause | brkArrow)
+				i++
+			} else {
+				z.close()
+			}
 		case clsAt:
 			z.close()
 			z.emitString("at", false, i, i+1)
@@ -250,6 +268,9 @@ func (z *tokenizer) unicode(r rune, start, end int) {
 		return
 	case 0x3001:
 		z.brk(brkClause)
+		return
+	case 0x2192, 0x21D2, 0x27F6, 0x279C, 0x21D4, 0x2194: // → ⇒ ⟶ ➜ ⇔ ↔
+		z.brk(brkClause | brkArrow)
 		return
 	}
 	switch {
@@ -384,21 +405,47 @@ func stem(b []byte) int {
 	}
 	// -ing keeping three letters, -ed keeping four (so "noted" never
 	// becomes "not"); the rest must hold a vowel ("string" stays).
+	stripped := false
 	switch b[n-1] {
 	case 'g':
 		if n >= 6 && b[n-2] == 'n' && b[n-3] == 'i' && hasVowel(b[:n-3]) {
 			n -= 3
+			stripped = true
 		}
 	case 'd':
 		if n >= 6 && b[n-2] == 'e' && b[n-3] != 'e' && hasVowel(b[:n-2]) {
 			n -= 2
+			stripped = true
 		}
 	}
 	b = b[:n]
-	if n >= 4 && b[n-1] == b[n-2] && !isVowel(b[n-1]) && b[n-1] != 's' {
+	switch {
+	case n >= 4 && b[n-1] == b[n-2] && !isVowel(b[n-1]) && b[n-1] != 's':
 		n--
+	case stripped && shortCVC(b):
+		// "tuning" → "tune", "scaled" → "scale", as Porter's stemmer does,
+		// so "mapping" ("map") never meets "mape".
+		b = b[:n+1]
+		b[n] = 'e'
+		n++
 	}
 	return n
+}
+
+// shortCVC reports whether w is a stem of one syllable ending
+// consonant-vowel-consonant (not w, x or y): "tun", "scal", "stor", "map".
+func shortCVC(w []byte) bool {
+	n := len(w)
+	if n < 3 || isVowel(w[n-1]) || w[n-1] == 'w' || w[n-1] == 'x' || w[n-1] == 'y' || !isVowel(w[n-2]) || isVowel(w[n-3]) {
+		return false
+	}
+	groups := 0
+	for i, c := range w {
+		if isVowel(c) && (i == 0 || !isVowel(w[i-1])) {
+			groups++
+		}
+	}
+	return groups == 1
 }
 
 func hasSuffix(b []byte, s string) bool {

@@ -56,12 +56,25 @@ type Terms struct {
 	// Rejections keep a red flag from being raised when they follow its
 	// phrase in the same clause ("a random split leaks the future").
 	Rejections []string
+	// DismissalsBefore are dismissive verbs: a mention they end just
+	// before is dismissed, not credited ("skip the baseline", "no need
+	// for monitoring"), and an important concept dismissed is flagged.
+	DismissalsBefore []string
+	// Tradeoffs and FailureModes are signs of depth: an alternative or
+	// cost weighed ("at the cost of", "rather than"), a failure named
+	// ("falls back", "if it times out").
+	Tradeoffs, FailureModes []string
+	// Synonyms are groups of interchangeable terms, applied to every
+	// concept and red-flag phrase: "pr auc", "average precision".
+	Synonyms [][]string
 }
 
 // Lexicon is a compiled Terms, shared by every rubric of a framework.
 type Lexicon struct {
 	negations, unnegations, cues, nonCues, models, funcs [][]byte
 	dismissals, rejectBefore, rejections, breakers       [][]byte
+	dismissBefore, tradeoffs, failures                   [][]byte
+	synonyms                                             [][][]string // group → member → words
 }
 
 // Spec is what one rubric is compiled from.

@@ -18,14 +18,15 @@ var errCalibrationMissed = errors.New("calibration targets missed")
 // deterministic grader, held-out scenarios reported first.
 func gradeCmd(args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "eval" {
-		return errors.New("usage: mlsd grade eval [--only heldout|tuned] [--planted] [DIR]")
+		return errors.New("usage: mlsd grade eval [--only heldout|tuned] [--planted] [--detail] [DIR]")
 	}
 	fset := flag.NewFlagSet("grade eval", flag.ContinueOnError)
 	fset.SetOutput(io.Discard)
 	only := fset.String("only", "", "report only the held-out or the tuned scenarios")
 	planted := fset.Bool("planted", false, "list each planted error and whether it was flagged")
+	detail := fset.Bool("detail", false, "show every candidate's step scores and flags")
 	if err := fset.Parse(args[1:]); err != nil || fset.NArg() > 1 {
-		return errors.New("usage: mlsd grade eval [--only heldout|tuned] [--planted] [DIR]")
+		return errors.New("usage: mlsd grade eval [--only heldout|tuned] [--planted] [--detail] [DIR]")
 	}
 	if *only != "" && *only != "heldout" && *only != "tuned" {
 		return fmt.Errorf("--only takes heldout or tuned, not %q", *only)
@@ -57,6 +58,9 @@ func gradeCmd(args []string, getenv func(string) string, stdout io.Writer) error
 		}
 		part.sum.SortScenarios()
 		fmt.Fprintln(stdout, part.sum.Text(part.title))
+		if *detail {
+			fmt.Fprintln(stdout, part.sum.DetailText())
+		}
 		if *planted {
 			fmt.Fprintln(stdout, part.sum.PlantedText())
 		}
