@@ -132,26 +132,26 @@ func joinAnswer(old, add string) string {
 	return old + "\n\n" + add
 }
 
-// probeFor picks the follow-up for the most important missing concept that
-// has one, in the order the scenario lists its probes.
+// probeFor picks the follow-up for the heaviest important concept the
+// answer so far does not credit (ties in the order the scenario lists its
+// probes), so a probe never asks for what was just said.
 func probeFor(sc *Scenario, step StepID, a *StepAnswer) *Probe {
 	spec := sc.Spec(step)
 	if spec == nil || len(spec.Probes) == 0 {
 		return nil
 	}
 	g := sc.Rubric(step).Grade(rubric.Answer{Text: a.Text, Hints: a.Hints, Named: a.Named})
-	missing := make(map[string]bool, len(g.Missing))
-	for _, c := range g.Missing {
-		if c.Important {
-			missing[c.ID] = true
-		}
-	}
+	var best *Probe
+	bestWeight := 0.0
 	for i := range spec.Probes {
-		if missing[spec.Probes[i].Concept] {
-			return &spec.Probes[i]
+		p := &spec.Probes[i]
+		for _, c := range g.Missing {
+			if c.ID == p.Concept && c.Important && c.Weight > bestWeight {
+				best, bestWeight = p, c.Weight
+			}
 		}
 	}
-	return nil
+	return best
 }
 
 func (t Turn) hint(sc *Scenario, now time.Time) Turn {

@@ -215,3 +215,34 @@ func TestAdvancePracticeFeedback(t *testing.T) {
 		t.Fatalf("mock mode gave %d replies after a step, want only the next question", len(mock.Replies))
 	}
 }
+
+// The probe asks for the heaviest important concept the answer lacks, and
+// never for one it just credited, whatever order the probes are listed in.
+func TestProbePrefersHeaviestMissing(t *testing.T) {
+	sc := testScenarioWith(t, func(sc *bot.Scenario) {
+		goal := concept("goal_metric", 3, "watch time per session", "time spent & per session")
+		goal.Important = true
+		sc.Steps[0].Concepts = append(sc.Steps[0].Concepts, goal)
+		sc.Steps[0].Probes = []bot.Probe{
+			{Concept: "cold_start", Question: "What about new users?"},
+			{Concept: "goal_metric", Question: "Which number should move?"},
+		}
+	})
+	for _, tt := range []struct {
+		answer, want string
+	}{
+		{"We would ask about latency and the business goal, because users leave." + pad, "Which number should move?"},
+		{"The number that should move is time spent per session, because users leave." + pad, "What about new users?"},
+		{"Time spent per session is the goal and cold start matters, because users leave." + pad, ""},
+	} {
+		s := sessionAt(t, sc, bot.Clarify, 0)
+		turn := bot.Advance(s, sc, bot.Input{Text: tt.answer}, t0.Add(time.Minute))
+		got := ""
+		if last := turn.Replies[len(turn.Replies)-1]; last.Question != nil && last.Question.Probe {
+			got = last.Question.Question
+		}
+		if got != tt.want {
+			t.Errorf("answer %q: probe %q, want %q", tt.answer, got, tt.want)
+		}
+	}
+}

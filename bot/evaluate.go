@@ -236,7 +236,9 @@ func jumpedToModel(sc *Scenario, s *Session, clarify *rubric.StepGrade) (Pitfall
 	return Pitfall{}, false
 }
 
-// strengths quotes the best evidence of each step that went well.
+// strengths quotes the best evidence of each step that went well: the
+// heaviest credited concept whose sentence neither raised a red flag nor
+// dismissed a concept, so a mistake is never quoted as a strength.
 func strengths(s *Session, grades *[WrapUp + 1]rubric.StepGrade) []rubric.Match {
 	type cand struct {
 		step  StepID
@@ -249,14 +251,18 @@ func strengths(s *Session, grades *[WrapUp + 1]rubric.StepGrade) []rubric.Match 
 		if g.Score < strengthMinimum || len(g.Matches) == 0 {
 			continue
 		}
-		best := g.Matches[0]
-		for _, m := range g.Matches[1:] {
-			if m.Weight*m.Credit > best.Weight*best.Credit {
-				best = m
+		text := s.Answers[step].Text
+		ms := slices.Clone(g.Matches)
+		slices.SortStableFunc(ms, func(a, b rubric.Match) int { return cmp.Compare(b.Weight*b.Credit, a.Weight*a.Credit) })
+		for _, m := range ms {
+			quote, off := rubric.QuoteSentence(text, m.Offset, len(m.Evidence))
+			if tainted(g, off, off+len(quote)) {
+				continue
 			}
+			m.Evidence, m.Offset = quote, off
+			cands = append(cands, cand{step, g.Score, m})
+			break
 		}
-		best.Evidence, best.Offset = rubric.QuoteSentence(s.Answers[step].Text, best.Offset, len(best.Evidence))
-		cands = append(cands, cand{step, g.Score, best})
 	}
 	slices.SortStableFunc(cands, func(a, b cand) int { return cmp.Compare(b.score, a.score) })
 	cands = cands[:min(len(cands), maxStrengths)]
@@ -266,6 +272,23 @@ func strengths(s *Session, grades *[WrapUp + 1]rubric.StepGrade) []rubric.Match 
 		out = append(out, c.m)
 	}
 	return out
+}
+
+// tainted reports whether text[from:to] holds the words of a red flag or
+// of a dismissed concept.
+func tainted(g *rubric.StepGrade, from, to int) bool {
+	overlaps := func(off, n int) bool { return off < to && off+n > from }
+	for _, f := range g.RedFlags {
+		if overlaps(f.Offset, len(f.Evidence)) {
+			return true
+		}
+	}
+	for _, d := range g.Dismissed {
+		if overlaps(d.Offset, len(d.Evidence)) {
+			return true
+		}
+	}
+	return false
 }
 
 // gaps turns each weak step's most important missed concepts into

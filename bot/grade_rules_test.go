@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -197,11 +198,12 @@ func TestWrapUpFewConcepts(t *testing.T) {
 	if !slices.ContainsFunc(one.Notes(), func(n string) bool { return strings.HasPrefix(n, "one idea only") }) {
 		t.Errorf("notes %q lack the one-idea note", one.Notes())
 	}
-	if two.FewConcepts || two.Score <= one.Score || two.Score < 0.9 {
-		t.Errorf("two concepts: score %.3f few=%v, want ≥ 0.9 and above %.3f", two.Score, two.FewConcepts, one.Score)
+	// Full coverage without trade-offs or failure modes keeps 1 − DepthShare.
+	if two.FewConcepts || two.Score <= one.Score || two.Score < 1-rubric.DepthShare-1e-9 {
+		t.Errorf("two concepts: score %.3f few=%v, want ≥ %.2f and above %.3f", two.Score, two.FewConcepts, 1-rubric.DepthShare, one.Score)
 	}
 	// Step rubrics have no minimum.
-	if g := sc.Rubric(bot.Clarify).Grade(rubric.Answer{Text: "Latency matters because users leave." + pad}); g.FewConcepts || !near(g.Score, 0.4) {
+	if g := sc.Rubric(bot.Clarify).Grade(rubric.Answer{Text: "Latency matters because users leave." + pad}); g.FewConcepts || !near(g.Score, math.Pow(0.4, rubric.CoverageCurve)*(1-rubric.DepthShare)) {
 		t.Errorf("step answer with one concept: score %.3f few=%v", g.Score, g.FewConcepts)
 	}
 }

@@ -76,6 +76,12 @@ func testFramework() *bot.Framework {
 // evaluation and a named hint in clarify.
 func testScenario(t testing.TB) *bot.Scenario {
 	t.Helper()
+	return testScenarioWith(t, nil)
+}
+
+// testScenarioWith is testScenario with a change made before Prepare.
+func testScenarioWith(t testing.TB, change func(*bot.Scenario)) *bot.Scenario {
+	t.Helper()
 	step := func(key, outline string, own ...rubric.Concept) bot.StepSpec {
 		return bot.StepSpec{Step: key, Question: "Case question for " + key + "?", Concepts: own, Outline: outline}
 	}
@@ -101,6 +107,9 @@ func testScenario(t testing.TB) *bot.Scenario {
 	}
 	sc.Steps[4].RedFlags = []rubric.RedFlag{{ID: "accuracy", Label: "plain accuracy", Phrases: []string{"accuracy"}, Penalty: 0.2}}
 	sc.Steps[3].RedFlags = []rubric.RedFlag{{ID: "fancy_first", Label: "fanciest model first", Phrases: []string{"the biggest model"}}}
+	if change != nil {
+		change(sc)
+	}
 	if err := sc.Prepare(testFramework()); err != nil {
 		t.Fatalf("Prepare: %v", err)
 	}
@@ -197,7 +206,13 @@ func TestGradeMatching(t *testing.T) {
 
 func TestGradeScoring(t *testing.T) {
 	// Clarify weighs 2 (cold_start) + 1 + 1 + 1 = 5, so full coverage comes
-	// at 2.5 (saturation 0.5) and latency alone is 1/2.5 = 0.4.
+	// at 2.5 (saturation 0.5) and latency alone is 1/2.5 = 0.4. The test
+	// framework lists no trade-off or failure cues, so depth is 0 unless an
+	// answer has a figure, and a step keeps 1 − DepthShare of its
+	// curved coverage.
+	shape := func(cov, depth float64) float64 {
+		return math.Pow(cov, rubric.CoverageCurve) * (1 - rubric.DepthShare + rubric.DepthShare*depth)
+	}
 	sc := testScenario(t)
 	long := "Latency and the business goal matter because users leave, and cold start too." + pad
 	tests := []struct {
@@ -207,30 +222,35 @@ func TestGradeScoring(t *testing.T) {
 		want rubric.StepGrade // only the scalar fields are compared
 	}{
 		{"full coverage", bot.Clarify, rubric.Answer{Text: long},
-			rubric.StepGrade{Coverage: 1, Score: 1, Words: 37}},
+			rubric.StepGrade{Coverage: 1, Score: shape(1, 0), Words: 37}},
+		{"full coverage with a figure", bot.Clarify, rubric.Answer{Text: long + " Latency must stay under 100 ms."},
+			rubric.StepGrade{Coverage: 1, Score: shape(1, 1.0/3), Words: 43}},
 		{"partial coverage", bot.Clarify, rubric.Answer{Text: "Latency matters because users leave." + pad},
-			rubric.StepGrade{Coverage: 0.4, Score: 0.4, Words: 29}},
+			rubric.StepGrade{Coverage: 0.4, Score: shape(0.4, 0), Words: 29}},
 		{"no reasoning cue", bot.Clarify, rubric.Answer{Text: "Latency matters to users." + pad},
-			rubric.StepGrade{Coverage: 0.4, Score: 0.35, Words: 28, NoJustification: true}},
+			rubric.StepGrade{Coverage: 0.4, Score: shape(0.4, 0) - 0.05, Words: 28, NoJustification: true}},
 		{"too short scales down", bot.Clarify, rubric.Answer{Text: "Latency and cold start, because users wait."},
-			rubric.StepGrade{Coverage: 1, Score: 7.0 / 25, Words: 7, TooShort: true}},
+			rubric.StepGrade{Coverage: 1, Score: shape(1, 0) * 7 / 25, Words: 7, TooShort: true}},
 		{"empty", bot.Clarify, rubric.Answer{},
 			rubric.StepGrade{TooShort: true}},
 		{"nudge costs 0.05", bot.Clarify, rubric.Answer{Text: long, Hints: 1},
-			rubric.StepGrade{Coverage: 1, Score: 0.95, Words: 37, HintPenalty: 0.05}},
+			rubric.StepGrade{Coverage: 1, Score: shape(1, 0) - 0.05, Words: 37, HintPenalty: 0.05}},
 		{"named hint caps the concept at half", bot.Clarify, rubric.Answer{Text: "Cold start matters because users leave." + pad, Hints: 2, Named: []string{"cold_start"}},
-			rubric.StepGrade{Coverage: 0.4, Score: 0.25, Words: 30, HintPenalty: 0.15}},
+			rubric.StepGrade{Coverage: 0.4, Score: shape(0.4, 0) - 0.15, Words: 30, HintPenalty: 0.15}},
 		{"named hint on a missed concept", bot.Clarify, rubric.Answer{Text: "Latency matters because users leave." + pad, Hints: 1, Named: []string{"cold_start"}},
-			rubric.StepGrade{Coverage: 0.4, Score: 0.3, Words: 29, HintPenalty: 0.1}},
-		{"red flag costs its penalty", bot.Evaluation, rubric.Answer{Text: "Calibration and accuracy, because money." + pad},
-			rubric.StepGrade{Coverage: 2.0 / 2.5, Score: 0.6, Words: 29, FlagPenalty: 0.2}},
+			rubric.StepGrade{Coverage: 0.4, Score: shape(0.4, 0) - 0.1, Words: 29, HintPenalty: 0.1}},
+		{"red flag costs its penalty", bot.Evaluation, rubric.Answer{Text: "Calibration matters, because money. We report accuracy." + pad},
+			rubric.StepGrade{Coverage: 2.0 / 2.5, Score: shape(0.8, 0) - 0.2, Words: 31, FlagPenalty: 0.2}},
+		{"a flagged sentence earns nothing", bot.Evaluation, rubric.Answer{Text: "Calibration and accuracy, because money." + pad},
+			rubric.StepGrade{Coverage: 0, Score: 0, Words: 29, FlagPenalty: 0.2}},
 		{"negated red flag is not raised", bot.Evaluation, rubric.Answer{Text: "Calibration, not accuracy, because money." + pad},
-			rubric.StepGrade{Coverage: 0.8, Score: 0.8, Words: 29}},
+			rubric.StepGrade{Coverage: 0.8, Score: shape(0.8, 0), Words: 29}},
 		{"default red flag penalty", bot.Model, rubric.Answer{Text: "Start with the biggest model because it wins." + pad},
-			rubric.StepGrade{Score: 0, Words: 32, FlagPenalty: 0.1}},
-		{"keyword list is capped", bot.Clarify, rubric.Answer{Text: "latency, p99, kpi, business goal, qps, cold start, new users, requests per second, million users, scale"},
-			// 16 words: length scale 0.64, then the 0.6 cap, then −0.05 for no reasoning.
-			rubric.StepGrade{Coverage: 1, Score: 0.55, Words: 16, TooShort: true, KeywordList: true, NoJustification: true}},
+			rubric.StepGrade{Score: 0, Words: 32, FlagPenalty: rubric.DefaultFlagPenalty}},
+		{"keyword list is capped", bot.Clarify, rubric.Answer{Text: "latency, kpi, business goal, qps, cold start, new users, requests per second, million users, scale"},
+			// 15 words: length scale 0.6, then −0.05 for no reasoning; the
+			// 0.6 cap is above that.
+			rubric.StepGrade{Coverage: 1, Score: shape(1, 0)*15/25 - 0.05, Words: 15, TooShort: true, KeywordList: true, NoJustification: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

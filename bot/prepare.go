@@ -100,15 +100,20 @@ func (sc *Scenario) Prepare(fw *Framework) error {
 }
 
 // stepFlags is a step's red flags: its own, then the framework's that
-// apply to this scenario and whose id the step does not use.
+// apply to this scenario.
 func (sc *Scenario) stepFlags(fw *Framework, own []rubric.RedFlag) []rubric.RedFlag {
 	out := slices.Clone(own)
 	for _, f := range fw.RedFlags {
-		skip := slices.ContainsFunc(f.SkipTags, func(t string) bool { return slices.Contains(sc.Tags, t) }) ||
-			slices.ContainsFunc(out, func(x rubric.RedFlag) bool { return x.ID == f.ID })
-		if !skip {
-			out = append(out, f.RedFlag)
+		if slices.ContainsFunc(f.SkipTags, func(t string) bool { return slices.Contains(sc.Tags, t) }) {
+			continue
 		}
+		// A step flag with a family's id keeps its label and penalty and
+		// gains the family's phrases.
+		if i := slices.IndexFunc(out, func(x rubric.RedFlag) bool { return x.ID == f.ID }); i >= 0 {
+			out[i].Phrases = slices.Concat(out[i].Phrases, f.Phrases)
+			continue
+		}
+		out = append(out, f.RedFlag)
 	}
 	return out
 }

@@ -11,7 +11,7 @@ import (
 func ReportText(r *Report) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Report — %s** (%s, %s mode)\n\n", r.ScenarioTitle, r.Difficulty, r.Mode)
-	fmt.Fprintf(&b, "**Score: %d/100**", r.Score)
+	fmt.Fprintf(&b, "**Score: %d/100 — %s**", r.Score, bandOf(r))
 	if r.Points > 0 {
 		fmt.Fprintf(&b, " · %s leaderboard points", formatPoints(r.Points))
 	}
@@ -23,8 +23,8 @@ func ReportText(r *Report) string {
 			notes = append(notes, fmt.Sprintf("%d hint(s)", st.Hints))
 		}
 		notes = append(notes, st.Notes...)
-		for _, f := range st.RedFlags {
-			notes = append(notes, "red flag: "+f)
+		if n := len(st.Flags); n > 0 {
+			notes = append(notes, fmt.Sprintf("%d red flag%s", n, plural(n)))
 		}
 		if len(notes) > 0 {
 			fmt.Fprintf(&b, " _(%s)_", strings.Join(notes, "; "))
@@ -36,6 +36,12 @@ func ReportText(r *Report) string {
 		b.WriteString("\n**Pitfalls**\n")
 		for _, p := range r.Pitfalls {
 			fmt.Fprintf(&b, "- **%s** (−%d): %s\n", p.Name, p.Penalty, p.Detail)
+		}
+	}
+	if flags := FlagLines(r); len(flags) > 0 {
+		fmt.Fprintf(&b, "\n**Red flags** (−%d each from the score)\n", FlagSessionPenalty)
+		for _, f := range flags {
+			fmt.Fprintf(&b, "- %s — %s: “%s”\n", f.Where, f.Label, f.Evidence)
 		}
 	}
 	if len(r.Strengths) > 0 {
@@ -222,3 +228,36 @@ func PromptMessage(sc *Scenario) string {
 	b.WriteString(strings.TrimSpace(sc.Prompt))
 	return b.String()
 }
+
+// FlagLine is one red flag of a report, with where it was raised.
+type FlagLine struct {
+	Where    string // "Model development", "Wrap-up: bottlenecks"
+	Label    string
+	Evidence string // the candidate's words, verbatim: escape when rendering
+}
+
+// FlagLines lists a report's red flags in interview order.
+func FlagLines(r *Report) []FlagLine {
+	var out []FlagLine
+	for _, st := range r.Steps {
+		for _, f := range st.Flags {
+			out = append(out, FlagLine{Where: st.Title, Label: f.Label, Evidence: f.Evidence})
+		}
+	}
+	for _, f := range r.WrapUp.Flags {
+		out = append(out, FlagLine{Where: "Wrap-up: " + strings.ToLower(WrapUpPartTitle(f.Part)), Label: f.Label, Evidence: f.Evidence})
+	}
+	return out
+}
+
+// bandOf names a report's level band; reports stored before bands existed
+// get theirs from the score.
+func bandOf(r *Report) string {
+	if r.Band != "" {
+		return r.Band
+	}
+	return BandFor(r.Score)
+}
+
+// BandOf is bandOf for adapters.
+func BandOf(r *Report) string { return bandOf(r) }

@@ -367,7 +367,6 @@ func (cs *CalibrationSummary) SortScenarios() {
 	slices.SortFunc(cs.Scenarios, func(a, b *ScenarioCalibration) int { return cmp.Compare(a.Scenario, b.Scenario) })
 }
 
-
 // Met reports whether every scenario keeps its orderings and enough
 // planted errors are flagged.
 func (cs CalibrationSummary) Met() bool {

@@ -209,3 +209,79 @@ func TestBuiltinWrapUpOneIdea(t *testing.T) {
 		}
 	}
 }
+
+// Each stance pattern of framework.yaml, on real rubrics: the endorsed
+// sentence earns the concept; the dismissed one earns nothing and, for an
+// important concept, raises a "Dismissed" flag that names it.
+func TestStancePatterns(t *testing.T) {
+	lib, err := scenarios.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fraud, _ := lib.Get("payment-fraud-detection")
+	// decision_actions is an important clarify concept; feature_store a
+	// plain framework data concept.
+	important := fraud.Rubric(bot.Clarify)
+	plain := fraud.Rubric(bot.Data)
+	tests := []struct {
+		pattern   string
+		r         *rubric.Rubric
+		concept   string
+		endorsed  string
+		dismissed string
+	}{
+		{"doesn't really matter", important, "decision_actions", "Step-up authentication gives us a middle ground.", "Step-up authentication doesn't really matter here."},
+		{"is a nice-to-have", important, "decision_actions", "A 3-D Secure challenge is our third action.", "A 3-D Secure challenge is a nice-to-have."},
+		{"won't bother with", important, "decision_actions", "We send grey-zone payments to manual review.", "We won't bother with manual review."},
+		{"can wait", important, "decision_actions", "Manual review takes the uncertain band.", "Manual review can wait until next year."},
+		{"is overkill", important, "decision_actions", "Step-up authentication handles the grey zone.", "Step-up authentication is overkill for this."},
+		{"skip the", important, "decision_actions", "Use the review queue for borderline scores.", "We skip the review queue entirely."},
+		{"ignore the", important, "decision_actions", "Use the review queue for borderline scores.", "Let's ignore the review queue."},
+		{"drop the", important, "decision_actions", "Keep the review queue for borderline scores.", "I'd drop the review queue."},
+		{"no need for", plain, "feature_store", "A feature store keeps training and serving features identical.", "There is no need for a feature store."},
+		{"instead of", plain, "feature_store", "A feature store serves the velocity counters.", "We compute features in the request instead of a feature store."},
+		{"a waste of time", plain, "feature_store", "A feature store serves the velocity counters.", "A feature store is a waste of time at this size."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pattern, func(t *testing.T) {
+			g := tt.r.Grade(rubric.Answer{Text: tt.endorsed})
+			if !slices.ContainsFunc(g.Matches, func(m rubric.Match) bool { return m.Concept == tt.concept }) {
+				t.Errorf("endorsed %q does not earn %s (matches %v)", tt.endorsed, tt.concept, g.Matches)
+			}
+			g = tt.r.Grade(rubric.Answer{Text: tt.dismissed})
+			if slices.ContainsFunc(g.Matches, func(m rubric.Match) bool { return m.Concept == tt.concept }) {
+				t.Errorf("dismissed %q still earns %s", tt.dismissed, tt.concept)
+			}
+			flagged := slices.ContainsFunc(g.RedFlags, func(f rubric.Flag) bool {
+				return f.Dismissed && f.ID == rubric.DismissedFlagPrefix+tt.concept && strings.HasPrefix(f.Label, "Dismissed: ")
+			})
+			c := tt.r.Concepts[slices.IndexFunc(tt.r.Concepts, func(c rubric.Concept) bool { return c.ID == tt.concept })]
+			if want := c.Important; flagged != want && tt.pattern != "instead of" {
+				t.Errorf("dismissed %q: Dismissed flag %v, want %v (flags %+v)", tt.dismissed, flagged, want, g.RedFlags)
+			}
+		})
+	}
+}
+
+// Phrases that are negative on purpose ("no leakage") count when the
+// clause endorses the practice, and not when it is dismissed.
+func TestNegativePhraseStance(t *testing.T) {
+	lib, err := scenarios.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fraud, _ := lib.Get("payment-fraud-detection")
+	r := fraud.Rubric(bot.Data)
+	has := func(text string) bool {
+		g := r.Grade(rubric.Answer{Text: text})
+		return slices.ContainsFunc(g.Matches, func(m rubric.Match) bool { return m.Concept == "skew_leakage" })
+	}
+	if !has("Features are joined as of the authorisation time, so there is no leakage.") {
+		t.Error("'no leakage' as a practice is not credited")
+	}
+	for _, text := range []string{"Guaranteeing no leakage is overkill for a first version.", "There's no need to worry about leakage here."} {
+		if has(text) {
+			t.Errorf("dismissed leakage credited: %q", text)
+		}
+	}
+}

@@ -237,7 +237,7 @@ type field struct{ name, value string }
 // packed into as many messages as Discord's embed limits require.
 func reportMessages(r *bot.Report) []message {
 	var desc strings.Builder
-	fmt.Fprintf(&desc, "**Score: %d/100** · %s points · %s mode", r.Score, trimFloat(r.Points), r.Mode)
+	fmt.Fprintf(&desc, "**Score: %d/100 — %s** · %s points · %s mode", r.Score, bot.BandOf(r), trimFloat(r.Points), r.Mode)
 	if r.HintsUsed > 0 {
 		fmt.Fprintf(&desc, " · %d hint%s", r.HintsUsed, plural(r.HintsUsed))
 	}
@@ -270,18 +270,16 @@ func reportMessages(r *bot.Report) []message {
 		fields = append(fields, field{"Pitfalls", b.String()})
 	}
 	var flags []string
-	for _, s := range r.Steps {
-		for _, f := range s.RedFlags {
-			flags = append(flags, fmt.Sprintf("- %s: %s", s.Title, f))
-		}
+	for _, f := range bot.FlagLines(r) {
+		flags = append(flags, fmt.Sprintf("- %s — **%s**: “%s”", f.Where, f.Label, escapeMarkdown(f.Evidence)))
 	}
 	if len(flags) > 0 {
-		fields = append(fields, field{"Red flags", strings.Join(flags, "\n")})
+		fields = append(fields, field{fmt.Sprintf("Red flags (−%d each)", bot.FlagSessionPenalty), strings.Join(flags, "\n")})
 	}
 	if len(r.Strengths) > 0 {
 		var b strings.Builder
 		for _, m := range r.Strengths {
-			fmt.Fprintf(&b, "- **%s**: “%s”\n", m.Label, m.Evidence)
+			fmt.Fprintf(&b, "- **%s**: “%s”\n", m.Label, escapeMarkdown(m.Evidence))
 		}
 		fields = append(fields, field{"Strengths", b.String()})
 	}

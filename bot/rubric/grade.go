@@ -31,6 +31,9 @@ type StepGrade struct {
 	Score    float64 // 0..1 after caps and penalties
 	Matches  []Match // credited concepts with quoted evidence
 	Missing  []Concept
+	// Dismissed are concepts the answer mentioned only to dismiss them
+	// ("monitoring can wait"), with those words; they earn nothing.
+	Dismissed []Match
 	// RedFlags are the flags raised, each with the words that raised it:
 	// the rubric's red flags, then the important concepts the answer dismissed.
 	RedFlags []Flag
@@ -366,7 +369,7 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 		if toks[i].brk&brkJoined == 0 {
 			segWords++
 		}
-		if norm := s.z.text(toks[i]); len(norm) > 0 && norm[0] >= '0' && norm[0] <= '9' && toks[i].brk&brkJoined == 0 {
+		if isFigure(s, i) {
 			res.numbers++
 		}
 		s.sent[i] = sent
@@ -387,7 +390,7 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 	c.resolveNear(s)
 	kept := s.occ[:0]
 	for _, o := range s.occ {
-		if o.dismissed || dismissed(s, o.sp) {
+		if o.dismissed || dismissed(s, o.sp) || dismissedWithin(s, o.sp) {
 			o.dismissed = true
 			s.dismissals = append(s.dismissals, o)
 			continue
@@ -593,6 +596,18 @@ func dismissed(s *scratch, sp span) bool {
 	return false
 }
 
+// dismissedWithin reports whether a dismissive verb ends inside sp, before
+// its last word: a phrase that is negative on purpose ("no * leakage")
+// does not endorse the practice in "no need to worry about leakage".
+func dismissedWithin(s *scratch, sp span) bool {
+	for k := sp.i; k < sp.j; k++ {
+		if s.tf[k]&tfDismissEnd != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // rejectedAfter reports whether the words after a red-flag phrase reject
 // it: a rejection ("leaks", "is useless", "is not useful") within
 // rejectWindow tokens, before the clause ends or a reasoning cue or "but"
@@ -606,7 +621,8 @@ func rejectedAfter(s *scratch, sp span) bool {
 	toks := s.z.toks
 	end := min(int32(len(toks)), sp.j+1+rejectWindow)
 	for k := sp.j + 1; k < end; k++ {
-		if toks[k].brk&(brkClause|brkSentence) != 0 || s.tf[k]&tfBreak != 0 {
+		// A cue inside "so far" or "or so" starts no new statement.
+		if toks[k].brk&(brkClause|brkSentence) != 0 || s.tf[k]&tfBreak != 0 && s.tf[k]&tfNonCue == 0 {
 			end = k
 			break
 		}
@@ -887,8 +903,12 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 		}
 		g.Missing = SortedMissing(g.Missing)
 	}
+	var raised []span
 	for k, f := range r.RedFlags {
-		if sp := s.flagHit[k]; sp.i >= 0 {
+		// One mistake stated once is one flag: the step's own flag comes
+		// first and keeps the words a framework family also matched.
+		if sp := s.flagHit[k]; sp.i >= 0 && !slices.ContainsFunc(raised, func(x span) bool { return x.i <= sp.j && sp.i <= x.j }) {
+			raised = append(raised, sp)
 			ev, off := s.quote(a.Text, sp)
 			g.RedFlags = append(g.RedFlags, Flag{ID: f.ID, Label: f.Label, Evidence: ev, Offset: off, Penalty: f.Penalty})
 			g.FlagPenalty += f.Penalty
@@ -897,6 +917,14 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 	for _, f := range dismissals {
 		g.RedFlags = append(g.RedFlags, f)
 		g.FlagPenalty += f.Penalty
+	}
+	for _, d := range s.dismissals {
+		con := &r.Concepts[d.concept]
+		if s.conceptHit[d.concept].i >= 0 || slices.ContainsFunc(g.Dismissed, func(m Match) bool { return m.Concept == con.ID }) {
+			continue
+		}
+		ev, off := s.quote(a.Text, d.sp)
+		g.Dismissed = append(g.Dismissed, Match{Concept: con.ID, Label: con.Label, Evidence: ev, Weight: con.Weight, Offset: off})
 	}
 
 	if target := c.saturation * c.totalWeight; target > 0 {
@@ -928,6 +956,17 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 	}
 	g.Score = clamp01(score)
 	return g
+}
+
+// isFigure reports whether token i is a number: digits standing alone
+// ("100 ms", "10m") or a percentile ("p99"), not part of a name ("resnet50").
+func isFigure(s *scratch, i int) bool {
+	toks := s.z.toks
+	norm := s.z.text(toks[i])
+	if len(norm) == 0 || norm[0] < '0' || norm[0] > '9' {
+		return false
+	}
+	return toks[i].brk&brkJoined == 0 || i > 0 && string(s.z.text(toks[i-1])) == "p"
 }
 
 // depth is the share of the three signs of depth an answer shows: a
@@ -997,10 +1036,14 @@ func (r *Rubric) ModelTermCount(text string) int {
 	s.collect = true
 	c.run(text, s)
 	var seen []string
+	last := noSpan
+	slices.SortStableFunc(s.models, func(a, b span) int { return cmp.Or(cmp.Compare(a.i, b.i), cmp.Compare(b.j, a.j)) })
 	for _, m := range s.models {
-		if dismissed(s, m) {
+		// "Faster R-CNN" holds "R-CNN" and "CNN": one term.
+		if dismissed(s, m) || last.i >= 0 && m.i >= last.i && m.j <= last.j {
 			continue
 		}
+		last = m
 		var key []byte
 		for k := m.i; k <= m.j; k++ {
 			key = append(key, s.z.text(s.z.toks[k])...)

@@ -47,7 +47,7 @@ func benchAnswer(tb testing.TB) string {
 func TestFixtureAnswerGrades(t *testing.T) {
 	sc := fixtureScenario(t)
 	g := sc.Rubric(bot.Data).Grade(rubric.Answer{Text: benchAnswer(t)})
-	if g.Score < 0.9 || len(g.Matches) < 12 || g.KeywordList || g.TooShort || g.NoJustification {
+	if g.Score < 0.8 || len(g.Matches) < 12 || len(g.RedFlags) > 0 || g.KeywordList || g.TooShort || g.NoJustification {
 		t.Errorf("strong 4,000-character answer graded %+v", g)
 	}
 	if n := len(sc.Rubric(bot.Data).Concepts); n < 20 {
@@ -102,27 +102,33 @@ func BenchmarkBaselineFields(b *testing.B) {
 	}
 }
 
-// Coverage saturates: with the real framework merged in, a step has 20+
-// concepts, and a strong prose answer naming about six relevant ones
-// (half of them the case's own) reaches 0.85 or more.
-func TestCoverageSaturates(t *testing.T) {
+// Depth separates the top: a prose answer naming a handful of the concepts
+// that matter lands in the middle of the scale, and the same answer with a
+// trade-off weighed, a failure mode named and a figure scores higher
+// without any new concept.
+func TestDepthSeparatesTheTop(t *testing.T) {
 	sc := fixtureScenario(t)
 	for _, tt := range []struct {
-		step bot.StepID
-		text string
+		step        bot.StepID
+		plain, deep string
 	}{
 		{bot.Data, "Labels come from the play logs: listen duration past eighty percent is a positive, because plays alone reward clickbait. " +
 			"I would embed each transcript, add show affinity from the past episodes of the show the listener finished, " +
-			"and keep every feature in a feature store so training and serving agree. Counts are computed point in time to avoid leakage, " +
-			"and impressions far outnumber completions, so I would downsample the negatives."},
+			"and keep every feature in a feature store so training and serving agree. Counts are computed point in time to avoid leakage.",
+			" The store is the weak point: if it is stale or goes down, features fall back to yesterday's batch values, at the cost of 24 hours of freshness rather than failing the request."},
 		{bot.Clarify, "First, does a play count, or must the listener finish the episode? Completion is what I would optimise, because plays reward catchy titles. " +
 			"Then the split between followed shows and discovery of new shows, and how many requests per second the shelf gets. " +
-			"New listeners have no history, so cold start needs a plan from day one."},
+			"New listeners have no history, so cold start needs a plan from day one.",
+			" At 5,000 requests per second the shelf must answer within 100 ms, so a precomputed fallback list is the alternative if ranking times out."},
 	} {
-		g := sc.Rubric(tt.step).Grade(rubric.Answer{Text: tt.text})
-		if g.Score < 0.85 || len(g.Matches) > 9 {
-			t.Errorf("step %v: %d matches scored %.2f (coverage %.2f), want ≥ 0.85 from a handful of concepts: %q",
-				tt.step, len(g.Matches), g.Score, g.Coverage, evidence(g))
+		plain := sc.Rubric(tt.step).Grade(rubric.Answer{Text: tt.plain})
+		deep := sc.Rubric(tt.step).Grade(rubric.Answer{Text: tt.plain + tt.deep})
+		if plain.Score < 0.45 || plain.Score > 0.8 {
+			t.Errorf("step %v: plain answer scored %.2f (coverage %.2f, depth %.2f), want the middle 0.45..0.8: %q",
+				tt.step, plain.Score, plain.Coverage, plain.Depth, evidence(plain))
+		}
+		if deep.Depth != 1 || deep.Score < plain.Score+0.1 {
+			t.Errorf("step %v: with depth scored %.2f (depth %.2f) against %.2f without", tt.step, deep.Score, deep.Depth, plain.Score)
 		}
 	}
 }

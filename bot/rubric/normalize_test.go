@@ -27,7 +27,7 @@ func TestNormalizeTokens(t *testing.T) {
 		{"recall@k", []string{"recal", "at", "k"}},
 		{"0.5 AUC.", []string{"0", "5", "auc"}},
 		{"ＡＢ　ＴＥＳＴ", []string{"ab", "test"}},
-		{"ﬁne-tuning", []string{"fine", "tun"}},
+		{"ﬁne-tuning", []string{"fine", "tune"}},
 		{"Café", []string{"cafe"}},
 		{"Cafe\u0301", []string{"cafe"}}, // decomposed accent
 		{"Straße", []string{"strasse"}},

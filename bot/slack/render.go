@@ -171,7 +171,7 @@ func reportBlocks(r *bot.Report) []slack.Block {
 	if len(fields) > maxFields {
 		fields = fields[:maxFields]
 	}
-	score := fmt.Sprintf("*Score: %d/100*  ·  %s leaderboard points", r.Score, points(r.Points))
+	score := fmt.Sprintf("*Score: %d/100 — %s*  ·  %s leaderboard points", r.Score, escapeText(bot.BandOf(r)), points(r.Points))
 	blocks = append(blocks, slack.NewSectionBlock(mdText(score), fields, nil))
 
 	var ctx []string
@@ -192,6 +192,13 @@ func reportBlocks(r *bot.Report) []slack.Block {
 				l += ": " + mrkdwn(p.Detail)
 			}
 			lines = append(lines, l)
+		}
+		blocks = append(blocks, sections(strings.Join(lines, "\n"))...)
+	}
+	if flags := bot.FlagLines(r); len(flags) > 0 {
+		lines := []string{fmt.Sprintf("*Red flags* (−%d each from the score)", bot.FlagSessionPenalty)}
+		for _, f := range flags {
+			lines = append(lines, fmt.Sprintf("• %s — *%s*: “%s”", escapeText(f.Where), escapeText(f.Label), escapeText(truncate(f.Evidence, 300))))
 		}
 		blocks = append(blocks, sections(strings.Join(lines, "\n"))...)
 	}
