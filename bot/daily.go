@@ -40,9 +40,9 @@ const (
 )
 
 const (
-	msgDailyOff    = "The daily challenge is not set up on this installation."
-	msgDailyAdmins = "Only admins can change the daily challenge: workspace or channel admins on Slack, members with **Manage Server** on Discord. `/mlsd daily status` shows the current schedule."
-	dailyHelp      = "**Daily challenge**\n" +
+	msgDailyOff = "The daily challenge is not set up on this installation."
+
+	dailyHelp = "**Daily challenge**\n" +
 		"- `/mlsd daily on [cron] [time zone] [reveal HH:MM]` — post a case study here (default `" + DefaultDailySpec + "`: weekdays 09:00) _(admins)_\n" +
 		"- `/mlsd daily off` — stop posting here _(admins)_\n" +
 		"- `/mlsd daily now` — post today's challenge now, once _(admins)_\n" +
@@ -78,7 +78,7 @@ func (b *Bot) daily(ctx context.Context, log *slog.Logger, in Inbound, cmd Comma
 	case "on", "off", "now":
 		if !in.IsAdmin {
 			log.Info("daily: refused a non-admin", "sub", sub)
-			return []Outbound{b.ephemeral(in, msgDailyAdmins)}, nil
+			return []Outbound{b.ephemeral(in, dailyAdminsText(in.Platform))}, nil
 		}
 		switch sub {
 		case "on":
@@ -890,4 +890,18 @@ func (b *Bot) StreaksText(ctx context.Context, ws Workspace, viewer string, boar
 		fmt.Fprintf(&t, "- %s: %d now, best %d\n", r.name, r.now, r.best)
 	}
 	return strings.TrimRight(t.String(), "\n"), nil
+}
+
+// dailyAdminsText says who may change the schedule, as each adapter
+// checks it: Slack sets IsAdmin for workspace admins and owners, Discord
+// for members with Manage Server or Administrator.
+func dailyAdminsText(p Platform) string {
+	const status = " `/mlsd daily status` shows the current schedule."
+	switch p {
+	case Slack:
+		return "Only workspace admins and owners can change the daily challenge." + status
+	case Discord:
+		return "Only members with the **Manage Server** or **Administrator** permission can change the daily challenge." + status
+	}
+	return "Only admins can change the daily challenge." + status
 }

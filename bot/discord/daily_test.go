@@ -89,7 +89,7 @@ func TestDailyChallengeDiscord(t *testing.T) {
 	ch := bot.ChannelRef{Platform: bot.Discord, Workspace: srv.GuildID, Channel: srv.Channel}
 
 	srv.Dispatch(adminDaily(srv, bob, "on", fakediscord.Opt{Name: "cron", Value: "0 9 * * *"}, fakediscord.Opt{Name: "timezone", Value: "UTC"}))
-	srv.AwaitMessage(t, "refusal", privateTo("Only admins can change the daily challenge"))
+	srv.AwaitMessage(t, "refusal", privateTo("Only members with the **Manage Server** or **Administrator** permission can change the daily challenge"))
 	srv.Dispatch(adminDaily(srv, root, "on", fakediscord.Opt{Name: "timezone", Value: "Mars/Olympus"}))
 	srv.AwaitMessage(t, "bad zone", privateTo("is not a time zone I know"))
 	if _, err := store.DailySchedule(ctx, ch); !errors.Is(err, bot.ErrNotFound) {

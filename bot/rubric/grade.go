@@ -302,6 +302,8 @@ type scratch struct {
 	flagHit    []span
 	order      [][2]int32 // (first token, concept) of each credited concept
 	nearOcc    []nearOcc
+	nearBuf    []nearOcc // nearOcc grouped by phrase (resolveNear)
+	nearStart  []int32
 	sent       []int32 // sentence number of each token
 	dismissals []occurrence
 	killed     []int32 // sentences a red flag was raised in
@@ -662,7 +664,22 @@ func (c *compiledRubric) resolveNear(s *scratch) {
 	if len(occ) == 0 {
 		return
 	}
-	slices.SortFunc(occ, func(a, b nearOcc) int { return cmp.Or(cmp.Compare(a.near, b.near), cmp.Compare(a.sp.i, b.sp.i)) })
+	// Group by phrase with a counting sort: occ is already in token order,
+	// and the scatter keeps that order inside each group.
+	s.nearStart = slices.Grow(s.nearStart[:0], len(c.near)+1)[:len(c.near)+1]
+	clear(s.nearStart)
+	for _, o := range occ {
+		s.nearStart[o.near+1]++
+	}
+	for k := 1; k < len(s.nearStart); k++ {
+		s.nearStart[k] += s.nearStart[k-1]
+	}
+	s.nearBuf = slices.Grow(s.nearBuf[:0], len(occ))[:len(occ)]
+	for _, o := range occ {
+		s.nearBuf[s.nearStart[o.near]] = o
+		s.nearStart[o.near]++
+	}
+	occ = s.nearBuf
 	var have [maxNearParts]span
 	for lo := 0; lo < len(occ); {
 		hi := lo

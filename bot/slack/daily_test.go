@@ -100,7 +100,7 @@ func TestDailyChallengeSlack(t *testing.T) {
 	ctx := context.Background()
 
 	w.act(1, w.fake.SlashCommand(bob, general, "daily on 0 9 * * * UTC"))
-	if got := w.lastEphemeral(bob); !strings.Contains(got, "Only admins can change the daily challenge") {
+	if got := w.lastEphemeral(bob); !strings.Contains(got, "Only workspace admins and owners can change the daily challenge") {
 		t.Fatalf("member's daily on: %q", got)
 	}
 	if _, err := w.store.DailySchedule(ctx, bot.ChannelRef{Platform: bot.Slack, Workspace: teamID, Channel: general}); !errors.Is(err, bot.ErrNotFound) {
