@@ -148,7 +148,7 @@ func TestDailyAdminsOnly(t *testing.T) {
 	h := newDailyHarness(t, time.UTC)
 	for _, text := range []string{"daily on", "daily on 0 9 * * 1-5 Europe/Berlin", "daily off", "daily now"} {
 		r := one(t, h.cmd("member", false, text))
-		if r.Where.Kind != bot.Ephemeral || !strings.Contains(r.Text, "Only admins can change the daily challenge") {
+		if r.Where.Kind != bot.Ephemeral || !strings.Contains(r.Text, "can change the daily challenge") {
 			t.Errorf("%q by a member: %+v, want a private refusal", text, r)
 		}
 	}

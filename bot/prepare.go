@@ -83,7 +83,7 @@ func (sc *Scenario) Prepare(fw *Framework) error {
 	for i, q := range sc.WrapUp.Parts() {
 		r, err := rubric.Compile(rubric.Spec{
 			Concepts: mergeConcepts(q.Concepts, generic[i]), Own: len(q.Concepts),
-			RedFlags: sc.stepFlags(fw, nil), Saturation: fw.Saturation, MinWords: rubric.MinWrapUpWords,
+			RedFlags: sc.stepFlags(fw, q.RedFlags), Saturation: fw.Saturation, MinWords: rubric.MinWrapUpWords,
 			MinConcepts: rubric.WrapUpMinConcepts, FewConceptsCap: rubric.WrapUpFewConceptsCap,
 		}, terms)
 		if err != nil {
@@ -107,10 +107,11 @@ func (sc *Scenario) stepFlags(fw *Framework, own []rubric.RedFlag) []rubric.RedF
 		if slices.ContainsFunc(f.SkipTags, func(t string) bool { return slices.Contains(sc.Tags, t) }) {
 			continue
 		}
-		// A step flag with a family's id keeps its label and penalty and
-		// gains the family's phrases.
+		// A step flag with a family's id keeps its label, gains the
+		// family's phrases, and costs at least what the family costs.
 		if i := slices.IndexFunc(out, func(x rubric.RedFlag) bool { return x.ID == f.ID }); i >= 0 {
 			out[i].Phrases = slices.Concat(out[i].Phrases, f.Phrases)
+			out[i].Penalty = max(out[i].Penalty, f.Penalty)
 			continue
 		}
 		out = append(out, f.RedFlag)

@@ -91,6 +91,9 @@ func (w *WrapUpSpec) Parts() []*WrapUpQuestion {
 type WrapUpQuestion struct {
 	Question string           `yaml:"question"`
 	Concepts []rubric.Concept `yaml:"concepts"`
+	// RedFlags are this question's own mistakes, checked besides the
+	// framework's families.
+	RedFlags []rubric.RedFlag `yaml:"red_flags,omitempty"`
 	// GoodAnswer says what a good answer mentions (shown in the report).
 	GoodAnswer string `yaml:"good_answer"`
 }

@@ -130,8 +130,8 @@ func TestFrameworkRejections(t *testing.T) {
 		{bot.Evaluation, "A high accuracy is useless here, so we report precision and recall at the threshold.", ""},
 		{bot.Evaluation, "We report recall at a fixed precision instead of accuracy on the test set, since fraud is rare.", ""},
 		{bot.Evaluation, "Reporting accuracy would be misleading on a 0.1% class.", ""},
-		{bot.Evaluation, "We'll measure accuracy on the holdout and ship it.", "accuracy_metric"},
-		{bot.Evaluation, "We measure accuracy not recall because it is simple.", "accuracy_metric"},
+		{bot.Evaluation, "We'll measure accuracy on the holdout and ship it.", "accuracy_rare"},
+		{bot.Evaluation, "We measure accuracy not recall because it is simple.", "accuracy_rare"},
 		{bot.Model, "We avoid a random train/test split because fraud drifts.", ""},
 	}
 	for _, tt := range tests {

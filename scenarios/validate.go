@@ -283,14 +283,19 @@ func (c *checker) step(at []any, st *bot.StepSpec, generic []rubric.Concept, neg
 			c.add(join(pat, "question"), "step %q: probe for %q has no question", name, p.Concept)
 		}
 	}
+	c.redFlags(at, "step "+quote(name), st.RedFlags, negations)
+}
+
+// redFlags checks one list of red flags (a step's or a wrap-up part's).
+func (c *checker) redFlags(at []any, where string, flags []rubric.RedFlag, negations *rubric.PhraseChecker) {
 	flagLine := map[string]int{}
-	for k, f := range st.RedFlags {
+	for k, f := range flags {
 		fat := join(at, "red_flags", k)
 		switch {
 		case blank(f.ID):
-			c.add(fat, "step %q: red flag without an id", name)
+			c.add(fat, "%s: red flag without an id", where)
 		case flagLine[f.ID] > 0:
-			c.add(join(fat, "id"), "step %q: duplicate red flag id %q (first at line %d)", name, f.ID, flagLine[f.ID])
+			c.add(join(fat, "id"), "%s: duplicate red flag id %q (first at line %d)", where, f.ID, flagLine[f.ID])
 		default:
 			flagLine[f.ID] = c.line(join(fat, "id")...)
 		}
@@ -368,6 +373,7 @@ func (c *checker) wrapUp(sc *bot.Scenario, fw *bot.Framework) {
 			c.add(join(at, "good_answer"), "wrapup.%s: missing good_answer (what a good answer mentions)", key)
 		}
 		c.concepts(join(at, "concepts"), "wrapup."+key, q.Concepts, generic[i], c.phrases)
+		c.redFlags(at, "wrapup."+key, q.RedFlags, c.phrases)
 	}
 }
 

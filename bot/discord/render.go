@@ -271,7 +271,7 @@ func reportMessages(r *bot.Report) []message {
 	}
 	var flags []string
 	for _, f := range bot.FlagLines(r) {
-		flags = append(flags, fmt.Sprintf("- %s — **%s**: “%s”", f.Where, f.Label, escapeMarkdown(f.Evidence)))
+		flags = append(flags, fmt.Sprintf("- %s — **%s**: “%s”", f.Where, f.Label, escapeInline(f.Evidence)))
 	}
 	if len(flags) > 0 {
 		fields = append(fields, field{fmt.Sprintf("Red flags (−%d each)", bot.FlagSessionPenalty), strings.Join(flags, "\n")})
@@ -279,7 +279,7 @@ func reportMessages(r *bot.Report) []message {
 	if len(r.Strengths) > 0 {
 		var b strings.Builder
 		for _, m := range r.Strengths {
-			fmt.Fprintf(&b, "- **%s**: “%s”\n", m.Label, escapeMarkdown(m.Evidence))
+			fmt.Fprintf(&b, "- **%s**: “%s”\n", m.Label, escapeInline(m.Evidence))
 		}
 		fields = append(fields, field{"Strengths", b.String()})
 	}
@@ -414,4 +414,10 @@ func firstLine(text string) string {
 	line, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
 	line = strings.NewReplacer("**", "", "`", "", "> ", "", "# ", "").Replace(line)
 	return strings.Trim(strings.TrimSpace(line), "_*")
+}
+
+// escapeInline keeps quoted answer text from opening Markdown spans inside
+// a line; mentions stay inert through allowed_mentions, not escaping.
+func escapeInline(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "~", `\~`, "|", `\|`).Replace(s)
 }

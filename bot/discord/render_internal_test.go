@@ -81,7 +81,8 @@ func TestRenderGolden(t *testing.T) {
 	report := &bot.Report{ScenarioTitle: "Visual search", Score: 64, Points: 80, Mode: bot.Mock, HintsUsed: 1,
 		Steps: []bot.StepReport{
 			{Step: bot.Clarify, Title: bot.Clarify.Title(), Score: 0.8, Points: 12, Max: 15, Hints: 1},
-			{Step: bot.Frame, Title: bot.Frame.Title(), Score: 0, Points: 0, Max: 15, Skipped: true, RedFlags: []string{"Accuracy on imbalanced data"}},
+			{Step: bot.Frame, Title: bot.Frame.Title(), Score: 0.2, Points: 3, Max: 15, RedFlags: []string{"Accuracy on imbalanced data"},
+				Flags: []bot.FlagReport{{Label: "Accuracy on imbalanced data", Evidence: "we *optimise* accuracy @here"}}},
 		},
 		Pitfalls:  []bot.Pitfall{{Name: "Jumped to the model", Penalty: 5, Detail: "named a CNN before any requirement"}},
 		Strengths: []rubric.Match{{Label: "Latency budget", Evidence: "p99 under 200 ms @everyone"}},

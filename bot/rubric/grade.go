@@ -28,9 +28,12 @@ type Answer struct {
 type StepGrade struct {
 	Coverage float64 // weighted share of concepts credited, 0..1, before penalties
 	Depth    float64 // share of depth signs shown: figures, trade-offs, failure modes
-	Score    float64 // 0..1 after caps and penalties
-	Matches  []Match // credited concepts with quoted evidence
-	Missing  []Concept
+	// CaseWeight is the total weight of the case's own concepts in the
+	// rubric, the yardstick of case-specific credit (daily judging).
+	CaseWeight float64
+	Score      float64 // 0..1 after caps and penalties
+	Matches    []Match // credited concepts with quoted evidence
+	Missing    []Concept
 	// Dismissed are concepts the answer mentioned only to dismiss them
 	// ("monitoring can wait"), with those words; they earn nothing.
 	Dismissed []Match
@@ -68,6 +71,9 @@ type Match struct {
 	Credit   float64 `json:"credit"`   // 1, or 0.5 after a hint named it
 	Weight   float64 `json:"weight"`
 	Offset   int     `json:"offset"` // byte offset of Evidence in the answer
+	// Case marks a concept of the case itself, not one of the framework's
+	// generic concepts: what a reply specific to this case earns.
+	Case bool `json:"case,omitempty"`
 }
 
 // Grading constants. The formula they feed is documented on Grade.
@@ -401,7 +407,7 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 	}
 	s.occ = kept
 	for _, f := range s.flagOcc {
-		if s.flagHit[f.flag].i < 0 && !rejectedAfter(s, f.sp) {
+		if s.flagHit[f.flag].i < 0 && !rejectedAfter(s, f.sp) && !inQuestion(text, s, f.sp) {
 			s.flagHit[f.flag] = f.sp
 			s.killed = append(s.killed, s.sent[f.sp.i])
 		}
@@ -409,13 +415,31 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 	return res
 }
 
+// inQuestion reports whether sp lies in a sentence that ends with "?": a
+// question ("should we optimise for clicks?") states no position.
+func inQuestion(text string, s *scratch, sp span) bool {
+	for k := int(s.z.toks[sp.j].oe); k < len(text); k++ {
+		switch text[k] {
+		case '?':
+			return true
+		case '.', '!', ';', '\n':
+			return false
+		}
+	}
+	return false
+}
+
 // dismissedFlags raises a flag for each important concept that the answer
 // dismissed and credits nowhere else, and marks its sentence.
 func (r *Rubric) dismissedFlags(text string, s *scratch) []Flag {
+	c := r.compiled
 	var out []Flag
 	for _, d := range s.dismissals {
 		con := &r.Concepts[d.concept]
-		if !con.Important && con.Weight < dismissFlagWeight {
+		// The case's own concepts are its point: dismissing one is a
+		// mistake. A framework concept may be scoped out ("no
+		// personalisation in v1") unless it is important or heavy.
+		if int(d.concept) >= c.own && !con.Important && con.Weight < dismissFlagWeight {
 			continue
 		}
 		if slices.ContainsFunc(s.occ, func(o occurrence) bool { return o.concept == d.concept }) ||
@@ -553,6 +577,11 @@ func (c *compiledRubric) hit(s *scratch, p payload, sp span, res *scan, segFunc 
 			}
 		}
 		full := span{sp.i, end}
+		// "split by time, not randomly": a negation before the words after
+		// the gap cancels a red flag too.
+		if w.target.kind == hitFlag && negatedBy(s, tailStart, tfNegEnd|tfRejEnd) {
+			return
+		}
 		if w.target.kind == hitConcept {
 			switch {
 			case negatedBy(s, sp.i, tfDismissEnd):
@@ -712,6 +741,9 @@ func (c *compiledRubric) resolveNear(s *scratch) {
 				continue
 			}
 			full := span{first.i, max(first.j, last.j)}
+			if np.target.kind == hitFlag && anyRejected(s, have[:np.parts]) {
+				continue // "shuffling would leak into the test set"
+			}
 			switch np.target.kind {
 			case hitConcept:
 				s.occ = append(s.occ, occurrence{concept: np.target.idx, sp: full, head: first, tail: last})
@@ -725,6 +757,27 @@ func (c *compiledRubric) resolveNear(s *scratch) {
 	// Mentions from near phrases join the others in token order.
 	slices.SortStableFunc(s.occ, func(a, b occurrence) int { return cmp.Compare(a.sp.i, b.sp.i) })
 	slices.SortStableFunc(s.flagOcc, func(a, b flagOcc) int { return cmp.Compare(a.sp.i, b.sp.i) })
+}
+
+// anyRejected reports whether a rejection stands between two parts of a
+// near phrase ("shuffling would leak into the test set"); one that runs
+// into the next part belongs to it ("latency is not a concern").
+func anyRejected(s *scratch, parts []span) bool {
+	if len(s.rejs) == 0 {
+		return false
+	}
+	var sorted [maxNearParts]span
+	n := copy(sorted[:], parts)
+	slices.SortFunc(sorted[:n], func(a, b span) int { return cmp.Compare(a.i, b.i) })
+	for k := 0; k+1 < n; k++ {
+		a, b := sorted[k], sorted[k+1]
+		for _, r := range s.rejs {
+			if r.i > a.j && r.j < b.i {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // findSegment looks for seg starting at a token in from..from+wildGap,
@@ -819,6 +872,14 @@ func (c *compiledRubric) resolve(s *scratch) {
 	}
 }
 
+func (c *compiledRubric) caseWeight() float64 {
+	w := 0.0
+	for _, x := range c.weights[:c.own] {
+		w += x
+	}
+	return w
+}
+
 // rank is 1 for the case's own concepts, 0 for the framework's.
 func (c *compiledRubric) rank(concept int32) int {
 	if int(concept) < c.own {
@@ -876,7 +937,7 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 	if c == nil {
 		return StepGrade{Missing: SortedMissing(slices.Clone(r.Concepts))}
 	}
-	g := StepGrade{MinWords: c.minWords}
+	g := StepGrade{MinWords: c.minWords, CaseWeight: c.caseWeight()}
 	s := c.getScratch(len(r.Concepts), len(r.RedFlags))
 	defer c.pool.Put(s)
 	res := c.run(a.Text, s)
@@ -908,7 +969,7 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 		ev, off := s.quote(a.Text, sp)
 		g.Matches = append(g.Matches, Match{
 			Concept: con.ID, Label: con.Label, Evidence: ev,
-			Credit: credit, Weight: con.Weight, Offset: off,
+			Credit: credit, Weight: con.Weight, Offset: off, Case: int(k) < c.own,
 		})
 	}
 	if missing := len(r.Concepts) - len(g.Matches); missing > 0 {
@@ -1078,7 +1139,9 @@ func (r *Rubric) ModelTermCount(text string) int {
 func attached(s *scratch, m span, models []span) bool {
 	toks := s.z.toks
 	for _, t := range models {
-		if t.i <= m.i && m.j <= t.j {
+		// Inside the term ("a multimodal transformer"), or a mention that
+		// holds the term ("build & embedding tables" spanning "a DCN").
+		if t.i <= m.i && m.j <= t.j || m.i <= t.i && t.j <= m.j {
 			return true
 		}
 		if m.j >= t.i || t.i-m.j-1 > attachGap {

@@ -355,6 +355,10 @@ var stemExceptions = map[string]string{
 	"plus": "plus", "minus": "minus", "embed": "embed", "embeds": "embed",
 	"does": "does", "goes": "goes", "yes": "yes", "its": "its", "was": "was",
 	"has": "has", "gas": "gas", "bus": "bus", "buses": "bus", "noting": "note",
+	// Five-letter -ed forms the -ed rule leaves alone (it needs six letters
+	// so that "noted" never becomes "not").
+	"tuned": "tune", "based": "base", "named": "name", "saved": "save", "timed": "time",
+	"sized": "size", "typed": "type", "voted": "vote", "rated": "rate", "hosted": "host",
 }
 
 // exceptionFilter has bit len(w) set at [first][last] letter for every

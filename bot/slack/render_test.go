@@ -95,6 +95,7 @@ func sampleReport() *bot.Report {
 		st := bot.StepID(i + 1)
 		steps = append(steps, bot.StepReport{Step: st, Title: st.Title(), Score: sc, Max: st.Weight() * 100, Points: sc * st.Weight() * 100, Skipped: st == bot.Deployment, Hints: map[bool]int{true: 1}[st == bot.Frame]})
 	}
+	steps[3].Flags = []bot.FlagReport{{Label: "Random split of time-ordered data", Evidence: "a random 80/20 split <!channel> *now*"}}
 	return &bot.Report{
 		SessionID: "s1", ScenarioID: scenarioID, ScenarioTitle: "Trip ETA prediction", Difficulty: bot.Easy, Mode: bot.Mock,
 		Score: 71, Points: 71, Steps: steps, WrapUpBonus: 4.5, HintsUsed: 1,
