@@ -37,6 +37,8 @@ const (
 	dailyQuery = "daily"
 	// maxTopScores bounds the reveal's table.
 	maxTopScores = 5
+	// maxEarnedLines bounds the quoted credits in a private daily score.
+	maxEarnedLines = 3
 )
 
 const (
@@ -739,35 +741,7 @@ func lightningText(g LightningGrade, first bool, counted DailyAnswer, st *Stats)
 		step := StepID(i + 1)
 		fmt.Fprintf(&t, "`%s` %d. %s\n", Bar(c, 10), int(step), step.Title())
 	}
-	shown := 0
-	for i := range g.Steps {
-		if shown == 3 {
-			break
-		}
-		if ms := g.Steps[i].Matches; len(ms) > 0 {
-			fmt.Fprintf(&t, "- ✓ %s: “%s”\n", ms[0].Label, ms[0].Evidence)
-			shown++
-		}
-	}
-	// The weakest steps' heaviest missing concepts, as questions to study.
-	order := make([]int, len(g.Credit))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(x, y int) int {
-		switch {
-		case g.Credit[x] < g.Credit[y]:
-			return -1
-		case g.Credit[x] > g.Credit[y]:
-			return 1
-		}
-		return 0
-	})
-	for _, i := range order[:2] {
-		if g.Credit[i] < 1 && len(g.Steps[i].Missing) > 0 {
-			fmt.Fprintf(&t, "- ? %s\n", g.Steps[i].Missing[0].StudyQuestion())
-		}
-	}
+	writeEarnedAndAdd(&t, g.Steps[:], g.Credit[:])
 	if g.TooShort {
 		fmt.Fprintf(&t, "- ! too short (%d words; aim for %d+)\n", g.Words, LightningMinWords)
 	}
@@ -777,9 +751,7 @@ func lightningText(g LightningGrade, first bool, counted DailyAnswer, st *Stats)
 	if g.NoJustification {
 		fmt.Fprintf(&t, "- ! no reasoning cue: say why, not just what (−%d%%)\n", pct(rubric.NoJustificationPenalty))
 	}
-	for _, f := range g.RedFlags {
-		fmt.Fprintf(&t, "- ! red flag: %s\n", f.Label)
-	}
+	writeFlags(&t, g.RedFlags)
 	t.WriteString("_Only you can see this. The reference outline comes with the reveal._")
 	return t.String()
 }
@@ -787,23 +759,60 @@ func lightningText(g LightningGrade, first bool, counted DailyAnswer, st *Stats)
 func followUpGradeText(g FollowUpGrade) string {
 	var t strings.Builder
 	fmt.Fprintf(&t, "🧭 **Your follow-up answer: %d/100**\n", g.Score)
-	for i, part := range g.Parts {
-		fmt.Fprintf(&t, "`%s` %s\n", Bar(part.Score, 10), WrapUpPartTitle(i))
-		for j, m := range part.Matches {
-			if j == 2 {
-				break
-			}
-			fmt.Fprintf(&t, "- ✓ %s: “%s”\n", m.Label, m.Evidence)
-		}
-		if len(part.Missing) > 0 {
-			fmt.Fprintf(&t, "- ? %s\n", part.Missing[0].StudyQuestion())
-		}
-		for _, n := range part.Notes() {
-			fmt.Fprintf(&t, "- ! %s\n", n)
-		}
+	for i := range g.Parts {
+		fmt.Fprintf(&t, "`%s` %s\n", Bar(g.Credit[i], 10), WrapUpPartTitle(i))
 	}
+	writeEarnedAndAdd(&t, g.Parts[:], g.Credit[:])
+	if g.TooShort {
+		fmt.Fprintf(&t, "- ! too short (%d words; aim for %d+)\n", g.Words, FollowUpMinWords)
+	}
+	writeFlags(&t, g.RedFlags)
 	t.WriteString("_Only you can see this; follow-up answers are for practice and earn no points._")
 	return t.String()
+}
+
+// writeEarnedAndAdd writes, one line each, what earned points (quoted,
+// the case's own ideas first, at most maxEarnedLines) and the one thing to
+// add: the heaviest idea of the case the weakest part missed.
+func writeEarnedAndAdd(t *strings.Builder, grades []rubric.StepGrade, credit []float64) {
+	var earned []rubric.Match
+	for _, caseFirst := range []bool{true, false} {
+		for _, g := range grades {
+			for _, m := range g.Matches {
+				if len(earned) < maxEarnedLines && (m.Case && !m.Generic) == caseFirst &&
+					!slices.ContainsFunc(earned, func(x rubric.Match) bool { return x.Concept == m.Concept }) {
+					earned = append(earned, m)
+				}
+			}
+		}
+	}
+	for _, m := range earned {
+		fmt.Fprintf(t, "- ✓ Earned — %s: “%s”\n", m.Label, m.Evidence)
+	}
+	weakest := -1
+	for i, g := range grades {
+		if !slices.ContainsFunc(g.Missing, func(c rubric.Concept) bool { return c.Important || c.Weight >= 2 }) {
+			continue
+		}
+		if weakest < 0 || credit[i] < credit[weakest] {
+			weakest = i
+		}
+	}
+	if weakest >= 0 {
+		for _, c := range grades[weakest].Missing { // heaviest first
+			if c.Important || c.Weight >= 2 {
+				fmt.Fprintf(t, "- ➕ To add — %s\n", c.StudyQuestion())
+				break
+			}
+		}
+	}
+}
+
+// writeFlags quotes each red flag of a daily reply.
+func writeFlags(t *strings.Builder, flags []rubric.Flag) {
+	for _, f := range flags {
+		fmt.Fprintf(t, "- ! red flag — %s: “%s”\n", f.Label, f.Evidence)
+	}
 }
 
 // dailyScenario resolves `/mlsd start daily`: the case of the daily thread

@@ -7,21 +7,37 @@ import (
 	"github.com/mlsdbot/mlsd/bot/rubric"
 )
 
-// Lightning grading constants (see GradeLightning).
+// Daily judging constants (see GradeLightning and GradeFollowUp).
 const (
-	// LightningBoost: a lightning answer covers all seven steps in a few
-	// sentences, so a step counts as fully covered at two thirds of the
-	// coverage a full step answer needs. Measured on the calibration
-	// answers (two sentences per step): strong ≈ 100, medium 78-98, weak
-	// 6-38, and a generic answer that names the framework's concepts but
-	// nothing of the case about 60.
-	LightningBoost = 1.5
+	// GenericShare is what the framework's generic concepts (shard,
+	// cache, monitor, drift, retrain...) earn in a daily reply, against 1
+	// for the case's own: a reply that names nothing of this case cannot
+	// score like one that does.
+	GenericShare = 0.25
+	// GenericCap bounds what generic words can add to a step or part, as
+	// a share of its target: boilerplate alone stays low.
+	GenericCap = 0.3
+	// LightningCaseTarget: a lightning answer covers seven steps in a few
+	// sentences, so a step is fully covered at this share of the weight
+	// of its case concepts (about one heavy concept per step).
+	LightningCaseTarget = 0.25
+	// FollowUpCaseTarget is the same for a follow-up part, which has the
+	// reply's whole attention.
+	FollowUpCaseTarget = 0.4
 	// LightningMinWords is the length below which a lightning answer's
 	// score scales down linearly.
 	LightningMinWords = 40
+	// FollowUpMinWords is the same for a follow-up reply.
+	FollowUpMinWords = 30
 	// LightningCountWords is the length below which an answer is not
 	// counted at all, so a streak cannot be kept alive with "hi".
 	LightningCountWords = 12
+	// DailyFlagFactor is what each red flag of a daily reply leaves of
+	// its score: a short reply that states a mistake has little else to
+	// stand on, and one that states two is not a good reply.
+	DailyFlagFactor = 0.5
+	// DailyFlagPenalty is what each red flag costs besides, in points.
+	DailyFlagPenalty = 10
 	// DailyPointsShare is the share of an interview's points (score ×
 	// difficulty multiplier) a counted daily answer earns: a few minutes'
 	// answer is worth a quarter of a full interview with the same score.
@@ -33,24 +49,68 @@ type LightningGrade struct {
 	Score int // 0..100
 	// Steps are the step rubrics' grades of the whole text (index step-1).
 	Steps [Steps]rubric.StepGrade
-	// Credit is each step's share after the boost and its red flags, 0..1.
+	// Credit is each step's share of its case-weighted target, 0..1.
 	Credit          [Steps]float64
 	Words           int
+	Depth           float64
 	TooShort        bool
 	KeywordList     bool
 	NoJustification bool
 	RedFlags        []rubric.Flag // each flag once
 }
 
+// caseCredit is a grade's credit in a daily reply: the case's own
+// concepts at full weight, the framework's, and generic system words
+// ("cache", "retrain") not tied to the case in their sentence, at
+// GenericShare; against target × the weight of the rubric's case concepts.
+func caseCredit(g rubric.StepGrade, text string, target float64) float64 {
+	if g.CaseWeight <= 0 {
+		return 0
+	}
+	own, generic := 0.0, 0.0
+	for _, m := range g.Matches {
+		w := m.Weight * m.Credit
+		if !m.Case || m.Generic && !tiedToCase(g, text, m) {
+			generic += GenericShare * w
+		} else {
+			own += w
+		}
+	}
+	// Generic words alone reach at most GenericCap of the target.
+	return min(1, (own+min(generic, GenericCap*target*g.CaseWeight))/(target*g.CaseWeight))
+}
+
+// tiedToCase reports whether m's sentence also names a case concept in
+// words of its own: "cache the embeddings of the top listings" ties the
+// cache to the case, "add caching layers" does not.
+func tiedToCase(g rubric.StepGrade, text string, m rubric.Match) bool {
+	quote, from := rubric.QuoteSentence(text, m.Offset, len(m.Evidence))
+	to := from + len(quote)
+	for _, o := range g.Matches {
+		if o.Case && !o.Generic && o.Offset >= from && o.Offset < to {
+			return true
+		}
+	}
+	return false
+}
+
+// depthFactor rewards the signs of depth as a step answer does.
+func depthFactor(depth float64) float64 {
+	return 1 - rubric.DepthShare + rubric.DepthShare*depth
+}
+
 // GradeLightning scores a short approach against the whole rubric: every
-// step's concepts, on the same matcher as Rubric.Grade, whose behaviour it
-// does not change. Deterministic and safe for concurrent use.
+// step's concepts, on the same matcher as Rubric.Grade (stance, red flags,
+// paraphrase). Deterministic and safe for concurrent use.
 //
 //	g_s      = Rubric(s).Grade(text)                 for s = 1..7
-//	credit_s = clamp(LightningBoost × g_s.Coverage − g_s.FlagPenalty, 0, 1)
-//	base     = Σ_s W_s · credit_s × min(1, words/LightningMinWords)
+//	credit_s = min(1, (Σ case w + 0.25 × Σ generic w) / (0.25 × case weight of s))
+//	base     = Σ_s W_s · credit_s × (0.75 + 0.25 × depth) × min(1, words/40)
 //	base     = min(base, rubric.KeywordListCap) when a step reads it as a keyword list
-//	Score    = round(100 × clamp(base − 0.05 without any reasoning cue, 0, 1))
+//	Score    = round(100 × clamp(base − 0.05 without any reasoning cue, 0, 1) × 0.5^flags) − 10 × flags
+//
+// Generic contributions (framework concepts, and generic words alone) are
+// capped at GenericCap of each step's target.
 func GradeLightning(sc *Scenario, text string) LightningGrade {
 	var lg LightningGrade
 	if sc == nil {
@@ -63,19 +123,17 @@ func GradeLightning(sc *Scenario, text string) LightningGrade {
 		i := int(step) - 1
 		lg.Steps[i] = g
 		lg.Words = max(lg.Words, g.Words)
-		lg.Credit[i] = clamp01(LightningBoost*g.Coverage - g.FlagPenalty)
+		lg.Depth = max(lg.Depth, g.Depth) // a property of the text
+		lg.Credit[i] = caseCredit(g, text, LightningCaseTarget)
 		base += step.Weight() * lg.Credit[i]
 		lg.KeywordList = lg.KeywordList || g.KeywordList
 		if len(g.Matches) > 0 {
 			matched = true
 			lg.NoJustification = g.NoJustification // the cue is a property of the text
 		}
-		for _, f := range g.RedFlags {
-			if !slices.ContainsFunc(lg.RedFlags, func(x rubric.Flag) bool { return x.ID == f.ID }) {
-				lg.RedFlags = append(lg.RedFlags, f)
-			}
-		}
+		lg.RedFlags = addFlags(lg.RedFlags, g.RedFlags)
 	}
+	base *= depthFactor(lg.Depth)
 	if lg.Words < LightningMinWords {
 		lg.TooShort = true
 		base *= float64(lg.Words) / LightningMinWords
@@ -86,8 +144,25 @@ func GradeLightning(sc *Scenario, text string) LightningGrade {
 	if matched && lg.NoJustification {
 		base -= rubric.NoJustificationPenalty
 	}
-	lg.Score = int(math.Round(100 * clamp01(base)))
+	lg.Score = dailyScore(base, len(lg.RedFlags))
 	return lg
+}
+
+// dailyScore turns a base of 0..1 into points: each red flag halves the
+// score and costs DailyFlagPenalty more.
+func dailyScore(base float64, flags int) int {
+	score := 100 * clamp01(base) * math.Pow(DailyFlagFactor, float64(flags))
+	return max(0, int(math.Round(score))-DailyFlagPenalty*flags)
+}
+
+// addFlags adds each flag once: the seven step rubrics read the same text.
+func addFlags(have, more []rubric.Flag) []rubric.Flag {
+	for _, f := range more {
+		if !slices.ContainsFunc(have, func(x rubric.Flag) bool { return x.ID == f.ID || x.Offset == f.Offset }) {
+			have = append(have, f)
+		}
+	}
+	return have
 }
 
 // FollowUpGrade explains how a reply to the reveal's follow-up scored.
@@ -95,24 +170,40 @@ type FollowUpGrade struct {
 	Score int // 0..100
 	// Parts are the bottleneck and monitoring wrap-up grades of the reply.
 	Parts [2]rubric.StepGrade
+	// Credit is each part's share of its case-weighted target, 0..1.
+	Credit   [2]float64
+	Words    int
+	TooShort bool
+	RedFlags []rubric.Flag
 }
 
 // GradeFollowUp scores a reply to the follow-up question against the
-// scenario's bottleneck and monitoring wrap-up rubrics:
+// scenario's bottleneck and monitoring wrap-up rubrics, case concepts
+// first, as GradeLightning does:
 //
-//	Score = round(100 × (bottleneck.Score + monitoring.Score) / 2)
+//	credit_p = min(1, (Σ case w + 0.25 × Σ generic w) / (0.4 × case weight of p))
+//	Score    = round(100 × mean(credit_p) × (0.75 + 0.25 × depth) × min(1, words/30) × 0.5^flags) − 10 × flags
 func GradeFollowUp(sc *Scenario, text string) FollowUpGrade {
 	var fg FollowUpGrade
 	if sc == nil {
 		return fg
 	}
-	sum := 0.0
+	sum, depth := 0.0, 0.0
 	for part := range fg.Parts {
 		g := sc.WrapUpRubric(part).Grade(rubric.Answer{Text: text})
 		fg.Parts[part] = g
-		sum += g.Score
+		fg.Credit[part] = caseCredit(g, text, FollowUpCaseTarget)
+		sum += fg.Credit[part]
+		depth = max(depth, g.Depth)
+		fg.Words = max(fg.Words, g.Words)
+		fg.RedFlags = addFlags(fg.RedFlags, g.RedFlags)
 	}
-	fg.Score = int(math.Round(100 * sum / float64(len(fg.Parts))))
+	base := sum / float64(len(fg.Parts)) * depthFactor(depth)
+	if fg.Words < FollowUpMinWords {
+		fg.TooShort = true
+		base *= float64(fg.Words) / FollowUpMinWords
+	}
+	fg.Score = dailyScore(base, len(fg.RedFlags))
 	return fg
 }
 

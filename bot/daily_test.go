@@ -392,7 +392,9 @@ func TestGradeLightning(t *testing.T) {
 	keywords := "latency, qps, labels, features, ndcg, a/b test, canary, drift, monitoring, retraining, baseline, leakage"
 	for _, sc := range lib.All() {
 		c, o, k := bot.GradeLightning(sc, complete), bot.GradeLightning(sc, oneStep), bot.GradeLightning(sc, keywords)
-		if c.Score <= o.Score || c.Score <= k.Score {
+		// The generic complete answer can state a case's defining mistake
+		// ("clicks as labels" in a feed): then its flags, not its order, matter.
+		if len(c.RedFlags) == 0 && (c.Score <= o.Score || c.Score <= k.Score) {
 			t.Errorf("%s: complete %d, one step %d, keywords %d: want the complete answer first", sc.ID, c.Score, o.Score, k.Score)
 		}
 		if !k.KeywordList || k.Score > 60 {

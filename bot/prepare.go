@@ -125,7 +125,7 @@ func (fw *Framework) lexicon() (*rubric.Lexicon, error) {
 		ModelTerms: fw.ModelTerms, Justification: fw.Justification, Negations: fw.Negations,
 		Dismissals: fw.Dismissals, RejectionsBefore: fw.RejectionsBefore, Rejections: fw.Rejections,
 		DismissalsBefore: fw.DismissalsBefore, Tradeoffs: fw.Tradeoffs, FailureModes: fw.FailureModes,
-		Synonyms: fw.Synonyms,
+		Synonyms: fw.Synonyms, GenericTerms: fw.GenericTerms,
 	})
 }
 

@@ -130,6 +130,9 @@ type Framework struct {
 	// Synonyms are the shared ML thesaurus: each group's members are
 	// interchangeable in every concept and red-flag phrase.
 	Synonyms [][]string `yaml:"synonyms"`
+	// GenericTerms are system words that fit any design; daily judging
+	// gives a reply little for them unless it ties them to the case.
+	GenericTerms []string `yaml:"generic_terms"`
 	// RedFlags are the framework-wide mistakes, checked in every step of
 	// every scenario (see FrameworkRedFlag).
 	RedFlags []FrameworkRedFlag `yaml:"red_flags"`

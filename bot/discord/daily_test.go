@@ -34,10 +34,15 @@ func adminDaily(srv *fakediscord.Server, u fakediscord.User, sub string, opts ..
 
 // privateTo matches an ephemeral reply or a DM with text: something only
 // the member sees.
-func privateTo(text string) func(fakediscord.MessageEvent) bool {
+func privateTo(texts ...string) func(fakediscord.MessageEvent) bool {
 	return func(e fakediscord.MessageEvent) bool {
-		if e.Kind != "create" && e.Kind != "edit" || !strings.Contains(e.Message.Text(), text) {
+		if e.Kind != "create" && e.Kind != "edit" {
 			return false
+		}
+		for _, text := range texts {
+			if !strings.Contains(e.Message.Text(), text) {
+				return false
+			}
 		}
 		// A DM carries no guild (the matcher runs under the fake's lock, so
 		// it must not call back into the fake).
@@ -115,7 +120,7 @@ func TestDailyChallengeDiscord(t *testing.T) {
 	}
 
 	srv.Say(alice, thread.ID, lightningStrong)
-	srv.AwaitMessage(t, "alice's private score", privateTo("Your daily answer:"))
+	srv.AwaitMessage(t, "alice's private score", privateTo("Your daily answer:", "✓ Earned — ", "➕ To add — "))
 	click := srv.Click(t, bob, post, "Answer privately")
 	srv.Dispatch(click)
 	srv.Dispatch(srv.Submit(t, bob, srv.AwaitModal(t, click), lightningForm))
@@ -136,7 +141,7 @@ func TestDailyChallengeDiscord(t *testing.T) {
 		t.Errorf("the reveal lacks the reference outline")
 	}
 	srv.Say(bob, thread.ID, followUp)
-	srv.AwaitMessage(t, "graded follow-up", privateTo("Your follow-up answer:"))
+	srv.AwaitMessage(t, "graded follow-up", privateTo("Your follow-up answer:", "✓ Earned — ", "➕ To add — "))
 
 	s, _ = store.DailySchedule(ctx, ch)
 	srv.Say(alice, s.Last.Thread, lightningStrong)

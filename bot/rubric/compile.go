@@ -89,6 +89,12 @@ func NewLexicon(terms Terms) (*Lexicon, error) {
 	t.dismissals = list("dismissal", terms.Dismissals, true)
 	t.rejectBefore = list("rejection before", terms.RejectionsBefore, true)
 	t.rejections = list("rejection", terms.Rejections, true)
+	t.generic = map[string]bool{}
+	for _, g := range terms.GenericTerms {
+		for _, k := range list("generic term", []string{g}, true) {
+			t.generic[string(k)] = true
+		}
+	}
 	t.dismissBefore = list("dismissal before", terms.DismissalsBefore, false)
 	t.tradeoffs = list("trade-off cue", terms.Tradeoffs, true)
 	t.failures = list("failure-mode cue", terms.FailureModes, true)
@@ -187,6 +193,23 @@ func NewPhraseChecker(negations []string) *PhraseChecker {
 
 // Problem says why phrase can never match, or returns "".
 func (pc *PhraseChecker) Problem(phrase string) string {
+	if strings.Contains(phrase, "&") {
+		parts := strings.Split(phrase, "&")
+		switch {
+		case strings.Contains(phrase, "*"):
+			return `mixes "&" and "*"; use one or the other`
+		case len(parts) > maxNearParts:
+			return fmt.Sprintf(`has %d parts joined by "&"; at most %d`, len(parts), maxNearParts)
+		}
+		for _, part := range parts {
+			if len(NormalizeTokens(part)) == 0 {
+				return `has an empty part around "&"`
+			}
+		}
+		// A part may be a negation word ("new items & never & shown"):
+		// parts are checked for a negation before them, not made of one.
+		return ""
+	}
 	segs := phraseSegments(phrase)
 	for i, s := range segs {
 		if len(s) == 0 {
@@ -235,7 +258,7 @@ func Compile(spec Spec, terms *Lexicon) (*Rubric, error) {
 		minWords = MinWords
 	}
 	b := newTrieBuilder()
-	c := &compiledRubric{saturation: sat, minWords: minWords, own: spec.Own,
+	c := &compiledRubric{saturation: sat, minWords: minWords, own: spec.Own, generic: terms.generic,
 		minConcepts: spec.MinConcepts, fewConceptsCap: spec.FewConceptsCap}
 	var errs []error
 	// keys are a segment's trie keys, with every synonym of the thesaurus.

@@ -74,6 +74,9 @@ type Match struct {
 	// Case marks a concept of the case itself, not one of the framework's
 	// generic concepts: what a reply specific to this case earns.
 	Case bool `json:"case,omitempty"`
+	// Generic marks evidence made of one generic system word alone
+	// ("cache", "retrain"): it fits any design, whatever concept it earned.
+	Generic bool `json:"generic,omitempty"`
 }
 
 // Grading constants. The formula they feed is documented on Grade.
@@ -258,6 +261,7 @@ type compiledRubric struct {
 	own     int
 	weights []float64
 	near    []nearPhrase
+	generic map[string]bool // see Terms.GenericTerms; shared, read-only
 	// minConcepts and fewConceptsCap: fewer credited concepts cap the
 	// score (wrap-up only; 0 means no minimum).
 	minConcepts    int
@@ -872,6 +876,19 @@ func (c *compiledRubric) resolve(s *scratch) {
 	}
 }
 
+// isGeneric reports whether the words of sp are one generic term.
+func (c *compiledRubric) isGeneric(s *scratch, sp span) bool {
+	if len(c.generic) == 0 {
+		return false
+	}
+	var key [64]byte
+	k := key[:0]
+	for t := sp.i; t <= sp.j; t++ {
+		k = append(k, s.z.text(s.z.toks[t])...)
+	}
+	return c.generic[string(k)]
+}
+
 func (c *compiledRubric) caseWeight() float64 {
 	w := 0.0
 	for _, x := range c.weights[:c.own] {
@@ -970,6 +987,7 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 		g.Matches = append(g.Matches, Match{
 			Concept: con.ID, Label: con.Label, Evidence: ev,
 			Credit: credit, Weight: con.Weight, Offset: off, Case: int(k) < c.own,
+			Generic: c.isGeneric(s, sp),
 		})
 	}
 	if missing := len(r.Concepts) - len(g.Matches); missing > 0 {

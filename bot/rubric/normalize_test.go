@@ -117,6 +117,12 @@ func TestPhraseProblem(t *testing.T) {
 		{"given * * predict", false, "two"},
 		{"not", false, "only negation"},
 		{"Don’t never", false, "only negation"},
+		{"latency & not a concern", true, ""},
+		{"a & b & c & d", true, ""},
+		{"a & b & c & d & e", false, "at most 4"},
+		{"downscale * & single pass", false, "mixes"},
+		{"cache & ", false, "empty part"},
+		{"new items & never & shown", true, ""},
 	}
 	for _, tt := range tests {
 		got := PhraseProblem(tt.phrase, neg)

@@ -67,6 +67,10 @@ type Terms struct {
 	// Synonyms are groups of interchangeable terms, applied to every
 	// concept and red-flag phrase: "pr auc", "average precision".
 	Synonyms [][]string
+	// GenericTerms are system words that fit any design ("shard",
+	// "cache", "retrain"): a match made of one of them alone is marked
+	// Generic, even on a case concept.
+	GenericTerms []string
 }
 
 // Lexicon is a compiled Terms, shared by every rubric of a framework.
@@ -74,7 +78,8 @@ type Lexicon struct {
 	negations, unnegations, cues, nonCues, models, funcs [][]byte
 	dismissals, rejectBefore, rejections, breakers       [][]byte
 	dismissBefore, tradeoffs, failures                   [][]byte
-	synonyms                                             [][][]string // group → member → words
+	synonyms                                             [][][]string    // group → member → words
+	generic                                              map[string]bool // normalised keys of GenericTerms
 }
 
 // Spec is what one rubric is compiled from.

@@ -136,6 +136,12 @@ func TestDailyChallengeSlack(t *testing.T) {
 	if !strings.Contains(aliceNote, "Your daily answer:") || !strings.Contains(bobNote, "Your daily answer:") {
 		t.Fatalf("private scores: alice %q, bob %q", aliceNote, bobNote)
 	}
+	// The private feedback quotes what earned points and names one thing to add.
+	for _, want := range []string{"✓ Earned — ", "“", "➕ To add — "} {
+		if !strings.Contains(aliceNote, want) {
+			t.Errorf("alice's private score lacks %q:\n%s", want, aliceNote)
+		}
+	}
 	if pub := w.threadMsgs(general, root.TS); len(pub) != 0 {
 		t.Fatalf("the bot answered publicly in the daily thread: %+v", pub)
 	}
@@ -163,7 +169,7 @@ func TestDailyChallengeSlack(t *testing.T) {
 	}
 	_, envs = w.fake.UserMessage(bob, general, root.TS, followUp)
 	w.act(1, envs...)
-	if got := w.lastEphemeral(bob); !strings.Contains(got, "Your follow-up answer:") {
+	if got := w.lastEphemeral(bob); !strings.Contains(got, "Your follow-up answer:") || !strings.Contains(got, "✓ Earned — ") || !strings.Contains(got, "➕ To add — ") {
 		t.Fatalf("follow-up reply: %q", got)
 	}
 

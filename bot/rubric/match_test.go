@@ -1,0 +1,150 @@
+package rubric_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/mlsdbot/mlsd/bot/rubric"
+)
+
+// smallRubric compiles a rubric with a few concepts and the word lists
+// the cases below need, so each case is about one matching rule.
+func smallRubric(t *testing.T) *rubric.Rubric {
+	t.Helper()
+	lex, err := rubric.NewLexicon(rubric.Terms{
+		ModelTerms:       []string{"transformer", "bi encoder"},
+		Justification:    []string{"because", "so"},
+		Negations:        []string{"no", "not", "without", "don't"},
+		Dismissals:       []string{"can wait", "is overkill"},
+		DismissalsBefore: []string{"no need for", "we can skip"},
+		Rejections:       []string{"leak", "is not"},
+		RejectionsBefore: []string{"avoid", "instead of"},
+		Tradeoffs:        []string{"rather than", "at the cost of"},
+		FailureModes:     []string{"falls back", "times out"},
+		Synonyms:         [][]string{{"pr auc", "average precision", "auprc"}, {"two tower", "dual encoder"}, {"p99", "99th percentile"}},
+		GenericTerms:     []string{"cache"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := rubric.Compile(rubric.Spec{
+		Concepts: []rubric.Concept{
+			{ID: "label_maturity", Label: "Label maturity", Weight: 2, Important: true, Phrases: []string{"label maturity", "wait & dispute window & close"}},
+			{ID: "metric", Label: "PR-AUC", Weight: 1, Phrases: []string{"pr auc"}},
+			{ID: "retrieval", Label: "Two-tower retrieval", Weight: 1, Phrases: []string{"two tower"}},
+			{ID: "latency", Label: "Latency", Weight: 1, Phrases: []string{"p99"}},
+			{ID: "model_name", Label: "ResNet-50 backbone", Weight: 1, Phrases: []string{"resnet50"}},
+			{ID: "cache", Label: "Cache", Weight: 1, Phrases: []string{"cache"}},
+		},
+		Own: 1,
+		RedFlags: []rubric.RedFlag{
+			{ID: "random_split", Label: "Random split", Phrases: []string{"random split", "shuffle & test set"}},
+		},
+		Saturation: 0.5,
+	}, lex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func credited(g rubric.StepGrade) []string {
+	var out []string
+	for _, m := range g.Matches {
+		out = append(out, m.Concept)
+	}
+	return out
+}
+
+func flagged(g rubric.StepGrade) []string {
+	var out []string
+	for _, f := range g.RedFlags {
+		out = append(out, f.ID)
+	}
+	return out
+}
+
+func TestMatchingRules(t *testing.T) {
+	r := smallRubric(t)
+	tests := []struct {
+		name        string
+		text        string
+		wantConcept []string
+		wantFlags   []string
+	}{
+		{"near parts in any order", "Only once the dispute window is closed do we wait for nothing else.", []string{"label_maturity"}, nil},
+		{"near parts in another sentence do not meet", "We wait. The dispute window may close.", nil, nil},
+		{"a negated near part does not count", "We don't wait for the dispute window to close.", nil, nil},
+		{"thesaurus: average precision is pr auc", "Average precision on the test month.", []string{"metric"}, nil},
+		{"thesaurus both ways: auprc", "AUPRC, since positives are rare.", []string{"metric"}, nil},
+		{"thesaurus on multi-word terms", "A dual encoder retrieves candidates.", []string{"retrieval"}, nil},
+		{"percentile spelled out", "The 99th percentile must stay low.", []string{"latency"}, nil},
+		{"digits glued to a name stay whole", "A ResNet-50 backbone.", []string{"model_name"}, nil},
+		{"a name without its digits is another name", "A ResNet backbone.", nil, nil},
+		{"dismissive verb before", "There is no need for label maturity here.", nil, []string{"dismissed:label_maturity"}},
+		{"dismissal after", "Label maturity can wait.", nil, []string{"dismissed:label_maturity"}},
+		{"a framework concept dismissed is not flagged", "The cache is overkill.", nil, nil},
+		{"flag raised", "We do a random split of the payments.", nil, []string{"random_split"}},
+		{"flag rejected after", "A random split would leak the future.", nil, nil},
+		{"flag rejected before", "We avoid a random split.", nil, nil},
+		{"rejection between near parts", "To shuffle would leak the future into the test set.", nil, nil},
+		{"near flag raised", "Shuffle everything, then carve out a test set.", nil, []string{"random_split"}},
+		{"a question raises no flag", "Should we use a random split here?", nil, nil},
+		{"a flagged sentence earns nothing", "A random split and PR-AUC.", nil, []string{"random_split"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := r.Grade(rubric.Answer{Text: tt.text})
+			if got := credited(g); !slices.Equal(got, tt.wantConcept) {
+				t.Errorf("credited %q, want %q", got, tt.wantConcept)
+			}
+			if got := flagged(g); !slices.Equal(got, tt.wantFlags) {
+				t.Errorf("flags %q, want %q", got, tt.wantFlags)
+			}
+		})
+	}
+}
+
+// Arrows, in-line colons and "vs" relate terms: a terse bullet answer is
+// reasoning, not a keyword list.
+func TestTerseFormIsReasoning(t *testing.T) {
+	r := smallRubric(t)
+	terse := "- metric: PR-AUC (rare positives)\n- serving: two-tower -> cache -> p99 budget\n- labels: label maturity, wait for the dispute window to close"
+	list := "PR-AUC, two tower, cache, p99, label maturity"
+	if g := r.Grade(rubric.Answer{Text: terse}); g.KeywordList || g.NoJustification {
+		t.Errorf("terse bullets: keyword list %v, no reasoning %v", g.KeywordList, g.NoJustification)
+	}
+	if g := r.Grade(rubric.Answer{Text: list}); !g.KeywordList || !g.NoJustification {
+		t.Errorf("bare list: keyword list %v, no reasoning %v", g.KeywordList, g.NoJustification)
+	}
+}
+
+func TestDepthSigns(t *testing.T) {
+	r := smallRubric(t)
+	for _, tt := range []struct {
+		text  string
+		depth float64
+	}{
+		{"PR-AUC on the test month.", 0},
+		{"PR-AUC at 0.1% positives.", 1.0 / 3},
+		{"PR-AUC rather than accuracy at 0.1% positives.", 2.0 / 3},
+		{"PR-AUC rather than accuracy at 0.1% positives; if scoring times out it falls back to rules.", 1},
+	} {
+		if g := r.Grade(rubric.Answer{Text: tt.text}); g.Depth != tt.depth {
+			t.Errorf("%q: depth %.2f, want %.2f", tt.text, g.Depth, tt.depth)
+		}
+	}
+}
+
+func TestGenericEvidence(t *testing.T) {
+	r := smallRubric(t)
+	g := r.Grade(rubric.Answer{Text: "We cache results and report PR-AUC."})
+	for _, m := range g.Matches {
+		if want := m.Concept == "cache"; m.Generic != want {
+			t.Errorf("%s: Generic %v, want %v", m.Concept, m.Generic, want)
+		}
+		if want := m.Concept == "label_maturity"; m.Case != want {
+			t.Errorf("%s: Case %v, want %v", m.Concept, m.Case, want)
+		}
+	}
+}
