@@ -28,6 +28,9 @@ const (
 	// session, in points of 100, besides its cost to the step: a candidate
 	// who states many mistakes fluently is not a hire.
 	FlagSessionPenalty = 3
+	// MaxFlagSessionPenalty caps what red flags cost the session, so a
+	// candidate's score still tells their right ideas apart.
+	MaxFlagSessionPenalty = 30
 
 	maxMissingShown = 5
 	maxStrengths    = 5
@@ -42,12 +45,14 @@ const (
 //	base    = 100 × Σ_s W_s·step_s              (W = 0.15 0.15 0.20 0.15 0.15 0.10 0.10)
 //	bonus   = 10 × mean(wrap-up part scores)    (0..10; a part crediting
 //	          fewer than 2 concepts scores at most 0.2, see Grade)
-//	Score   = clamp(round(base + bonus − 5 × pitfalls), 0, 100)
+//	Score   = clamp(round(base + bonus − 5 × pitfalls − min(30, 3 × red flags)), 0, 100)
 //	Points  = Score × difficulty multiplier     (1, 1.25, 1.5)
+//	Band    = BandFor(Score)
 //
 // Pitfalls (5 points each): jumped to the model (a model term in step 1 or
 // 2 before any requirement or data concept outside the model's own noun
-// phrase; see jumpedToModel), ignored the data pipeline
+// phrase, or step 1 naming 3+ model terms and fewer requirements; see
+// jumpedToModel), ignored the data pipeline
 // (step-3 coverage < 0.35), overlooked deployment/monitoring (mean of the
 // step-6 and step-7 scores < 0.35).
 func Evaluate(sc *Scenario, s *Session) Report {
@@ -126,7 +131,7 @@ func Evaluate(sc *Scenario, s *Session) Report {
 	for _, st := range rep.Steps {
 		rep.FlagCount += len(st.Flags)
 	}
-	total := base + rep.WrapUpBonus - float64(PitfallPenalty*len(rep.Pitfalls)) - float64(FlagSessionPenalty*rep.FlagCount)
+	total := base + rep.WrapUpBonus - float64(PitfallPenalty*len(rep.Pitfalls)) - float64(min(MaxFlagSessionPenalty, FlagSessionPenalty*rep.FlagCount))
 	rep.Score = int(max(0, min(100, math.Round(total))))
 	rep.Points = float64(rep.Score) * sc.Difficulty.Multiplier()
 	rep.Band = BandFor(rep.Score)
@@ -151,7 +156,7 @@ func labels(cs []rubric.Concept, limit int) []string {
 func flagReports(fs []rubric.Flag, part int) []FlagReport {
 	var out []FlagReport
 	for _, f := range fs {
-		out = append(out, FlagReport{Label: f.Label, Evidence: f.Evidence, Offset: f.Offset, Part: part})
+		out = append(out, FlagReport{Label: f.Label, Evidence: f.Evidence, Offset: f.Offset, Part: part, Again: f.Again})
 	}
 	return out
 }
@@ -281,6 +286,11 @@ func tainted(g *rubric.StepGrade, from, to int) bool {
 	for _, f := range g.RedFlags {
 		if overlaps(f.Offset, len(f.Evidence)) {
 			return true
+		}
+		for _, q := range f.Again {
+			if overlaps(q.Offset, len(q.Evidence)) {
+				return true
+			}
 		}
 	}
 	for _, d := range g.Dismissed {

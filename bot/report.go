@@ -48,6 +48,8 @@ type FlagReport struct {
 	Evidence string `json:"evidence"`
 	Offset   int    `json:"offset"`         // in the answer's text
 	Part     int    `json:"part,omitempty"` // wrap-up part (0..2)
+	// Again are later statements of the same mistake in that answer.
+	Again []rubric.Quote `json:"again,omitempty"`
 }
 
 // Pitfall is a classic mistake detected across steps.

@@ -210,6 +210,11 @@ func flaggedAt(rep *bot.Report, key, text string, from, to int) bool {
 		if f.Offset < hi && f.Offset+len(f.Evidence) > lo {
 			return true
 		}
+		for _, q := range f.Again {
+			if q.Offset < hi && q.Offset+len(q.Evidence) > lo {
+				return true
+			}
+		}
 	}
 	return false
 }

@@ -58,9 +58,18 @@ type Flag struct {
 	Evidence string  `json:"evidence"` // the words that raised it, as written
 	Offset   int     `json:"offset"`   // byte offset of Evidence in the answer
 	Penalty  float64 `json:"penalty"`
+	// Again are later statements of the same mistake in the answer; the
+	// flag costs its penalty once.
+	Again []Quote `json:"again,omitempty"`
 	// Dismissed marks a flag raised because the answer dismissed one of
 	// the step's important concepts ("a baseline is a waste of time").
 	Dismissed bool `json:"dismissed,omitempty"`
+}
+
+// Quote is words of the answer with their byte offset.
+type Quote struct {
+	Evidence string `json:"evidence"`
+	Offset   int    `json:"offset"`
 }
 
 // Match is one credited concept with the answer text that earned it.
@@ -137,7 +146,7 @@ const (
 	dismissWindow = 3
 	// rejectWindow is how many tokens after a red-flag phrase a rejection
 	// ("leaks", "is useless") reaches, within the clause.
-	rejectWindow = 6
+	rejectWindow = 8
 	// attachGap is how many words may sit between a concept mention and a
 	// model term for the mention to be part of the model's noun phrase
 	// ("a multimodal transformer", "real-time two-tower model").
@@ -238,9 +247,10 @@ type nearPhrase struct {
 }
 
 type nearOcc struct {
-	near int32
-	part uint8
-	sp   span
+	near  int32
+	part  uint8
+	sp    span
+	negAt int32 // last token of the negation before the part, or -1
 }
 
 // span is a run of tokens i..j (inclusive); i < 0 means none.
@@ -316,7 +326,8 @@ type scratch struct {
 	nearStart  []int32
 	sent       []int32 // sentence number of each token
 	dismissals []occurrence
-	killed     []int32 // sentences a red flag was raised in
+	killed     []int32   // sentences a red flag was raised in
+	flagMore   []flagOcc // a raised flag's later statements
 }
 
 // scan is what one pass over an answer found.
@@ -336,7 +347,7 @@ func (c *compiledRubric) getScratch(concepts, flags int) *scratch {
 	s.conceptHit = resetSpans(s.conceptHit, concepts)
 	s.flagHit = resetSpans(s.flagHit, flags)
 	s.occ, s.flagOcc, s.rejs, s.cues, s.models = s.occ[:0], s.flagOcc[:0], s.rejs[:0], s.cues[:0], s.models[:0]
-	s.nearOcc, s.dismissals, s.killed = s.nearOcc[:0], s.dismissals[:0], s.killed[:0]
+	s.nearOcc, s.dismissals, s.killed, s.flagMore = s.nearOcc[:0], s.dismissals[:0], s.killed[:0], s.flagMore[:0]
 	s.collect = false
 	return s
 }
@@ -411,9 +422,14 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 	}
 	s.occ = kept
 	for _, f := range s.flagOcc {
-		if s.flagHit[f.flag].i < 0 && !rejectedAfter(s, f.sp) && !inQuestion(text, s, f.sp) {
+		if rejectedAfter(s, f.sp) || inQuestion(text, s, f.sp) {
+			continue
+		}
+		s.killed = append(s.killed, s.sent[f.sp.i])
+		if s.flagHit[f.flag].i < 0 {
 			s.flagHit[f.flag] = f.sp
-			s.killed = append(s.killed, s.sent[f.sp.i])
+		} else if sp := s.flagHit[f.flag]; f.sp.i > sp.j {
+			s.flagMore = append(s.flagMore, f)
 		}
 	}
 	return res
@@ -521,9 +537,9 @@ func (c *compiledRubric) hit(s *scratch, p payload, sp span, res *scan, segFunc 
 		if c.near[p.idx].target.kind == hitFlag {
 			mask |= tfRejEnd
 		}
-		if !negatedBy(s, sp.i, mask) {
-			s.nearOcc = append(s.nearOcc, nearOcc{near: p.idx, part: p.part, sp: sp})
-		}
+		// A negation may belong to another part of the same phrase
+		// ("wouldn't let & asymmetry & drive"): resolveNear decides.
+		s.nearOcc = append(s.nearOcc, nearOcc{near: p.idx, part: p.part, sp: sp, negAt: negatedAt(s, sp.i, mask)})
 	case hitTradeoff:
 		res.tradeoffs++
 	case hitFailure:
@@ -602,17 +618,20 @@ func (c *compiledRubric) hit(s *scratch, p payload, sp span, res *scan, segFunc 
 // negatedBy reports whether a phrase marked with mask (tfNegEnd, tfRejEnd)
 // ends within negationWindow tokens before token i, with no comma or
 // sentence break in between.
-func negatedBy(s *scratch, i int32, mask uint8) bool {
+func negatedBy(s *scratch, i int32, mask uint8) bool { return negatedAt(s, i, mask) >= 0 }
+
+// negatedAt is negatedBy returning the negation's last token, or -1.
+func negatedAt(s *scratch, i int32, mask uint8) int32 {
 	toks := s.z.toks
 	for e := i - 1; e >= 0 && e >= i-negationWindow; e-- {
 		if toks[e+1].brk&(brkClause|brkSentence) != 0 {
-			return false
+			return -1
 		}
 		if s.tf[e]&mask != 0 {
-			return true
+			return e
 		}
 	}
-	return false
+	return -1
 }
 
 // dismissed reports whether a dismissal ("not needed", "doesn't matter")
@@ -714,6 +733,7 @@ func (c *compiledRubric) resolveNear(s *scratch) {
 	}
 	occ = s.nearBuf
 	var have [maxNearParts]span
+	var negs [maxNearParts]int32
 	for lo := 0; lo < len(occ); {
 		hi := lo
 		for hi < len(occ) && occ[hi].near == occ[lo].near {
@@ -728,6 +748,7 @@ func (c *compiledRubric) resolveNear(s *scratch) {
 				have[k] = noSpan
 			}
 			have[occ[a].part] = start
+			negs[occ[a].part] = occ[a].negAt
 			found := 1
 			first, last := start, start
 			for b := a + 1; b < hi && found < np.parts; b++ {
@@ -737,11 +758,12 @@ func (c *compiledRubric) resolveNear(s *scratch) {
 				}
 				if have[o.part].i < 0 {
 					have[o.part] = o.sp
+					negs[o.part] = o.negAt
 					found++
 					last = o.sp
 				}
 			}
-			if found < np.parts {
+			if found < np.parts || negatedOutside(have[:np.parts], negs[:np.parts]) {
 				continue
 			}
 			full := span{first.i, max(first.j, last.j)}
@@ -761,6 +783,27 @@ func (c *compiledRubric) resolveNear(s *scratch) {
 	// Mentions from near phrases join the others in token order.
 	slices.SortStableFunc(s.occ, func(a, b occurrence) int { return cmp.Compare(a.sp.i, b.sp.i) })
 	slices.SortStableFunc(s.flagOcc, func(a, b flagOcc) int { return cmp.Compare(a.sp.i, b.sp.i) })
+}
+
+// negatedOutside reports whether a part is negated by words that are not
+// themselves one of the phrase's parts.
+func negatedOutside(parts []span, negs []int32) bool {
+	for k, at := range negs {
+		if at < 0 {
+			continue
+		}
+		own := false
+		for m, p := range parts {
+			if m != k && p.i <= at && at <= p.j {
+				own = true
+				break
+			}
+		}
+		if !own {
+			return true
+		}
+	}
+	return false
 }
 
 // anyRejected reports whether a rejection stands between two parts of a
@@ -1006,7 +1049,14 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 		if sp := s.flagHit[k]; sp.i >= 0 && !slices.ContainsFunc(raised, func(x span) bool { return x.i <= sp.j && sp.i <= x.j }) {
 			raised = append(raised, sp)
 			ev, off := s.quote(a.Text, sp)
-			g.RedFlags = append(g.RedFlags, Flag{ID: f.ID, Label: f.Label, Evidence: ev, Offset: off, Penalty: f.Penalty})
+			flag := Flag{ID: f.ID, Label: f.Label, Evidence: ev, Offset: off, Penalty: f.Penalty}
+			for _, m := range s.flagMore {
+				if int(m.flag) == k {
+					ev, off := s.quote(a.Text, m.sp)
+					flag.Again = append(flag.Again, Quote{Evidence: ev, Offset: off})
+				}
+			}
+			g.RedFlags = append(g.RedFlags, flag)
 			g.FlagPenalty += f.Penalty
 		}
 	}

@@ -14,7 +14,7 @@ func smallRubric(t *testing.T) *rubric.Rubric {
 	lex, err := rubric.NewLexicon(rubric.Terms{
 		ModelTerms:       []string{"transformer", "bi encoder"},
 		Justification:    []string{"because", "so"},
-		Negations:        []string{"no", "not", "without", "don't"},
+		Negations:        []string{"no", "not", "without", "don't", "wouldn't"},
 		Dismissals:       []string{"can wait", "is overkill"},
 		DismissalsBefore: []string{"no need for", "we can skip"},
 		Rejections:       []string{"leak", "is not"},
@@ -39,6 +39,7 @@ func smallRubric(t *testing.T) *rubric.Rubric {
 		Own: 1,
 		RedFlags: []rubric.RedFlag{
 			{ID: "random_split", Label: "Random split", Phrases: []string{"random split", "shuffle & test set"}},
+			{ID: "waves_away", Label: "Waves the asymmetry away", Phrases: []string{"wouldn't let & asymmetry & drive"}},
 		},
 		Saturation: 0.5,
 	}, lex)
@@ -91,6 +92,8 @@ func TestMatchingRules(t *testing.T) {
 		{"near flag raised", "Shuffle everything, then carve out a test set.", nil, []string{"random_split"}},
 		{"a question raises no flag", "Should we use a random split here?", nil, nil},
 		{"a flagged sentence earns nothing", "A random split and PR-AUC.", nil, []string{"random_split"}},
+		{"a negation that is the phrase's own part", "I wouldn't let that asymmetry drive the design.", nil, []string{"waves_away"}},
+		{"a negation outside the phrase still negates", "Nobody said I wouldn't let it, but don't let the asymmetry drive it.", nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -358,7 +358,9 @@ var stemExceptions = map[string]string{
 	// Five-letter -ed forms the -ed rule leaves alone (it needs six letters
 	// so that "noted" never becomes "not").
 	"tuned": "tune", "based": "base", "named": "name", "saved": "save", "timed": "time",
-	"sized": "size", "typed": "type", "voted": "vote", "rated": "rate", "hosted": "host",
+	"sized": "size", "typed": "type", "voted": "vote", "rated": "rate", "hosted": "host", "added": "add",
+	// "video clips" must not read as the CLIP model.
+	"clips": "clips",
 }
 
 // exceptionFilter has bit len(w) set at [first][last] letter for every

@@ -169,6 +169,9 @@ func TestTranscripts(t *testing.T) {
 					t.Fatalf("%s: no score in the transcript:\n%s", cand.name, out)
 				}
 				scores[cand.name], _ = strconv.Atoi(m[1])
+				if band := bot.BandFor(scores[cand.name]); !strings.Contains(out, "/100 — "+band) {
+					t.Errorf("%s: the report does not show its level band %q", cand.name, band)
+				}
 				compareGolden(t, filepath.Join("testdata", "transcripts", sc.ID+"-"+cand.name+".golden"), out)
 				if cand.name == "pitfalls" {
 					for _, p := range []string{"Jumped to the model", "Ignored the data pipeline", "Overlooked deployment"} {
