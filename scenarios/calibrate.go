@@ -89,21 +89,18 @@ type CalibrationSummary struct {
 	Scenarios []*ScenarioCalibration
 }
 
-// Calibration is the whole result, held-out scenarios apart from tuned ones.
+// Calibration is the whole result: held-out scenarios (never looked at
+// while tuning), spent ones (held out once, their first figures reported,
+// then no longer hidden), and tuned ones.
 type Calibration struct {
-	HeldOut, Tuned CalibrationSummary
+	HeldOut, Spent, Tuned CalibrationSummary
 }
 
 // Calibrate grades every calibration file in fsys (one per scenario, plus
 // an optional HELDOUT file naming held-out scenarios one per line) against
 // the scenarios of lib.
 func Calibrate(fsys fs.FS, lib *bot.Library) (*Calibration, error) {
-	heldOut := map[string]bool{}
-	if data, err := fs.ReadFile(fsys, "HELDOUT"); err == nil {
-		for _, l := range strings.Fields(string(data)) {
-			heldOut[l] = true
-		}
-	}
+	heldOut, spent := listFile(fsys, "HELDOUT"), listFile(fsys, "SPENT")
 	names, err := fs.Glob(fsys, "*.yaml")
 	if err != nil {
 		return nil, err
@@ -134,9 +131,12 @@ func Calibrate(fsys fs.FS, lib *bot.Library) (*Calibration, error) {
 			continue
 		}
 		res.HeldOut = heldOut[f.Scenario]
-		if res.HeldOut {
+		switch {
+		case res.HeldOut:
 			cal.HeldOut.Scenarios = append(cal.HeldOut.Scenarios, res)
-		} else {
+		case spent[f.Scenario]:
+			cal.Spent.Scenarios = append(cal.Spent.Scenarios, res)
+		default:
 			cal.Tuned.Scenarios = append(cal.Tuned.Scenarios, res)
 		}
 	}
@@ -145,6 +145,24 @@ func Calibrate(fsys fs.FS, lib *bot.Library) (*Calibration, error) {
 		return nil, probs
 	}
 	return cal, nil
+}
+
+// listFile reads scenario ids, one per line; "#" starts a comment.
+func listFile(fsys fs.FS, name string) map[string]bool {
+	out := map[string]bool{}
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return out
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if i := strings.Index(line, "#"); i >= 0 {
+			line = line[:i]
+		}
+		for _, id := range strings.Fields(line) {
+			out[id] = true
+		}
+	}
+	return out
 }
 
 func calibrateOne(file string, sc *bot.Scenario, f *calibrationFile) (*ScenarioCalibration, Problems) {

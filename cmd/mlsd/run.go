@@ -23,7 +23,7 @@ Usage:
   mlsd scenarios list          list the case studies
   mlsd scenarios show ID       print one case study's prompt and questions
   mlsd scenarios validate [DIR]  check scenario files; lists every problem with file and line
-  mlsd grade eval [--only heldout|tuned] [--planted] [--detail] [DIR]
+  mlsd grade eval [--only heldout|spent|tuned] [--planted] [--detail] [DIR]
                                grade a calibration set (default: the built-in blind one);
                                held-out figures first, then tuned; exit 1 if a target is missed
   mlsd config check            check the environment; one line per problem
