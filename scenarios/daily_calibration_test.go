@@ -34,7 +34,32 @@ type dailyCase struct {
 const maxDailyBoilerplate = 40
 
 func TestDailyCalibration(t *testing.T) {
-	data, err := os.ReadFile("testdata/calibration/daily/daily.yaml")
+	lib, err := scenarios.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The tuned set must hold every ordering; the held-out set (another
+	// writer, three other scenarios) is measured and logged first, not
+	// asserted, so it never becomes a tuning target.
+	for _, set := range []struct {
+		file   string
+		assert bool
+	}{{"daily-heldout.yaml", false}, {"daily.yaml", true}} {
+		table, failures := gradeDailySet(t, lib, "testdata/calibration/daily/"+set.file)
+		t.Logf("%s\n%s", set.file, table)
+		if set.assert {
+			for _, f := range failures {
+				t.Error(f)
+			}
+		} else if len(failures) > 0 {
+			t.Logf("%s (held out, not asserted):\n%s", set.file, strings.Join(failures, "\n"))
+		}
+	}
+}
+
+func gradeDailySet(t *testing.T, lib *bot.Library, path string) (string, []string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,13 +69,10 @@ func TestDailyCalibration(t *testing.T) {
 	if err := yaml.Unmarshal(data, &f); err != nil {
 		t.Fatal(err)
 	}
-	lib, err := scenarios.Load("")
-	if err != nil {
-		t.Fatal(err)
+	if len(f.Cases) < 3 {
+		t.Fatalf("%s: %d cases, want at least 3", path, len(f.Cases))
 	}
-	if len(f.Cases) < 5 {
-		t.Fatalf("%d cases, want at least 5", len(f.Cases))
-	}
+	var failures []string
 	var table strings.Builder
 	fmt.Fprintf(&table, "%-26s %-9s %6s %6s %6s %6s\n", "scenario", "kind", "strong", "short", "generic", "wrong")
 	for _, c := range f.Cases {
@@ -74,12 +96,12 @@ func TestDailyCalibration(t *testing.T) {
 			}
 			fmt.Fprintf(&table, "%-26s %-9s %6d %6d %6d %6d\n", c.Scenario, kind.name, s[0], s[1], s[2], s[3])
 			if !(s[0] > s[1] && s[1] > s[2] && s[2] > s[3]) {
-				t.Errorf("%s %s: strong %d > short-specific %d > generic %d > wrong %d does not hold", c.Scenario, kind.name, s[0], s[1], s[2], s[3])
+				failures = append(failures, fmt.Sprintf("%s %s: strong %d > short-specific %d > generic %d > wrong %d does not hold", c.Scenario, kind.name, s[0], s[1], s[2], s[3]))
 			}
 			if s[2] > maxDailyBoilerplate {
-				t.Errorf("%s %s: generic boilerplate scored %d, want ≤ %d", c.Scenario, kind.name, s[2], maxDailyBoilerplate)
+				failures = append(failures, fmt.Sprintf("%s %s: generic boilerplate scored %d, want ≤ %d", c.Scenario, kind.name, s[2], maxDailyBoilerplate))
 			}
 		}
 	}
-	t.Log("\n" + table.String())
+	return table.String(), failures
 }
