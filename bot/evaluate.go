@@ -207,8 +207,8 @@ func jumpedToModel(sc *Scenario, s *Session, clarify *rubric.StepGrade) (Pitfall
 			_, term, _ := sc.Rubric(Clarify).JumpScan(ans.Text)
 			return Pitfall{
 				ID: PitfallJumpedToModel, Name: "Jumped to the model", Penalty: PitfallPenalty,
-				Detail: fmt.Sprintf("Step 1 named %d models or architecture parts (first %q) and only %d requirements: "+
-					"pin down the goal, scale and data first, then choose a model.", n, term, len(clarify.Matches)),
+				Detail: fmt.Sprintf("Step 1 named %d models or architecture parts (first %q) and only %d requirement%s: "+
+					"pin down the goal, scale and data first, then choose a model.", n, term, len(clarify.Matches), plural(len(clarify.Matches))),
 			}, true
 		}
 	}

@@ -23,9 +23,6 @@ func ReportText(r *Report) string {
 			notes = append(notes, fmt.Sprintf("%d hint(s)", st.Hints))
 		}
 		notes = append(notes, st.Notes...)
-		if n := len(st.Flags); n > 0 {
-			notes = append(notes, fmt.Sprintf("%d red flag%s", n, plural(n)))
-		}
 		if len(notes) > 0 {
 			fmt.Fprintf(&b, " _(%s)_", strings.Join(notes, "; "))
 		}
