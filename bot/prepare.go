@@ -119,14 +119,25 @@ func (sc *Scenario) stepFlags(fw *Framework, own []rubric.RedFlag) []rubric.RedF
 	return out
 }
 
-// lexicon compiles the framework's word lists.
+// lexicon compiles the framework's word lists once; a framework's lists
+// must not change after its first scenario is prepared.
 func (fw *Framework) lexicon() (*rubric.Lexicon, error) {
-	return rubric.NewLexicon(rubric.Terms{
+	fw.lexMu.Lock()
+	defer fw.lexMu.Unlock()
+	if fw.lex != nil {
+		return fw.lex, nil
+	}
+	lex, err := rubric.NewLexicon(rubric.Terms{
 		ModelTerms: fw.ModelTerms, Justification: fw.Justification, Negations: fw.Negations,
 		Dismissals: fw.Dismissals, RejectionsBefore: fw.RejectionsBefore, Rejections: fw.Rejections,
 		DismissalsBefore: fw.DismissalsBefore, Tradeoffs: fw.Tradeoffs, FailureModes: fw.FailureModes,
 		Synonyms: fw.Synonyms, GenericTerms: fw.GenericTerms,
 	})
+	if err != nil {
+		return nil, err
+	}
+	fw.lex = lex
+	return lex, nil
 }
 
 // WrapUpPartKey names wrap-up part 0..2 as scenario files do.

@@ -1,6 +1,10 @@
 package bot
 
-import "github.com/mlsdbot/mlsd/bot/rubric"
+import (
+	"sync"
+
+	"github.com/mlsdbot/mlsd/bot/rubric"
+)
 
 // Difficulty of a scenario; it sets the leaderboard multiplier.
 type Difficulty string
@@ -141,6 +145,11 @@ type Framework struct {
 	// Saturation is the share of a step's total concept weight that earns
 	// full coverage (nobody mentions every concept); 0 means DefaultSaturation.
 	Saturation float64 `yaml:"saturation"`
+
+	// lex is the compiled word lists, built once and shared by every
+	// scenario prepared with this framework (see lexicon).
+	lexMu sync.Mutex
+	lex   *rubric.Lexicon
 }
 
 // FrameworkWrapUp is the generic rubric of the wrap-up questions.

@@ -2,6 +2,7 @@ package rubric
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -70,6 +71,13 @@ func NewLexicon(terms Terms) (*Lexicon, error) {
 		}
 		t.synonyms = append(t.synonyms, group)
 	}
+	t.synFirst = map[string][]synMember{}
+	for g, group := range t.synonyms {
+		for _, m := range group {
+			t.synFirst[m[0]] = append(t.synFirst[m[0]], synMember{g, m})
+		}
+	}
+	t.cache = map[string][][]string{}
 	t.unnegations = list("unnegation", unnegations, false)
 	t.nonCues = list("non-cue", nonCues, false)
 	t.breakers = list("scope breaker", scopeBreakers, false)
@@ -374,7 +382,10 @@ func (b *trieBuilder) add(key []byte, p payload) {
 // build inserts the keys in sorted order, so the child to follow is always
 // the last one added, then lays the nodes out with sorted, contiguous edges.
 func (b *trieBuilder) build() trie {
-	slices.SortStableFunc(b.entries, func(x, y trieEntry) int { return bytes.Compare(x.key, y.key) })
+	// Payloads order equal keys, so the layout is the same on every run.
+	slices.SortFunc(b.entries, func(x, y trieEntry) int {
+		return cmp.Or(bytes.Compare(x.key, y.key), cmp.Compare(x.p.kind, y.p.kind), cmp.Compare(x.p.idx, y.p.idx), cmp.Compare(x.p.part, y.p.part))
+	})
 	type bnode struct {
 		b                 byte
 		first, last, next int32
@@ -463,45 +474,50 @@ func (b *trieBuilder) build() trie {
 // maxSynonymVariants bounds the forms one phrase segment expands to.
 const maxSynonymVariants = 24
 
+// synMember is one member of a thesaurus group.
+type synMember struct {
+	group int
+	words []string
+}
+
 // expand returns words plus its forms with thesaurus members swapped for
-// their synonyms, one or more swaps each, the original first.
+// their synonyms, one or more swaps each, the original first. Results are
+// cached: the framework's phrases are compiled into every scenario.
 func (l *Lexicon) expand(words []string) [][]string {
-	out := [][]string{words}
-	if len(words) == 0 {
-		return out
+	if len(words) == 0 || len(l.synonyms) == 0 {
+		return [][]string{words}
 	}
+	key := strings.Join(words, " ")
+	l.mu.Lock()
+	cached, ok := l.cache[key]
+	l.mu.Unlock()
+	if ok {
+		return cached
+	}
+	out := [][]string{words}
+	seen := map[string]bool{key: true}
 	for i := 0; i < len(out) && len(out) < maxSynonymVariants; i++ {
 		cur := out[i]
-		for _, group := range l.synonyms {
-			for _, m := range group {
-				for at := indexWords(cur, m); at >= 0; {
-					for _, o := range group {
-						if slices.Equal(o, m) {
-							continue
-						}
-						v := slices.Concat(cur[:at], o, cur[at+len(m):])
-						if !slices.ContainsFunc(out, func(x []string) bool { return slices.Equal(x, v) }) && len(out) < maxSynonymVariants {
-							out = append(out, v)
-						}
+		for at := range cur {
+			for _, m := range l.synFirst[cur[at]] {
+				if at+len(m.words) > len(cur) || !slices.Equal(cur[at:at+len(m.words)], m.words) {
+					continue
+				}
+				for _, o := range l.synonyms[m.group] {
+					if slices.Equal(o, m.words) || len(out) >= maxSynonymVariants {
+						continue
 					}
-					next := indexWords(cur[at+1:], m)
-					if next < 0 {
-						break
+					v := slices.Concat(cur[:at], o, cur[at+len(m.words):])
+					if k := strings.Join(v, " "); !seen[k] {
+						seen[k] = true
+						out = append(out, v)
 					}
-					at += 1 + next
 				}
 			}
 		}
 	}
+	l.mu.Lock()
+	l.cache[key] = out
+	l.mu.Unlock()
 	return out
-}
-
-// indexWords finds the word sequence m in words, or returns -1.
-func indexWords(words, m []string) int {
-	for i := 0; i+len(m) <= len(words); i++ {
-		if slices.Equal(words[i:i+len(m)], m) {
-			return i
-		}
-	}
-	return -1
 }

@@ -8,6 +8,7 @@ package rubric
 import (
 	"errors"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -78,8 +79,12 @@ type Lexicon struct {
 	negations, unnegations, cues, nonCues, models, funcs [][]byte
 	dismissals, rejectBefore, rejections, breakers       [][]byte
 	dismissBefore, tradeoffs, failures                   [][]byte
-	synonyms                                             [][][]string    // group → member → words
-	generic                                              map[string]bool // normalised keys of GenericTerms
+	synonyms                                             [][][]string           // group → member → words
+	generic                                              map[string]bool        // normalised keys of GenericTerms
+	synFirst                                             map[string][]synMember // thesaurus members by first word
+
+	mu    sync.Mutex            // guards cache
+	cache map[string][][]string // expand results by phrase: the framework's phrases repeat in every scenario
 }
 
 // Spec is what one rubric is compiled from.
