@@ -114,7 +114,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 		if name, ok := strings.CutPrefix(strings.TrimSpace(line), "/as "); ok {
 			if name = strings.TrimSpace(name); name != "" {
 				a.cfg.User = name
-				a.println("(you are now " + name + ")")
+				a.println("(you are now " + Neutralize(name) + ")")
 			}
 			continue
 		}
@@ -133,19 +133,45 @@ func (a *Adapter) readLines(ctx context.Context) (<-chan string, <-chan error) {
 	errc := make(chan error, 1)
 	go func() {
 		defer close(lines)
-		sc := bufio.NewScanner(a.cfg.In)
-		sc.Buffer(make([]byte, 64*1024), maxLine)
-		for sc.Scan() {
+		r := bufio.NewReaderSize(a.cfg.In, 64*1024)
+		for {
+			line, err := readLine(r)
+			if err != nil && line == "" {
+				if errors.Is(err, io.EOF) {
+					err = nil
+				}
+				errc <- err
+				return
+			}
 			select {
-			case lines <- sc.Text():
+			case lines <- line:
 			case <-ctx.Done():
 				errc <- nil
 				return
 			}
 		}
-		errc <- sc.Err()
 	}()
 	return lines, errc
+}
+
+// readLine reads one line without its end. A line longer than maxLine is
+// cut to its first maxLine bytes and the rest is skipped: the domain
+// refuses it as too long, where a Scanner would stop the console.
+func readLine(r *bufio.Reader) (string, error) {
+	var b []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if room := maxLine - len(b); room > 0 {
+			b = append(b, chunk[:min(len(chunk), room)]...)
+		}
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case err != nil:
+			return strings.TrimRight(string(b), "\r\n"), err
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
 }
 
 func (a *Adapter) prompt(inMulti bool) {
@@ -156,13 +182,42 @@ func (a *Adapter) prompt(inMulti bool) {
 		fmt.Fprint(a.cfg.Out, "… ")
 		return
 	}
-	fmt.Fprintf(a.cfg.Out, "%s> ", a.cfg.User)
+	fmt.Fprintf(a.cfg.Out, "%s> ", Neutralize(a.cfg.User))
 }
 
 func (a *Adapter) echo(line string) {
 	if !a.cfg.Interactive {
-		fmt.Fprintf(a.cfg.Out, "%s> %s\n", a.cfg.User, line)
+		fmt.Fprintf(a.cfg.Out, "%s> %s\n", Neutralize(a.cfg.User), Neutralize(line))
 	}
+}
+
+// Neutralize shows control characters (escape sequences, NUL, carriage
+// returns) as visible \xNN text, so nothing a user typed can drive the
+// terminal when it is echoed or quoted back. Newlines and tabs stay.
+func Neutralize(s string) string {
+	clean := true
+	for _, r := range s {
+		if isControl(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool {
+	return r != '\n' && r != '\t' && (r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0)
 }
 
 func (a *Adapter) println(s string) { fmt.Fprintln(a.cfg.Out, s) }
@@ -200,16 +255,14 @@ func (a *Adapter) send(ctx context.Context, text string) {
 	}
 }
 
-// commandText recognises "/mlsd ..." (and a bare "/mlsd").
+// commandText recognises "/mlsd ..." as the chat adapters do: any
+// casing, any spacing ("/MLSD status", "/mlsd\tstatus", "/mlsdstatus").
 func commandText(text string) (string, bool) {
 	t := strings.TrimSpace(text)
-	if t == "/mlsd" {
-		return "", true
+	if len(t) < len("/mlsd") || !strings.EqualFold(t[:len("/mlsd")], "/mlsd") {
+		return "", false
 	}
-	if rest, ok := strings.CutPrefix(t, "/mlsd "); ok {
-		return rest, true
-	}
-	return "", false
+	return strings.TrimSpace(t[len("/mlsd"):]), true
 }
 
 func (a *Adapter) render(o bot.Outbound) {
@@ -218,7 +271,7 @@ func (a *Adapter) render(o bot.Outbound) {
 	if o.Where.Kind == bot.Ephemeral {
 		b.WriteString("(only you can see this)\n")
 	}
-	b.WriteString(Render(o.Text))
+	b.WriteString(Render(Neutralize(o.Text)))
 	if o.Form != nil {
 		b.WriteString("\n(The console has no forms: type your answer; wrap several lines in " + multiLineFence + ".)")
 	}

@@ -99,3 +99,79 @@ func TestRender(t *testing.T) {
 		}
 	}
 }
+
+// Issue 12-D: a line of 1 MiB or more stopped the console ("token too
+// long"). It is now cut to 1 MiB, so the domain refuses it politely, and
+// the lines after it are read as usual.
+func TestConsoleSurvives2MiBLine(t *testing.T) {
+	long := strings.Repeat("a", 2<<20)
+	input := "/mlsd start x\n" + long + "\n/mlsd status\n"
+	rec := &recorder{}
+	var out bytes.Buffer
+	c := console.New(console.Config{Bot: rec, In: strings.NewReader(input), Out: &out, User: "ada", RunID: "r1"})
+	if err := c.Run(context.Background()); err != nil {
+		t.Fatalf("Run = %v, want nil", err)
+	}
+	if len(rec.got) != 3 {
+		t.Fatalf("%d messages, want 3", len(rec.got))
+	}
+	if n := len(rec.got[1].Text); n != 1<<20 || rec.got[1].Kind != bot.KindReply {
+		t.Errorf("long line arrived as %d bytes (%v), want 1 MiB as a reply", n, rec.got[1].Kind)
+	}
+	if got := rec.got[2]; got.Kind != bot.KindCommand || got.Text != "status" {
+		t.Errorf("line after the long one: %+v", got)
+	}
+}
+
+// Issue 12-D: "/MLSD status", "/mlsd<TAB>status" and "/mlsdstatus" were
+// graded as answers; the chat adapters accept any casing and spacing.
+func TestConsoleCommandCasingAndSpacing(t *testing.T) {
+	for _, tt := range []struct{ line, want string }{
+		{"/MLSD status", "status"},
+		{"/mlsd\tstatus", "status"},
+		{"/mlsdstatus", "status"},
+		{"  /Mlsd   start  x ", "start  x"},
+		{"/mlsd", ""},
+	} {
+		rec := &recorder{}
+		c := console.New(console.Config{Bot: rec, In: strings.NewReader(tt.line + "\n"), Out: io.Discard, RunID: "r"})
+		if err := c.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.got) != 1 || rec.got[0].Kind != bot.KindCommand || rec.got[0].Text != tt.want {
+			t.Errorf("%q: got %+v, want command %q", tt.line, rec.got, tt.want)
+		}
+	}
+	rec := &recorder{}
+	c := console.New(console.Config{Bot: rec, In: strings.NewReader("/mlsdx is an answer?\n"), Out: io.Discard, RunID: "r"})
+	if err := c.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if rec.got[0].Kind != bot.KindCommand {
+		t.Errorf("/mlsdx: %v, want a command (the domain answers an unknown command)", rec.got[0].Kind)
+	}
+}
+
+// Issue 12-D: raw escape sequences and NUL bytes a user typed reached the
+// terminal when echoed or quoted back; they are shown as \xNN text now.
+func TestConsoleNeutralisesControlCharacters(t *testing.T) {
+	rec := &recorder{}
+	var out bytes.Buffer
+	in := "hi \x1b[31mred\x1b[0m, a nul \x00 and a bell \a\n/as eve\x1b]0;pwned\a\n"
+	c := console.New(console.Config{Bot: rec, In: strings.NewReader(in), Out: &out, User: "ada", RunID: "r"})
+	if err := c.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, raw := range []string{"\x1b", "\x00", "\a"} {
+		if strings.Contains(got, raw) {
+			t.Errorf("output holds a raw %q:\n%q", raw, got)
+		}
+	}
+	if !strings.Contains(got, `\x1b[31mred`) || !strings.Contains(got, `\x00`) {
+		t.Errorf("control characters not shown as text:\n%s", got)
+	}
+	if rec.got[0].Text != "hi \x1b[31mred\x1b[0m, a nul \x00 and a bell \a" {
+		t.Errorf("the domain should get the text as typed: %q", rec.got[0].Text)
+	}
+}
