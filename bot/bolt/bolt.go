@@ -81,12 +81,28 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("bolt: create data directory: %w", err)
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.LockTimeout})
+	// A damaged file is refused before anything reads it for real: bbolt
+	// panics on a missing page, even while opening (its free list), and a
+	// read-only check is the one way in that cannot leave the file locked.
+	if info, err := os.Stat(path); err == nil && info.Size() > 0 {
+		problems, err := Check(path)
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("bolt: another mlsd is using %s (the file stayed locked for %v)", path, opts.LockTimeout)
+		}
+		if len(problems) > 0 {
+			return nil, &DamagedError{Path: path, Problems: problems}
+		}
+	}
+	db, err := openDB(path, &bbolt.Options{Timeout: opts.LockTimeout})
+	var damaged *DamagedError
+	if errors.As(err, &damaged) {
+		return nil, err
+	}
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("bolt: another mlsd is using %s (the file stayed locked for %v)", path, opts.LockTimeout)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+		return nil, fmt.Errorf("bolt: open %s: %w (%s)", path, err, recoveryHint(path))
 	}
 	s := &Store{db: db, now: opts.Now}
 	err = db.Update(func(tx *bbolt.Tx) error {
@@ -102,7 +118,88 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("bolt: prepare %s: %w", path, err)
 	}
+	// The last good copy, for the recovery path a damaged file needs.
+	if err := db.View(func(tx *bbolt.Tx) error { return tx.CopyFile(path+backupSuffix, 0o600) }); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bolt: back up %s: %w", path, err)
+	}
 	return s, nil
+}
+
+// backupSuffix names the copy of the data file made at each clean open.
+const backupSuffix = ".bak"
+
+// checkLockTimeout is how long a check waits for a running mlsd's lock.
+const checkLockTimeout = time.Second
+
+// DamagedError reports a data file that failed its consistency check.
+type DamagedError struct {
+	Path     string
+	Problems []string
+}
+
+func (e *DamagedError) Error() string {
+	return fmt.Sprintf("bolt: %s is damaged (%s); mlsd will not start on it, so nothing more is lost. %s",
+		e.Path, strings.Join(e.Problems[:min(3, len(e.Problems))], "; "), recoveryHint(e.Path))
+}
+
+func recoveryHint(path string) string {
+	return fmt.Sprintf("To recover: stop mlsd, run `mlsd store check %s` to see every problem, then move the file aside "+
+		"and either copy %s over it (the copy made at the last clean start) or start without it for an empty store",
+		path, path+backupSuffix)
+}
+
+// check runs bbolt's consistency check and returns at most limit problems;
+// a panic while reading a damaged page is one of them.
+func check(db *bbolt.DB, limit int) (problems []string) {
+	defer func() {
+		if r := recover(); r != nil {
+			problems = append(problems, fmt.Sprint("reading the file failed: ", r))
+		}
+	}()
+	err := db.View(func(tx *bbolt.Tx) error {
+		for err := range tx.Check() {
+			if len(problems) < limit {
+				problems = append(problems, err.Error())
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	return problems
+}
+
+// openDB is bbolt.Open that turns a panic while loading a damaged file
+// (its free list or meta pages) into a DamagedError.
+func openDB(path string, o *bbolt.Options) (db *bbolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, &DamagedError{Path: path, Problems: []string{fmt.Sprint("opening the file failed: ", r)}}
+		}
+	}()
+	return bbolt.Open(path, 0o600, o)
+}
+
+// Check opens the data file at path read-only and returns its problems
+// (none for a sound file), for `mlsd store check`.
+func Check(path string) ([]string, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, err
+	}
+	db, err := openDB(path, &bbolt.Options{ReadOnly: true, Timeout: checkLockTimeout})
+	var damaged *DamagedError
+	switch {
+	case errors.As(err, &damaged):
+		return damaged.Problems, nil
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return nil, fmt.Errorf("%s is in use by a running mlsd; stop it first: %w", path, bolterrors.ErrTimeout)
+	case err != nil:
+		return []string{err.Error()}, nil
+	}
+	defer db.Close()
+	return check(db, 100), nil
 }
 
 // Close releases the file.
@@ -130,11 +227,12 @@ func (e domainError) Unwrap() error { return e.err }
 // update runs fn in one write transaction. A failure of bbolt itself (I/O,
 // closed database) is reported as bot.ErrUnavailable: the transaction was
 // rolled back, so nothing was written.
-func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%w: %w", bot.ErrUnavailable, err)
 	}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	defer damagedPage(&err)
+	err = s.db.Update(func(tx *bbolt.Tx) error {
 		if err := fn(tx); err != nil {
 			return domainError{err}
 		}
@@ -143,11 +241,21 @@ func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	return unwrapTx(err)
 }
 
-func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+// damagedPage turns a panic inside bbolt (a page the file no longer has)
+// into an unavailable store, so one bad page fails one request, not the
+// process.
+func damagedPage(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: bolt: damaged data file: %v", bot.ErrUnavailable, r)
+	}
+}
+
+func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%w: %w", bot.ErrUnavailable, err)
 	}
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	defer damagedPage(&err)
+	err = s.db.View(func(tx *bbolt.Tx) error {
 		if err := fn(tx); err != nil {
 			return domainError{err}
 		}

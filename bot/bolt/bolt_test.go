@@ -3,6 +3,7 @@ package bolt_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,5 +172,72 @@ func TestInvalidChangesRejected(t *testing.T) {
 	}
 	if _, err := s.ActiveSession(context.Background(), u); !errors.Is(err, bot.ErrNotFound) {
 		t.Fatalf("ActiveSession after rejected changes = %v, want ErrNotFound", err)
+	}
+}
+
+// Issue 12-C: a data file truncated to half was accepted ("store ready")
+// and then panicked inside bbolt on the first read of a missing page. It
+// is refused at open now, with the problems and the recovery path, and
+// the last clean open left a backup that opens and holds the data.
+func TestDamagedFileRefusedAtOpen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "mlsd.db")
+	clk := newClock()
+	s := mustOpen(t, path, bolt.Options{Now: clk.Now})
+	u := bot.UserKey{Platform: bot.Console, Workspace: "local", UserID: "ada"}
+	// Enough sessions that the file spans many pages.
+	for i := range 300 {
+		user := u
+		user.UserID = fmt.Sprintf("user-%03d", i)
+		sess := bot.Session{ID: fmt.Sprintf("s%03d", i), Version: 1, User: user, Channel: "c", Status: bot.Active, Step: bot.Clarify,
+			Answers: [bot.WrapUp + 1]bot.StepAnswer{bot.Clarify: {Text: strings.Repeat("an answer with some words ", 40)}}}
+		if err := s.Save(ctx, bot.Change{Session: sess, MessageID: fmt.Sprintf("m%d", i), TTL: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Reopen once so the backup holds all 300 sessions, then damage the file.
+	s = mustOpen(t, path, bolt.Options{Now: clk.Now})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, info.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = bolt.Open(path, bolt.Options{Now: clk.Now})
+	var damaged *bolt.DamagedError
+	if !errors.As(err, &damaged) || len(damaged.Problems) == 0 {
+		t.Fatalf("Open(truncated file) = %v, want a DamagedError with problems", err)
+	}
+	for _, want := range []string{"is damaged", "mlsd store check", path + ".bak"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	problems, err := bolt.Check(path)
+	if err != nil || len(problems) == 0 {
+		t.Errorf("Check(truncated) = %v, %v; want problems", problems, err)
+	}
+
+	// The recovery path works: the backup is sound and has the data.
+	if err := os.Rename(path+".bak", path); err != nil {
+		t.Fatal(err)
+	}
+	if problems, err := bolt.Check(path); err != nil || len(problems) != 0 {
+		t.Fatalf("Check(backup) = %v, %v; want no problems", problems, err)
+	}
+	s = mustOpen(t, path, bolt.Options{Now: clk.Now})
+	defer s.Close()
+	user := u
+	user.UserID = "user-299"
+	if got, err := s.ActiveSession(ctx, user); err != nil || got.ID != "s299" {
+		t.Fatalf("ActiveSession from the backup = %+v, %v", got, err)
 	}
 }

@@ -27,6 +27,7 @@ Usage:
                                grade a calibration set (default: the built-in blind one);
                                held-out figures first, then tuned; exit 1 if a target is missed
   mlsd config check            check the environment; one line per problem
+  mlsd store check [FILE]      check the embedded store's data file (default: the data dir's mlsd.db)
   mlsd slack manifest [--http URL]    print the Slack app manifest (Socket Mode, or HTTP mode at URL)
   mlsd discord register [--guild ID]  register the /mlsd command (guild: instant; else global)
   mlsd healthcheck             probe this instance's /healthz (for container health checks)
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return scenariosCmd(args, getenv, stdout, stderr)
 	case "grade":
 		return gradeCmd(args, getenv, stdout)
+	case "store":
+		return storeCmd(args, getenv, stdout)
 	case "config":
 		return configCmd(ctx, args, getenv, stdout)
 	case "slack":

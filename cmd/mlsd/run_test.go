@@ -178,3 +178,38 @@ func TestConfigCheck(t *testing.T) {
 		}
 	})
 }
+
+// Issue 12-C through the binary: a damaged data file stops the console
+// at start with the recovery path, and `mlsd store check` lists the
+// problems (exit 1) or says the file is sound.
+func TestDamagedStoreRefusedAndChecked(t *testing.T) {
+	dir := t.TempDir()
+	var answers []string
+	answers = append(answers, "/mlsd start visual-search")
+	for range 20 {
+		answers = append(answers, strings.Repeat("I would clarify the goal, the scale and the latency budget because they shape the design. ", 10))
+	}
+	if _, errOut, err := runWith(t, env("MLSD_DATA_DIR", dir, "USER", "ada"), strings.Join(answers, "\n")+"\n"); err != nil {
+		t.Fatalf("first run: %v\n%s", err, errOut)
+	}
+	db := filepath.Join(dir, "mlsd.db")
+	out, _, err := runWith(t, env("MLSD_DATA_DIR", dir), "", "store", "check")
+	if err != nil || !strings.Contains(out, "ok, no problems found") {
+		t.Fatalf("store check on a sound file = %v:\n%s", err, out)
+	}
+	info, err := os.Stat(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(db, info.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, err := runWith(t, env("MLSD_DATA_DIR", dir, "USER", "ada"), "/mlsd status\n")
+	if err == nil || !strings.Contains(err.Error(), "is damaged") || !strings.Contains(err.Error(), "mlsd store check") {
+		t.Fatalf("run on a damaged file = %v (stderr %q), want a refusal with the recovery path", err, errOut)
+	}
+	out, _, err = runWith(t, env("MLSD_DATA_DIR", dir), "", "store", "check", db)
+	if err == nil || !strings.Contains(out, "problem(s)") || !strings.Contains(out, db+".bak") {
+		t.Fatalf("store check on a damaged file = %v:\n%s", err, out)
+	}
+}
