@@ -315,7 +315,7 @@ func (b *Bot) pickScenario(ctx context.Context, user UserKey, query string) (*Sc
 	if sc != nil {
 		return sc, "", nil
 	}
-	msg := fmt.Sprintf("I don't have a scenario `%s`.", clip(query, 40))
+	msg := fmt.Sprintf("I don't have a scenario %s.", code(clip(query, 40)))
 	if len(candidates) > 0 {
 		quoted := make([]string, len(candidates))
 		for i, c := range candidates {

@@ -76,6 +76,12 @@ func TestParseWord(t *testing.T) {
 		{"answer", WordAnswer, true},
 		{"next step is to clarify", "", false},
 		{"", "", false},
+		// Issue 12-E: zero-width and full-width forms were graded as answers.
+		{"\u200bnext", WordNext, true},
+		{"hi\u200dnt", WordHint, true},
+		{"ｎｅｘｔ", WordNext, true},
+		{"\ufeffＨＩＮＴ！", WordHint, true},
+		{"ne\u00adxt", WordNext, true},
 	} {
 		got, ok := ParseWord(tt.in)
 		if got != tt.want || ok != tt.ok {
@@ -146,5 +152,20 @@ func TestLibraryResolve(t *testing.T) {
 	}
 	if got := lib.All()[0].Difficulty; got != Easy {
 		t.Errorf("All()[0].Difficulty = %q, want easy first", got)
+	}
+}
+
+// Issue 12-E: a backtick in a command argument closed the bot's code span
+// early, so the rest of the user's text rendered as Markdown.
+func TestCodeSpanHoldsBackticks(t *testing.T) {
+	for _, in := range []string{"foo`bar", "`**bold**`", "a\nb`"} {
+		got := code(in)
+		if strings.Count(got, "`") != 2 || !strings.HasPrefix(got, "`") || !strings.HasSuffix(got, "`") || strings.Contains(got, "\n") {
+			t.Errorf("code(%q) = %q, want one span with no backtick or newline inside", in, got)
+		}
+	}
+	c := ParseCommand("status `*x*`")
+	if strings.Count(c.Problem, "`") != 2 {
+		t.Errorf("problem %q breaks its code span", c.Problem)
 	}
 }

@@ -164,7 +164,7 @@ func loadZone(name string) (*time.Location, string) {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, "`" + clip(name, 40) + "` is not a time zone I know. Use an IANA name such as `Europe/Berlin`, `America/New_York` or `UTC`."
+		return nil, code(clip(name, 40)) + " is not a time zone I know. Use an IANA name such as `Europe/Berlin`, `America/New_York` or `UTC`."
 	}
 	return loc, ""
 }
@@ -208,8 +208,8 @@ func (b *Bot) dailyOn(ctx context.Context, log *slog.Logger, in Inbound, ch Chan
 	now := b.cfg.Now()
 	next, err := b.cfg.Calendar.Next(a.Spec, loc, now)
 	if err != nil {
-		return []Outbound{b.ephemeral(in, fmt.Sprintf("I can't use the schedule `%s`: %s. Use five fields — minute hour day-of-month month day-of-week — for example `%s` (weekdays at 09:00). Nothing was changed.",
-			clip(a.Spec, 60), err, DefaultDailySpec))}, nil
+		return []Outbound{b.ephemeral(in, fmt.Sprintf("I can't use the schedule %s: %s. Use five fields — minute hour day-of-month month day-of-week — for example `%s` (weekdays at 09:00). Nothing was changed.",
+			code(clip(a.Spec, 60)), strings.ReplaceAll(err.Error(), "`", "'"), DefaultDailySpec))}, nil
 	}
 	cfg := DailyConfig{Spec: a.Spec, Zone: loc.String(), Enabled: true, RevealAt: a.RevealAt, SetBy: in.UserID, Since: now}
 	if err := b.cfg.Daily.SetDailyConfig(ctx, ch, cfg); err != nil {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mlsdbot/mlsd/bot"
 )
@@ -54,6 +55,10 @@ const handleTimeout = 30 * time.Second
 
 // multiLineFence opens and closes a multi-line message.
 const multiLineFence = `"""`
+
+// maxUserName bounds a simulated user's name (/as NAME): it becomes a
+// user id in the store, where a 40,000-character key fails.
+const maxUserName = 64
 
 // maxLine bounds one input line; longer ones are read whole and the domain
 // refuses them with a friendly message.
@@ -112,7 +117,10 @@ func (a *Adapter) Run(ctx context.Context) error {
 			continue
 		}
 		if name, ok := strings.CutPrefix(strings.TrimSpace(line), "/as "); ok {
-			if name = strings.TrimSpace(name); name != "" {
+			switch name = strings.TrimSpace(name); {
+			case utf8.RuneCountInString(name) > maxUserName:
+				a.println(fmt.Sprintf("(a name has at most %d characters; you are still %s)", maxUserName, Neutralize(a.cfg.User)))
+			case name != "":
 				a.cfg.User = name
 				a.println("(you are now " + Neutralize(name) + ")")
 			}

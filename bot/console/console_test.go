@@ -175,3 +175,21 @@ func TestConsoleNeutralisesControlCharacters(t *testing.T) {
 		t.Errorf("the domain should get the text as typed: %q", rec.got[0].Text)
 	}
 }
+
+// Issue 12-E: a 40,000-character /as name became a user id and made the
+// store fail ("Something went wrong"). Names are bounded, with a message.
+func TestConsoleRefusesHugeName(t *testing.T) {
+	rec := &recorder{}
+	var out bytes.Buffer
+	in := "/as " + strings.Repeat("n", 40000) + "\nhello\n"
+	c := console.New(console.Config{Bot: rec, In: strings.NewReader(in), Out: &out, User: "ada", RunID: "r"})
+	if err := c.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "a name has at most 64 characters; you are still ada") {
+		t.Errorf("no refusal in:\n%.300s", out.String())
+	}
+	if len(rec.got) != 1 || rec.got[0].UserID != "ada" {
+		t.Errorf("messages %+v, want hello from ada", rec.got)
+	}
+}
