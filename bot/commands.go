@@ -3,6 +3,8 @@ package bot
 import (
 	"strings"
 	"unicode"
+
+	"github.com/mlsdbot/mlsd/bot/rubric"
 )
 
 // CommandName is a top-level /mlsd command.
@@ -131,7 +133,7 @@ const (
 // ParseWord reports whether a whole message is an in-session word
 // (case-insensitive, surrounding spaces and a trailing "." or "!" ignored).
 func ParseWord(text string) (Word, bool) {
-	t := strings.ToLower(strings.TrimSpace(foldWidth(text)))
+	t := strings.ToLower(strings.TrimSpace(rubric.FoldWidth(text)))
 	t = strings.TrimRight(t, ".!")
 	switch w := Word(t); w {
 	case WordHint, WordNext, WordSkip, WordRepeat, WordStatus, WordEnd, WordHelp, WordAnswer:
@@ -147,23 +149,6 @@ func ParseAction(value string) (w Word, at string, ok bool) {
 	word, at, _ := strings.Cut(value, "@")
 	w, ok = ParseWord(word)
 	return w, at, ok
-}
-
-// foldWidth drops zero-width characters and folds full-width ASCII
-// ("ｎｅｘｔ", "n\u200bext"), so such forms of a word are the word, not an
-// answer.
-func foldWidth(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == 0x200B || r == 0x200C || r == 0x200D || r == 0x2060 || r == 0xFEFF || r == 0x00AD:
-			return -1
-		case r >= 0xFF01 && r <= 0xFF5E:
-			return r - 0xFEE0
-		case r == 0x3000: // ideographic space
-			return ' '
-		}
-		return r
-	}, s)
 }
 
 // code renders user text as an inline code span it cannot break out of:

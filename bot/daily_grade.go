@@ -94,11 +94,6 @@ func tiedToCase(g rubric.StepGrade, text string, m rubric.Match) bool {
 	return false
 }
 
-// depthFactor rewards the signs of depth as a step answer does.
-func depthFactor(depth float64) float64 {
-	return 1 - rubric.DepthShare + rubric.DepthShare*depth
-}
-
 // GradeLightning scores a short approach against the whole rubric: every
 // step's concepts, on the same matcher as Rubric.Grade (stance, red flags,
 // paraphrase). Deterministic and safe for concurrent use.
@@ -133,7 +128,7 @@ func GradeLightning(sc *Scenario, text string) LightningGrade {
 		}
 		lg.RedFlags = addFlags(lg.RedFlags, g.RedFlags)
 	}
-	base *= depthFactor(lg.Depth)
+	base *= rubric.DepthFactor(lg.Depth)
 	if lg.Words < LightningMinWords {
 		lg.TooShort = true
 		base *= float64(lg.Words) / LightningMinWords
@@ -198,7 +193,7 @@ func GradeFollowUp(sc *Scenario, text string) FollowUpGrade {
 		fg.Words = max(fg.Words, g.Words)
 		fg.RedFlags = addFlags(fg.RedFlags, g.RedFlags)
 	}
-	base := sum / float64(len(fg.Parts)) * depthFactor(depth)
+	base := sum / float64(len(fg.Parts)) * rubric.DepthFactor(depth)
 	if fg.Words < FollowUpMinWords {
 		fg.TooShort = true
 		base *= float64(fg.Words) / FollowUpMinWords

@@ -203,8 +203,7 @@ func pitfalls(sc *Scenario, s *Session, grades *[WrapUp + 1]rubric.StepGrade) []
 func jumpedToModel(sc *Scenario, s *Session, clarify *rubric.StepGrade) (Pitfall, bool) {
 	// Step 1 spent on architectures: more model terms than requirements.
 	if ans := s.Answers[Clarify]; !ans.Skipped && strings.TrimSpace(ans.Text) != "" {
-		if n := sc.Rubric(Clarify).ModelTermCount(ans.Text); n >= jumpMinModelTerms && n > len(clarify.Matches) {
-			_, term, _ := sc.Rubric(Clarify).JumpScan(ans.Text)
+		if n, term := sc.Rubric(Clarify).ModelTerms(ans.Text); n >= jumpMinModelTerms && n > len(clarify.Matches) {
 			return Pitfall{
 				ID: PitfallJumpedToModel, Name: "Jumped to the model", Penalty: PitfallPenalty,
 				Detail: fmt.Sprintf("Step 1 named %d models or architecture parts (first %q) and only %d requirement%s: "+

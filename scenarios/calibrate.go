@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/rubric"
 )
 
 // The blind calibration set: whole interviews written by people who saw
@@ -223,7 +224,7 @@ func flaggedAt(rep *bot.Report, key, text string, from, to int) bool {
 			}
 		}
 	}
-	lo, hi := sentenceBounds(text, from, to)
+	lo, hi := rubric.SentenceAround(text, from, to)
 	for _, f := range flags {
 		if f.Offset < hi && f.Offset+len(f.Evidence) > lo {
 			return true
@@ -235,25 +236,6 @@ func flaggedAt(rep *bot.Report, key, text string, from, to int) bool {
 		}
 	}
 	return false
-}
-
-func sentenceBounds(text string, from, to int) (int, int) {
-	isEnd := func(i int) bool {
-		switch text[i] {
-		case '\n', '!', '?', ';':
-			return true
-		case '.':
-			return i+1 >= len(text) || text[i+1] == ' ' || text[i+1] == '\n'
-		}
-		return false
-	}
-	for from > 0 && !isEnd(from-1) {
-		from--
-	}
-	for to < len(text) && !isEnd(to) {
-		to++
-	}
-	return from, to
 }
 
 // orderFailures lists every ordering the calibration requires that this

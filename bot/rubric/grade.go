@@ -1077,7 +1077,7 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 		g.Coverage = min(1, credited/target)
 	}
 	g.Depth = depth(res)
-	base := math.Pow(g.Coverage, CoverageCurve) * (1 - DepthShare + DepthShare*g.Depth)
+	base := math.Pow(g.Coverage, CoverageCurve) * DepthFactor(g.Depth)
 	if g.Words < c.minWords {
 		g.TooShort = true
 		base *= float64(g.Words) / float64(c.minWords)
@@ -1103,6 +1103,10 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 	g.Score = clamp01(score)
 	return g
 }
+
+// DepthFactor is what a score keeps for its depth (0..1): all of it with
+// a figure, a trade-off and a failure mode, 1 − DepthShare with none.
+func DepthFactor(depth float64) float64 { return 1 - DepthShare + DepthShare*depth }
 
 // isFigure reports whether token i is a number: digits standing alone
 // ("100 ms", "10m") or a percentile ("p99"), not part of a name ("resnet50").
@@ -1170,17 +1174,24 @@ func (r *Rubric) JumpScan(text string) (mention int, term string, termOff int) {
 	return
 }
 
-// ModelTermCount counts the distinct model and architecture terms an
-// answer names and neither negates nor dismisses.
-func (r *Rubric) ModelTermCount(text string) int {
+// ModelTerms counts the distinct model and architecture terms an answer
+// names and neither negates nor dismisses, and quotes the first of them
+// as JumpScan does.
+func (r *Rubric) ModelTerms(text string) (n int, first string) {
 	if r == nil || r.compiled == nil {
-		return 0
+		return 0, ""
 	}
 	c := r.compiled
 	s := c.getScratch(len(r.Concepts), len(r.RedFlags))
 	defer c.pool.Put(s)
 	s.collect = true
 	c.run(text, s)
+	for _, m := range s.models { // in the order they were found
+		if !dismissed(s, m) {
+			first, _ = s.quote(text, m)
+			break
+		}
+	}
 	var seen []string
 	last := noSpan
 	slices.SortStableFunc(s.models, func(a, b span) int { return cmp.Or(cmp.Compare(a.i, b.i), cmp.Compare(b.j, a.j)) })
@@ -1198,7 +1209,7 @@ func (r *Rubric) ModelTermCount(text string) int {
 			seen = append(seen, string(key))
 		}
 	}
-	return len(seen)
+	return len(seen), first
 }
 
 // attached reports whether mention m is part of a model term's noun

@@ -243,10 +243,44 @@ func (z *tokenizer) emitByte(b byte, digit bool, start, end int) {
 	z.cur.oe = int32(end)
 }
 
+// isFullWidth reports whether r is a full-width form of an ASCII
+// character; r - fullWidthOffset is that character.
+func isFullWidth(r rune) bool { return r >= 0xFF01 && r <= 0xFF5E }
+
+const fullWidthOffset = 0xFEE0
+
+// isZeroWidth reports whether r is invisible: zero-width space, joiners,
+// word joiner, byte-order mark, soft hyphen.
+func isZeroWidth(r rune) bool {
+	switch r {
+	case 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD:
+		return true
+	}
+	return false
+}
+
+// FoldWidth drops invisible characters and folds full-width ASCII, as the
+// tokenizer does: "ｎｅｘｔ" and "n\u200bext" are "next".
+func FoldWidth(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case isZeroWidth(r):
+			return -1
+		case isFullWidth(r):
+			return r - fullWidthOffset
+		case r == 0x3000: // ideographic space
+			return ' '
+		}
+		return r
+	}, s)
+}
+
 func (z *tokenizer) unicode(r rune, start, end int) {
 	switch {
-	case r >= 0xFF01 && r <= 0xFF5E: // full-width ASCII
-		z.ascii(byte(r-0xFEE0), start, end)
+	case isFullWidth(r):
+		z.ascii(byte(r-fullWidthOffset), start, end)
+		return
+	case isZeroWidth(r):
 		return
 	case r >= 0xC0 && r <= 0x17F:
 		if f := latinFold[r-0xC0]; f != "" {
@@ -260,8 +294,7 @@ func (z *tokenizer) unicode(r rune, start, end int) {
 		return
 	}
 	switch r {
-	case 0x2018, 0x2019, 0x201B, 0x02BC, 0x2032, 0x00B4, // apostrophes
-		0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD: // zero-width, soft hyphen
+	case 0x2018, 0x2019, 0x201B, 0x02BC, 0x2032, 0x00B4: // apostrophes
 		return
 	case 0x2026, 0x3002, 0x203C, 0x2047, 0x2048, 0x2049, 0x2028, 0x2029, 0x0085:
 		z.brk(brkSentence)

@@ -3,11 +3,10 @@ package rubric
 // MaxQuoteBytes bounds a quoted sentence in feedback.
 const MaxQuoteBytes = 160
 
-// QuoteSentence widens evidence at text[off:off+n] to its sentence, at most
-// MaxQuoteBytes long, cut at spaces. The result is still a verbatim
-// substring of text, returned with its offset.
-func QuoteSentence(text string, off, n int) (string, int) {
-	start, end := off, off+n
+// SentenceAround widens text[from:to] to the whole sentence (or sentences)
+// around it, keeping the full stop: the grader's own sentence breaks.
+func SentenceAround(text string, from, to int) (start, end int) {
+	start, end = from, to
 	for start > 0 && !sentenceEnd(text, start-1) {
 		start--
 	}
@@ -17,6 +16,14 @@ func QuoteSentence(text string, off, n int) (string, int) {
 	if end < len(text) && text[end] != '\n' {
 		end++ // keep the full stop
 	}
+	return start, end
+}
+
+// QuoteSentence widens evidence at text[off:off+n] to its sentence, at most
+// MaxQuoteBytes long, cut at spaces. The result is still a verbatim
+// substring of text, returned with its offset.
+func QuoteSentence(text string, off, n int) (string, int) {
+	start, end := SentenceAround(text, off, off+n)
 	if end-start > MaxQuoteBytes {
 		room := max(0, MaxQuoteBytes-n) / 2
 		if s := off - room; s > start {
