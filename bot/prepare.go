@@ -54,6 +54,7 @@ func (sc *Scenario) Prepare(fw *Framework) error {
 		return err
 	}
 	var errs []error
+	echo := rubric.NewEcho(sc.Prompt)
 	var rubrics [Monitoring + 1]*rubric.Rubric
 	for step := Clarify; step <= Monitoring; step++ {
 		spec := sc.Spec(step)
@@ -70,7 +71,7 @@ func (sc *Scenario) Prepare(fw *Framework) error {
 		}
 		r, err := rubric.Compile(rubric.Spec{
 			Concepts: mergeConcepts(spec.Concepts, generic), Own: len(spec.Concepts),
-			RedFlags: sc.stepFlags(fw, spec.RedFlags), Saturation: fw.Saturation, MinWords: rubric.MinWords,
+			RedFlags: sc.stepFlags(fw, spec.RedFlags), Saturation: fw.Saturation, MinWords: rubric.MinWords, Echo: echo,
 		}, terms)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("step %s: %w", step.Key(), err))
@@ -84,7 +85,7 @@ func (sc *Scenario) Prepare(fw *Framework) error {
 		r, err := rubric.Compile(rubric.Spec{
 			Concepts: mergeConcepts(q.Concepts, generic[i]), Own: len(q.Concepts),
 			RedFlags: sc.stepFlags(fw, q.RedFlags), Saturation: fw.Saturation, MinWords: rubric.MinWrapUpWords,
-			MinConcepts: rubric.WrapUpMinConcepts, FewConceptsCap: rubric.WrapUpFewConceptsCap,
+			MinConcepts: rubric.WrapUpMinConcepts, FewConceptsCap: rubric.WrapUpFewConceptsCap, Echo: echo,
 		}, terms)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("wrap-up %s: %w", WrapUpPartKey(i), err))

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -107,7 +108,7 @@ func stepKeys() string {
 	return strings.Join(keys, ", ")
 }
 
-func parseScenario(file, wantID string, data []byte, fw *bot.Framework) (*bot.Scenario, Problems) {
+func parseScenario(file, wantID string, data []byte, fw *bot.Framework, lint bool) (*bot.Scenario, Problems) {
 	sc := &bot.Scenario{}
 	root, probs := decodeStrict(file, data, sc)
 	if root == nil {
@@ -118,11 +119,79 @@ func parseScenario(file, wantID string, data []byte, fw *bot.Framework) (*bot.Sc
 		c.skip[p.Line] = true
 	}
 	c.scenario(sc, wantID, fw)
+	if len(c.probs) == 0 {
+		if err := sc.Prepare(fw); err != nil {
+			c.add(nil, "%v", err)
+		} else if lint {
+			c.promptWords(sc)
+		}
+	}
 	if len(c.probs) > 0 {
 		c.probs.sort()
 		return nil, c.probs
 	}
 	return sc, nil
+}
+
+// HeavyWeight is the weight from which a concept must be earned by the
+// idea, never by words the case prompt already gives the candidate.
+const HeavyWeight = 2
+
+// promptWords is the lint that keeps heavy concepts from being earned by
+// restating the prompt: it reads the prompt with each step's and wrap-up
+// part's rubric and reports every concept of weight ≥ HeavyWeight that
+// the prompt's own words would credit ("chargeback" crediting label
+// delay when the prompt lists chargeback records). Such a concept's probe
+// never fires for the candidate who only repeats the case.
+func (c *checker) promptWords(sc *bot.Scenario) {
+	type place struct {
+		r    *rubric.Rubric
+		own  []rubric.Concept
+		at   []any
+		name string
+	}
+	var places []place
+	for i := range sc.Steps {
+		id, _ := bot.StepByKey(sc.Steps[i].Step)
+		places = append(places, place{sc.Rubric(id), sc.Steps[i].Concepts, loc("steps", i), "step " + quote(sc.Steps[i].Step)})
+	}
+	for i, q := range sc.WrapUp.Parts() {
+		key := bot.WrapUpPartKey(i)
+		places = append(places, place{sc.WrapUpRubric(i), q.Concepts, loc("wrapup", key), "wrapup." + key})
+	}
+	for _, pl := range places {
+		var order []string
+		words := map[string][]string{}
+		for _, m := range pl.r.Mentions(sc.Prompt) {
+			if m.Weight < HeavyWeight {
+				continue
+			}
+			if _, ok := words[m.Concept]; !ok {
+				order = append(order, m.Concept)
+			}
+			if ev := strings.ToLower(m.Evidence); !slices.Contains(words[m.Concept], ev) {
+				words[m.Concept] = append(words[m.Concept], ev)
+			}
+		}
+		for _, id := range order {
+			said := quoteAll(words[id])
+			if j := slices.IndexFunc(pl.own, func(con rubric.Concept) bool { return con.ID == id }); j >= 0 {
+				c.add(join(pl.at, "concepts", j, "phrases"), "%s: concept %q (weight %g) is earned by the prompt's own words %s: a candidate who restates the case would earn it; make its phrases need the idea",
+					pl.name, id, pl.own[j].Weight, said)
+				continue
+			}
+			c.add(join(pl.at, "step"), "%s: framework concept %q is earned by the prompt's own words %s: override it in this step (override: true) with phrases that need the idea",
+				pl.name, id, said)
+		}
+	}
+}
+
+func quoteAll(ws []string) string {
+	q := make([]string, len(ws))
+	for i, w := range ws {
+		q[i] = quote(w)
+	}
+	return strings.Join(q, ", ")
 }
 
 func (c *checker) scenario(sc *bot.Scenario, wantID string, fw *bot.Framework) {

@@ -267,7 +267,7 @@ func Compile(spec Spec, terms *Lexicon) (*Rubric, error) {
 	}
 	b := newTrieBuilder()
 	c := &compiledRubric{saturation: sat, minWords: minWords, own: spec.Own, generic: terms.generic,
-		minConcepts: spec.MinConcepts, fewConceptsCap: spec.FewConceptsCap}
+		minConcepts: spec.MinConcepts, fewConceptsCap: spec.FewConceptsCap, echo: spec.Echo}
 	var errs []error
 	// keys are a segment's trie keys, with every synonym of the thesaurus.
 	keys := func(seg string) [][]byte {

@@ -49,6 +49,9 @@ type StepGrade struct {
 	NoJustification bool
 	HintPenalty     float64
 	FlagPenalty     float64
+	// Echoed counts the sentences that restate the prompt: they earn
+	// nothing and their words do not count towards the length.
+	Echoed int
 }
 
 // Flag is a red flag raised on an answer.
@@ -276,6 +279,7 @@ type compiledRubric struct {
 	// score (wrap-up only; 0 means no minimum).
 	minConcepts    int
 	fewConceptsCap float64
+	echo           *Echo // nil: no prompt to compare with
 
 	pool sync.Pool // *scratch
 }
@@ -317,6 +321,7 @@ type scratch struct {
 	cues       []int32 // first token of each reasoning cue
 	models     []span  // model terms, gathered only when collect is set
 	collect    bool
+	noEcho     bool    // Mentions: look at the prompt itself
 	contested  []int32 // resolve: mentions that share words with another concept's
 	conceptHit []span
 	flagHit    []span
@@ -327,6 +332,8 @@ type scratch struct {
 	sent       []int32 // sentence number of each token
 	dismissals []occurrence
 	killed     []int32   // sentences a red flag was raised in
+	echoed     []bool    // per sentence: copied from the prompt (Echo)
+	covered    []bool    // per token: inside a run the prompt also has
 	flagMore   []flagOcc // a raised flag's later statements
 }
 
@@ -336,6 +343,8 @@ type scan struct {
 	hasCue                      bool
 	// Depth signals: figures, trade-offs weighed, failure modes named.
 	numbers, tradeoffs, failures int
+	// echoed counts the sentences copied from the prompt (see Echo).
+	echoed int
 }
 
 func (c *compiledRubric) getScratch(concepts, flags int) *scratch {
@@ -348,7 +357,7 @@ func (c *compiledRubric) getScratch(concepts, flags int) *scratch {
 	s.flagHit = resetSpans(s.flagHit, flags)
 	s.occ, s.flagOcc, s.rejs, s.cues, s.models = s.occ[:0], s.flagOcc[:0], s.rejs[:0], s.cues[:0], s.models[:0]
 	s.nearOcc, s.dismissals, s.killed, s.flagMore = s.nearOcc[:0], s.dismissals[:0], s.killed[:0], s.flagMore[:0]
-	s.collect = false
+	s.collect, s.noEcho = false, false
 	return s
 }
 
@@ -369,12 +378,33 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 	s.tf = slices.Grow(s.tf[:0], len(toks))[:len(toks)]
 	clear(s.tf)
 	s.sent = slices.Grow(s.sent[:0], len(toks))[:len(toks)]
+	sent := int32(0)
+	for i := range toks {
+		if toks[i].brk&brkSentence != 0 {
+			sent++
+		}
+		s.sent[i] = sent
+	}
+	s.echoed = slices.Grow(s.echoed[:0], int(sent)+1)[:sent+1]
+	clear(s.echoed)
+	s.covered = slices.Grow(s.covered[:0], len(toks))[:len(toks)]
+	clear(s.covered)
 	res := scan{words: wordCount(toks)}
+	if !s.noEcho {
+		res.echoed = c.echo.mark(&s.z, s.sent, s.covered, s.echoed)
+	}
+	if res.echoed > 0 {
+		for i := range toks {
+			if s.echoed[s.sent[i]] && toks[i].brk&brkJoined == 0 {
+				res.words--
+			}
+		}
+	}
 	// A segment between sentence breaks is a sentence when it has a few
 	// words and either a function word or a relation (an arrow, a colon
 	// inside the line, a reasoning cue): "shadow -> 5% canary -> full" is
 	// a sentence of a terse expert, "shadow canary rollback" is a list.
-	segWords, segFunc, segRel, sent := 0, false, false, int32(0)
+	segWords, segFunc, segRel := 0, false, false
 	endSentence := func() {
 		if segWords >= sentenceMinWords && segFunc || segWords >= relationMinWords && segRel {
 			res.sentences++
@@ -384,7 +414,6 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 	for i := range toks {
 		if toks[i].brk&brkSentence != 0 {
 			endSentence()
-			sent++
 		}
 		if i > 0 && (toks[i].brk&brkArrow != 0 || toks[i].brk&brkColon != 0 && toks[i].brk&brkSentence == 0) {
 			segRel, res.hasCue = true, true
@@ -392,10 +421,9 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 		if toks[i].brk&brkJoined == 0 {
 			segWords++
 		}
-		if isFigure(s, i) {
+		if isFigure(s, i) && !s.echoed[s.sent[i]] {
 			res.numbers++
 		}
-		s.sent[i] = sent
 		nCues := len(s.cues)
 		c.walk(s, i, &res, &segFunc)
 		if len(s.cues) > nCues {
@@ -413,6 +441,9 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 	c.resolveNear(s)
 	kept := s.occ[:0]
 	for _, o := range s.occ {
+		if s.echoed[s.sent[o.sp.i]] || s.echoed[s.sent[o.sp.j]] {
+			continue
+		}
 		if o.dismissed || dismissed(s, o.sp) || dismissedWithin(s, o.sp) {
 			o.dismissed = true
 			s.dismissals = append(s.dismissals, o)
@@ -422,7 +453,7 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 	}
 	s.occ = kept
 	for _, f := range s.flagOcc {
-		if rejectedAfter(s, f.sp) || inQuestion(text, s, f.sp) {
+		if rejectedAfter(s, f.sp) || inQuestion(text, s, f.sp) || s.echoed[s.sent[f.sp.i]] {
 			continue
 		}
 		s.killed = append(s.killed, s.sent[f.sp.i])
@@ -1005,6 +1036,7 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 	dropKilled(s)
 	c.resolve(s)
 	g.Words = res.words
+	g.Echoed = res.echoed
 
 	// Matches in order of appearance: sort the (small) hit records, not Matches.
 	s.order = s.order[:0]
@@ -1172,6 +1204,33 @@ func (r *Rubric) JumpScan(text string) (mention int, term string, termOff int) {
 		}
 	}
 	return
+}
+
+// Mentions lists every mention of a concept in text, each with its words,
+// before the answer-level rules (one concept per word, echo, red flags)
+// decide what earns credit: the lint that keeps a concept from being
+// earned by the case prompt's own words reads the prompt with it.
+func (r *Rubric) Mentions(text string) []Match {
+	if r == nil || r.compiled == nil {
+		return nil
+	}
+	c := r.compiled
+	s := c.getScratch(len(r.Concepts), len(r.RedFlags))
+	defer c.pool.Put(s)
+	s.noEcho = true
+	c.run(text, s)
+	var out []Match
+	for _, list := range [][]occurrence{s.occ, s.dismissals} {
+		for _, o := range list {
+			con := &r.Concepts[o.concept]
+			ev, off := s.quote(text, o.sp)
+			out = append(out, Match{Concept: con.ID, Label: con.Label, Evidence: ev, Weight: con.Weight, Offset: off, Case: int(o.concept) < c.own})
+		}
+	}
+	slices.SortFunc(out, func(a, b Match) int {
+		return cmp.Or(cmp.Compare(a.Offset, b.Offset), cmp.Compare(a.Concept, b.Concept))
+	})
+	return out
 }
 
 // ModelTerms counts the distinct model and architecture terms an answer

@@ -8,6 +8,9 @@ import (
 // Notes are the caps and penalties of a grade in words, for feedback.
 func (g StepGrade) Notes() []string {
 	var notes []string
+	if g.Echoed > 0 {
+		notes = append(notes, fmt.Sprintf("%s the prompt: restating the case earns nothing, say what you would ask or decide", plural(g.Echoed, "sentence restates", "sentences restate")))
+	}
 	if g.TooShort {
 		notes = append(notes, fmt.Sprintf("too short (%d words; aim for %d+)", g.Words, g.MinWords))
 	}
@@ -30,3 +33,10 @@ func (g StepGrade) Notes() []string {
 }
 
 func pct(x float64) int { return int(math.Round(x * 100)) }
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

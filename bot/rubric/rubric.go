@@ -103,6 +103,9 @@ type Spec struct {
 	// FewConceptsCap (wrap-up answers); 0 means no minimum.
 	MinConcepts    int
 	FewConceptsCap float64
+	// Echo, when set, is the case prompt: sentences copied from it earn
+	// nothing (see Echo). One Echo may be shared by many rubrics.
+	Echo *Echo
 }
 
 var errNoLexicon = errors.New("rubric: no lexicon")
