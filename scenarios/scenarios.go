@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -64,8 +65,20 @@ func (ps Problems) sort() {
 	})
 }
 
-// Framework parses the embedded framework.yaml.
-func Framework() (*bot.Framework, error) {
+// The embedded files are part of the binary, so parsing them gives the
+// same result every time; compiling every rubric takes about half a second
+// of CPU, which a process (and each test binary, which loads them hundreds
+// of times) pays once. Callers must treat what these return as read-only,
+// like any loaded scenario; the race detector guards that in tests.
+var (
+	embeddedFramework = sync.OnceValues(parseEmbeddedFramework)
+	embeddedBuiltin   = sync.OnceValues(parseEmbeddedBuiltin)
+)
+
+// Framework returns the embedded framework.yaml, parsed.
+func Framework() (*bot.Framework, error) { return embeddedFramework() }
+
+func parseEmbeddedFramework() (*bot.Framework, error) {
 	data, err := files.ReadFile(FrameworkFile)
 	if err != nil {
 		return nil, err
@@ -80,6 +93,11 @@ func Framework() (*bot.Framework, error) {
 // Builtin returns the embedded scenarios, validated and prepared, sorted by
 // id. Until case files exist it returns an empty slice and no error.
 func Builtin() ([]*bot.Scenario, error) {
+	scs, err := embeddedBuiltin()
+	return slices.Clone(scs), err
+}
+
+func parseEmbeddedBuiltin() ([]*bot.Scenario, error) {
 	fw, err := Framework()
 	if err != nil {
 		return nil, err
