@@ -28,6 +28,9 @@ const (
 	// finished it nor came back within this long is presumed dead, and
 	// another may take the work over.
 	DailyClaimLease = 5 * time.Minute
+	// DailyRevealPatience is how long a failing reveal of the previous post
+	// holds the next post back before the post goes out without it.
+	DailyRevealPatience = 30 * time.Minute
 	// DailyKeep is how long daily threads and their answers are kept.
 	DailyKeep = 30 * 24 * time.Hour
 	// dailyClaimTTL is how long post and reveal claims are remembered; the
@@ -376,7 +379,13 @@ func (b *Bot) PostDaily(ctx context.Context, s DailySchedule, date string, now t
 	}
 	if !revealed(&s) {
 		if _, err := b.reveal(ctx, *s.Last, p); err != nil {
-			log.Warn("daily: reveal of the previous post failed", "previous", s.Last.Date, "err", err)
+			// The reveal goes before the next post. Hold the post back (its
+			// claim expires and a later tick retries both) for a while; a
+			// reveal that keeps failing must not stop the channel for good.
+			if waited, ok := b.lateBy(&s, date, now); ok && waited < DailyRevealPatience {
+				return false, fmt.Errorf("reveal of %s before the %s post: %w", s.Last.Date, date, err)
+			}
+			log.Error("daily: the reveal of the previous post kept failing; posting without it", "previous", s.Last.Date, "err", err)
 		}
 	}
 	loc := b.zoneOf(&s)
@@ -416,6 +425,24 @@ func (b *Bot) PostRequested(ctx context.Context, s DailySchedule, now time.Time,
 		return posted, err
 	}
 	return posted, b.cfg.Daily.ClearDailyNow(ctx, s.Channel)
+}
+
+// lateBy is how long after its scheduled time (or the `/mlsd daily now`
+// request) the post of date is being made.
+func (b *Bot) lateBy(s *DailySchedule, date string, now time.Time) (time.Duration, bool) {
+	if !s.NowRequested.IsZero() {
+		return now.Sub(s.NowRequested), true
+	}
+	loc := b.zoneOf(s)
+	day, err := time.ParseInLocation(time.DateOnly, date, loc)
+	if err != nil || b.cfg.Calendar == nil {
+		return 0, false
+	}
+	due, err := b.cfg.Calendar.Next(s.Config.Spec, loc, day.Add(-time.Nanosecond))
+	if err != nil {
+		return 0, false
+	}
+	return now.Sub(due), true
 }
 
 // RevealDaily sends the reveal of the channel's last post when the
@@ -483,10 +510,10 @@ func (b *Bot) reveal(ctx context.Context, prev DailyPost, p Poster) (bool, error
 	if err != nil || !won {
 		return false, err
 	}
-	// Close the lightning round before reading its answers.
-	if err := d.MarkDailyRevealed(ctx, prev); err != nil {
-		return false, err
-	}
+	// The round closes only once the reveal is out: closing it first would
+	// lose the reveal for good when the post fails, because every later
+	// tick would see the post as revealed. An answer that lands while the
+	// reveal is being posted is graded and counted, but not listed in it.
 	answers, err := d.DailyAnswers(ctx, prev)
 	if err != nil {
 		return false, err
@@ -502,15 +529,26 @@ func (b *Bot) reveal(ctx context.Context, prev DailyPost, p Poster) (bool, error
 	sc, _ := b.cfg.Library.Get(prev.ScenarioID)
 	where := Where{Kind: InThread, Channel: prev.Channel.Channel, Thread: prev.Thread}
 	if _, err := p.Post(ctx, Outbound{Where: where, Text: revealText(sc, prev, answers, opted)}); err != nil {
+		// The claim is left to expire after DailyClaimLease, so a later
+		// tick (on any replica) posts the reveal again.
 		return false, fmt.Errorf("reveal in %s: %w", prev.Channel, err)
+	}
+	// The reveal is out: close the round and finish the claim even if
+	// closing fails, so no replica reveals it twice.
+	closeErr := d.MarkDailyRevealed(ctx, prev)
+	if err := d.Finish(ctx, key); err != nil && closeErr == nil {
+		closeErr = err
 	}
 	if sc != nil {
 		if _, err := p.Post(ctx, Outbound{Where: where, Text: followUpText(sc)}); err != nil {
-			return true, fmt.Errorf("follow-up in %s: %w", prev.Channel, err)
+			return true, errors.Join(fmt.Errorf("follow-up in %s: %w", prev.Channel, err), closeErr)
 		}
 	}
+	if closeErr != nil {
+		return true, fmt.Errorf("reveal in %s went out but the round was not closed: %w", prev.Channel, closeErr)
+	}
 	b.cfg.Log.Info("daily: revealed", "channel", prev.Channel.Channel, "date", prev.Date, "answers", len(answers))
-	return true, d.Finish(ctx, key)
+	return true, nil
 }
 
 // pickDaily picks the channel's next case: a random one not posted since

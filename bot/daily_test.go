@@ -525,3 +525,77 @@ func TestStreaksText(t *testing.T) {
 		t.Fatalf("streaks on the day:\n%s", got)
 	}
 }
+
+// failFirst is a Poster that fails the first post whose text has failText.
+type failFirst struct {
+	next     bot.Poster
+	failText string
+	mu       sync.Mutex
+	failed   int
+}
+
+func (f *failFirst) Post(ctx context.Context, out bot.Outbound) (string, error) {
+	f.mu.Lock()
+	fail := f.failed == 0 && strings.Contains(out.Text, f.failText)
+	if fail {
+		f.failed++
+	}
+	f.mu.Unlock()
+	if fail {
+		return "", errors.New("fake platform: 500")
+	}
+	return f.next.Post(ctx, out)
+}
+
+// TestDailyRevealRetriedAfterPostFailure (issue 12, review 1) on the bolt
+// store: the platform rejects the first reveal and accepts the retry; the
+// reconciler ticks every five minutes. The reveal arrives exactly once,
+// and a lightning answer sent after the failure still counts.
+func TestDailyRevealRetriedAfterPostFailure(t *testing.T) {
+	for _, tt := range []struct {
+		name, spec string
+		until      time.Duration
+	}{
+		{"reveal at a set time", "0 9 * * * UTC reveal 17:00", 10 * time.Hour},
+		{"reveal with the next post", "0 9 * * * UTC", 26 * time.Hour},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newDailyHarness(t, time.UTC)
+			start := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+			h.clock.Set(start)
+			if out := one(t, h.cmd("admin", true, "daily on "+tt.spec)); !strings.Contains(out.Text, "Daily challenge on") {
+				t.Fatalf("daily on: %q", out.Text)
+			}
+			flaky := &failFirst{next: h.post, failText: "**Reveal —"}
+			rec := schedule.New(h.bot, schedule.Options{Posters: map[bot.Platform]schedule.Poster{bot.Slack: flaky}})
+			thread := ""
+			for now := start.Add(5 * time.Minute); !now.After(start.Add(tt.until)); now = now.Add(5 * time.Minute) {
+				h.clock.Set(now)
+				if err := rec.Tick(context.Background(), now); err != nil {
+					t.Fatal(err)
+				}
+				if s, err := h.schedule(); err == nil && s.Last != nil && thread == "" {
+					thread = s.Last.Thread
+				}
+				if flaky.failed == 1 && len(h.post.inThread(thread)) == 0 && thread != "" {
+					// Between the failed reveal and its retry the round is still open.
+					if out := one(t, h.reply("ada", thread, "I would start from the business goal and the latency budget, then build features from the logs, train a model, evaluate offline and with an A/B test, and monitor drift.")); !strings.Contains(out.Text, "Your daily answer") {
+						t.Errorf("answer after the failed reveal: %q", out.Text)
+					}
+				}
+			}
+			reveals := 0
+			for _, o := range h.post.inThread(thread) {
+				if strings.Contains(o.Text, "**Reveal —") {
+					reveals++
+					if !strings.Contains(o.Text, "**1 person** answered") {
+						t.Errorf("the reveal does not count the answer sent after the failure:\n%s", o.Text)
+					}
+				}
+			}
+			if flaky.failed != 1 || reveals != 1 {
+				t.Errorf("failed %d, reveals %d; want 1 failure and exactly 1 reveal", flaky.failed, reveals)
+			}
+		})
+	}
+}

@@ -366,3 +366,92 @@ func TestIdleInterviewsTwoReplicas(t *testing.T) {
 		}
 	}
 }
+
+// flakyPoster fails the first post whose text has failText, then passes
+// everything through to the shared platform.
+type flakyPoster struct {
+	next     platformPoster
+	failText string
+	mu       *sync.Mutex
+	failed   *int
+}
+
+func (f flakyPoster) Post(ctx context.Context, out bot.Outbound) (string, error) {
+	f.mu.Lock()
+	fail := *f.failed == 0 && strings.Contains(out.Text, f.failText)
+	if fail {
+		*f.failed++
+	}
+	f.mu.Unlock()
+	if fail {
+		return "", fmt.Errorf("fake platform: 500 on the first reveal")
+	}
+	return f.next.Post(ctx, out)
+}
+
+// TestDailyRevealRetriedAfterPostFailure (issue 12, review 1): the platform
+// rejects the first reveal and accepts the retry; two replicas tick
+// together on one Redis. The reveal arrives exactly once, and the round
+// stays open until it is out.
+func TestDailyRevealRetriedAfterPostFailure(t *testing.T) {
+	for _, tt := range []struct {
+		name, spec string
+		until      time.Duration // how long to tick after the first post
+	}{
+		{"reveal at a set time", "0 9 * * * UTC reveal 17:00", 10 * time.Hour},
+		{"reveal with the next post", "0 9 * * * UTC", 26 * time.Hour},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+			clk := clocktest.New(start)
+			plat := &sharedPlatform{clk: clk}
+			reps := dailyReplicas(t, 2, clk, plat)
+			var mu sync.Mutex
+			failed := 0
+			for i := range reps {
+				reps[i].rec = schedule.New(reps[i].bot, schedule.Options{Posters: map[bot.Platform]schedule.Poster{
+					bot.Slack: flakyPoster{next: platformPoster{plat, bot.Slack}, failText: "**Reveal —", mu: &mu, failed: &failed},
+				}})
+			}
+			ch := bot.ChannelRef{Platform: bot.Slack, Workspace: "T1", Channel: "C1"}
+			out := handle(t, reps[0].bot, bot.Inbound{Platform: ch.Platform, Workspace: ch.Workspace, Channel: ch.Channel,
+				UserID: "admin", MessageID: "on", Text: "daily on " + tt.spec, Kind: bot.KindCommand, IsAdmin: true})
+			if !strings.Contains(out[0].Text, "Daily challenge on") {
+				t.Fatalf("daily on: %q", out[0].Text)
+			}
+			for now := start.Add(5 * time.Minute); !now.After(start.Add(tt.until)); now = now.Add(5 * time.Minute) {
+				tickTogether(t, clk, now, reps)
+			}
+			var posts, reveals int
+			firstThread := ""
+			for _, m := range plat.messages() {
+				switch {
+				case m.out.Where.Kind == bot.NewThread:
+					posts++
+					if firstThread == "" {
+						firstThread = m.thread
+					}
+				case strings.Contains(m.out.Text, "**Reveal —"):
+					reveals++
+					if m.out.Where.Thread != firstThread {
+						t.Errorf("reveal in thread %q, want the first post's %q", m.out.Where.Thread, firstThread)
+					}
+				}
+			}
+			if failed != 1 {
+				t.Fatalf("the fake platform failed %d reveals, want 1", failed)
+			}
+			if reveals != 1 {
+				t.Errorf("%d reveals arrived, want exactly 1 after one failure", reveals)
+			}
+			s, err := reps[0].store.DailySchedule(context.Background(), ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.RevealedDate != "2026-03-02" {
+				t.Errorf("RevealedDate = %q, want 2026-03-02", s.RevealedDate)
+			}
+			t.Logf("%d posts, %d reveal (after 1 failed attempt)", posts, reveals)
+		})
+	}
+}
