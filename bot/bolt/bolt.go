@@ -66,6 +66,7 @@ var (
 const (
 	kindDedupe  = 'd'
 	kindSession = 's'
+	kindBoard   = 'b'
 )
 
 // Open opens or creates the store file at path, creating its directory
@@ -455,7 +456,7 @@ func (s *Store) Save(ctx context.Context, ch bot.Change) error {
 			return err
 		}
 		if ch.Completion != nil {
-			return complete(tx, sess.User, ch.Completion)
+			return complete(tx, sess.User, ch.Completion, now)
 		}
 		return nil
 	})
@@ -487,7 +488,7 @@ func validate(ch bot.Change) error {
 // complete adds c to the user's stats and to the workspace's boards. It
 // runs inside the transaction that ended the session, which can happen
 // only once, so it is never applied twice.
-func complete(tx *bbolt.Tx, user bot.UserKey, c *bot.Completion) error {
+func complete(tx *bbolt.Tx, user bot.UserKey, c *bot.Completion, now time.Time) error {
 	sb := tx.Bucket(bucketStats)
 	var st bot.Stats
 	if err := getJSON(sb, userKey(user), &st); err != nil && !errors.Is(err, bot.ErrNotFound) {
@@ -517,21 +518,44 @@ func complete(tx *bbolt.Tx, user bot.UserKey, c *bot.Completion) error {
 		return err
 	}
 
+	return creditBoards(tx, user, c.UserName, c.At, c.Points, 1, c.Week, c.Month, now)
+}
+
+// creditBoards adds points (and sessions) to the user's rows of the
+// all-time, week and month boards. Week and month rows expire by
+// bot.PeriodExpiry, the rule the Redis store applies with key TTLs.
+func creditBoards(tx *bbolt.Tx, user bot.UserKey, name string, at time.Time, points float64, sessions int, week, month string, now time.Time) error {
 	bb := tx.Bucket(bucketBoards)
 	ws := bot.Workspace{Platform: user.Platform, ID: user.Workspace}
-	for _, p := range []bot.Period{bot.AllTime, bot.WeekPeriod(c.Week), bot.MonthPeriod(c.Month)} {
+	for _, p := range []bot.Period{bot.AllTime, bot.WeekPeriod(week), bot.MonthPeriod(month)} {
 		key := append(boardPrefix(ws, p), encodeKey(user.UserID)...)
 		var row boardRecord
-		if err := getJSON(bb, key, &row); errors.Is(err, bot.ErrNotFound) {
-			row.Reached = c.At
+		if err := getJSON(bb, key, &row); errors.Is(err, bot.ErrNotFound) || err == nil && !row.Expires.IsZero() && !alive(row.Expires, now) {
+			row = boardRecord{Reached: at}
 		} else if err != nil {
 			return err
 		}
-		row.UserName = c.UserName
-		row.Sessions++
-		if c.Points != 0 {
-			row.Points += c.Points
-			row.Reached = c.At
+		row.UserName = name
+		row.Sessions += sessions
+		if points != 0 {
+			row.Points += points
+			row.Reached = at
+		}
+		exp, expires, err := bot.PeriodExpiry(p, now)
+		if err != nil {
+			return fmt.Errorf("bolt: %w", err)
+		}
+		if expires && !exp.Equal(row.Expires) {
+			idx := tx.Bucket(bucketExpiry)
+			if !row.Expires.IsZero() {
+				if err := idx.Delete(expiryKey(row.Expires, kindBoard, key)); err != nil {
+					return err
+				}
+			}
+			if err := idx.Put(expiryKey(exp, kindBoard, key), nil); err != nil {
+				return err
+			}
+			row.Expires = exp
 		}
 		if err := putJSON(bb, key, row); err != nil {
 			return err
@@ -548,6 +572,7 @@ func (s *Store) Leaderboard(ctx context.Context, ws bot.Workspace, period bot.Pe
 		reached time.Time
 	}
 	var rows []row
+	now := s.now()
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		prefix := boardPrefix(ws, period)
 		c := tx.Bucket(bucketBoards).Cursor()
@@ -559,6 +584,9 @@ func (s *Store) Leaderboard(ctx context.Context, ws bot.Workspace, period bot.Pe
 			var br boardRecord
 			if err := json.Unmarshal(v, &br); err != nil {
 				return fmt.Errorf("bolt: board entry %q: %w", user, err)
+			}
+			if !br.Expires.IsZero() && !alive(br.Expires, now) {
+				continue // past its retention, not yet swept
 			}
 			rows = append(rows, row{bot.Standing{UserID: user, UserName: br.UserName, Points: br.Points, Sessions: br.Sessions}, br.Reached})
 		}
@@ -620,6 +648,8 @@ type boardRecord struct {
 	Points   float64   `json:"points"`
 	Sessions int       `json:"sessions"`
 	Reached  time.Time `json:"reached"` // when Points last grew
+	// Expires is when a week or month row goes (zero: all time, never).
+	Expires time.Time `json:"expires,omitzero"`
 }
 
 // alive reports whether something expiring at exp still exists at now.
@@ -688,6 +718,16 @@ func sweep(tx *bbolt.Tx, now time.Time, limit int) (int, error) {
 			}
 		case kindSession:
 			if err := deleteSession(tx, key, now); err != nil {
+				return 0, err
+			}
+		case kindBoard:
+			b := tx.Bucket(bucketBoards)
+			var row boardRecord
+			if err := getJSON(b, key, &row); err == nil && !row.Expires.IsZero() && !alive(row.Expires, now) {
+				if err := b.Delete(key); err != nil {
+					return 0, err
+				}
+			} else if err != nil && !errors.Is(err, bot.ErrNotFound) {
 				return 0, err
 			}
 		}

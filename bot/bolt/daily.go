@@ -345,14 +345,14 @@ func (s *Store) RecordDailyAnswer(ctx context.Context, p bot.DailyPost, a bot.Da
 		if err := putExpiring(tx, bucketDailyAnswers, kindDailyAnswer, key, dailyAnswerRecord{Answer: a, Expires: exp}, exp); err != nil {
 			return err
 		}
-		return credit(tx, a, day)
+		return credit(tx, a, day, now)
 	})
 	return counted, first, err
 }
 
 // credit adds a counted daily answer to its author's stats (points and
 // streak) and standings; sessions are not counted.
-func credit(tx *bbolt.Tx, a bot.DailyAnswer, day time.Time) error {
+func credit(tx *bbolt.Tx, a bot.DailyAnswer, day, now time.Time) error {
 	sb := tx.Bucket(bucketStats)
 	var st bot.Stats
 	if err := getJSON(sb, userKey(a.User), &st); err != nil && !errors.Is(err, bot.ErrNotFound) {
@@ -371,26 +371,7 @@ func credit(tx *bbolt.Tx, a bot.DailyAnswer, day time.Time) error {
 	if err := putJSON(sb, userKey(a.User), st); err != nil {
 		return err
 	}
-	bb := tx.Bucket(bucketBoards)
-	ws := bot.Workspace{Platform: a.User.Platform, ID: a.User.Workspace}
-	for _, p := range []bot.Period{bot.AllTime, bot.WeekPeriod(a.Week), bot.MonthPeriod(a.Month)} {
-		key := append(boardPrefix(ws, p), encodeKey(a.User.UserID)...)
-		var row boardRecord
-		if err := getJSON(bb, key, &row); errors.Is(err, bot.ErrNotFound) {
-			row.Reached = a.At
-		} else if err != nil {
-			return err
-		}
-		row.UserName = a.UserName
-		if a.Points != 0 {
-			row.Points += a.Points
-			row.Reached = a.At
-		}
-		if err := putJSON(bb, key, row); err != nil {
-			return err
-		}
-	}
-	return nil
+	return creditBoards(tx, a.User, a.UserName, a.At, a.Points, 0, a.Week, a.Month, now)
 }
 
 // DailyAnswers implements bot.DailyStore.

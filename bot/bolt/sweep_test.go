@@ -80,7 +80,8 @@ func TestSweepDeletesEveryKeyOfExpiredSessions(t *testing.T) {
 	s, clk := openTest(t)
 	play(t, s, "ada", "th-ada", false)
 	play(t, s, "bob", "th-bob", true)
-	before := map[string]int{"sessions": 2, "active": 1, "threads": 2, "dedupe": 2, "expiry": 4, "stats": 1, "boards": 3}
+	// expiry: two sessions, two dedupe marks, the week and month board rows.
+	before := map[string]int{"sessions": 2, "active": 1, "threads": 2, "dedupe": 2, "expiry": 6, "stats": 1, "boards": 3}
 	wantCounts(t, s, before)
 
 	clk.Advance(59 * time.Minute)
@@ -93,8 +94,22 @@ func TestSweepDeletesEveryKeyOfExpiredSessions(t *testing.T) {
 	if n, err := s.Sweep(context.Background()); err != nil || n != 4 {
 		t.Fatalf("Sweep after expiry = %d, %v; want 4 index entries", n, err)
 	}
-	// Stats and leaderboards outlive sessions; nothing else remains.
-	wantCounts(t, s, map[string]int{"sessions": 0, "active": 0, "threads": 0, "dedupe": 0, "expiry": 0, "stats": 1, "boards": 3})
+	// Stats and leaderboards outlive sessions; nothing else remains but the
+	// period rows' expiry entries.
+	wantCounts(t, s, map[string]int{"sessions": 0, "active": 0, "threads": 0, "dedupe": 0, "expiry": 2, "stats": 1, "boards": 3})
+
+	// The week's row goes after its retention, the month's after its own;
+	// the all-time row stays.
+	clk.Advance(bot.WeekRetention + 14*24*time.Hour)
+	if _, err := s.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantCounts(t, s, map[string]int{"expiry": 1, "boards": 2})
+	clk.Advance(bot.MonthRetention)
+	if _, err := s.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantCounts(t, s, map[string]int{"expiry": 0, "boards": 1, "stats": 1})
 }
 
 func TestWritesSweepLazily(t *testing.T) {

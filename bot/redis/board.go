@@ -24,10 +24,6 @@ type completion struct {
 	expireAt [3]int64      // unix ms; 0 = never
 }
 
-// zoneSlack covers the bot's time zone: a local week or month ends up to
-// 14 hours after its UTC counterpart.
-const zoneSlack = 24 * time.Hour
-
 func (s *Store) newCompletion(u bot.UserKey, c *bot.Completion) (*completion, error) {
 	at := c.At
 	if at.IsZero() {
@@ -43,34 +39,20 @@ func (s *Store) newCompletion(u bot.UserKey, c *bot.Completion) (*completion, er
 	if day == "" {
 		day = at.UTC().Format("2006-01-02")
 	}
-	wEnd, err := weekEnd(week)
-	if err != nil {
-		return nil, err
-	}
-	mEnd, err := monthEnd(month)
-	if err != nil {
-		return nil, err
-	}
 	d, err := time.Parse(time.DateOnly, day)
 	if err != nil {
 		return nil, fmt.Errorf("redis: completion day %q is not YYYY-MM-DD", day)
 	}
-	// A period's keys live for the retention after the period ends, and
-	// never less than the retention from now: a completion filed late into
-	// a past period (or a clock far ahead of it) must not vanish at once.
-	now := s.now()
-	expire := func(end time.Time, retention time.Duration) int64 {
-		from := end.Add(zoneSlack)
-		if now.After(from) {
-			from = now
-		}
-		return from.Add(retention).UnixMilli()
+	periods := [3]bot.Period{bot.WeekPeriod(week), bot.MonthPeriod(month), bot.AllTime}
+	expireAt, err := periodExpiries(periods, s.now())
+	if err != nil {
+		return nil, err
 	}
 	cp := &completion{
 		ws:       bot.Workspace{Platform: u.Platform, ID: u.Workspace},
 		userName: c.UserName,
-		periods:  [3]bot.Period{bot.WeekPeriod(week), bot.MonthPeriod(month), bot.AllTime},
-		expireAt: [3]int64{expire(wEnd, WeekRetention), expire(mEnd, MonthRetention), 0},
+		periods:  periods,
+		expireAt: expireAt,
 	}
 	cp.keys = []string{s.keys.stats(u), s.keys.recent(u), s.keys.userPeriod(u, cp.periods[0]), s.keys.userPeriod(u, cp.periods[1])}
 	cp.args = []any{c.Score, formatFloat(c.Points)}
@@ -86,33 +68,20 @@ func (s *Store) newCompletion(u bot.UserKey, c *bot.Completion) (*completion, er
 // for bit.
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
-// weekEnd returns the UTC midnight after the ISO week "2026-W48".
-func weekEnd(week string) (time.Time, error) {
-	bad := fmt.Errorf("redis: week %q is not an ISO week like 2026-W48", week)
-	y, w, ok := strings.Cut(week, "-W")
-	if !ok || len(y) != 4 || len(w) != 2 {
-		return time.Time{}, bad
+// periodExpiries are the unix-ms expiry times of periods' keys written
+// at now (0 = never), by bot.PeriodExpiry, the rule every store shares.
+func periodExpiries(periods [3]bot.Period, now time.Time) ([3]int64, error) {
+	var out [3]int64
+	for i, p := range periods {
+		at, ok, err := bot.PeriodExpiry(p, now)
+		if err != nil {
+			return out, fmt.Errorf("redis: %w", err)
+		}
+		if ok {
+			out[i] = at.UnixMilli()
+		}
 	}
-	year, err1 := strconv.Atoi(y)
-	n, err2 := strconv.Atoi(w)
-	if err1 != nil || err2 != nil || n < 1 || n > 53 {
-		return time.Time{}, bad
-	}
-	jan4 := time.Date(year, time.January, 4, 0, 0, 0, 0, time.UTC)
-	monday := jan4.AddDate(0, 0, -((int(jan4.Weekday())+6)%7)+7*(n-1))
-	if gy, gw := monday.ISOWeek(); gy != year || gw != n {
-		return time.Time{}, bad // week 53 of a 52-week year
-	}
-	return monday.AddDate(0, 0, 7), nil
-}
-
-// monthEnd returns the UTC midnight after the month "2026-11".
-func monthEnd(month string) (time.Time, error) {
-	t, err := time.Parse("2006-01", month)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("redis: month %q is not like 2026-11", month)
-	}
-	return t.AddDate(0, 1, 0), nil
+	return out, nil
 }
 
 // checkPeriod accepts AllTime, WeekPeriod and MonthPeriod values.
@@ -120,12 +89,11 @@ func checkPeriod(p bot.Period) error {
 	switch {
 	case p == bot.AllTime:
 		return nil
-	case strings.HasPrefix(string(p), "w:"):
-		_, err := weekEnd(string(p)[2:])
-		return err
-	case strings.HasPrefix(string(p), "m:"):
-		_, err := monthEnd(string(p)[2:])
-		return err
+	case strings.HasPrefix(string(p), "w:"), strings.HasPrefix(string(p), "m:"):
+		if _, err := bot.PeriodEnd(p); err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+		return nil
 	}
 	return fmt.Errorf("redis: unknown leaderboard period %q", p)
 }

@@ -336,21 +336,16 @@ func (s *Store) RecordDailyAnswer(ctx context.Context, p bot.DailyPost, a bot.Da
 	if err != nil || a.User.UserID == "" {
 		return bot.DailyAnswer{}, false, fmt.Errorf("redis: RecordDailyAnswer: needs a user and a YYYY-MM-DD day (got %q)", a.Day)
 	}
-	wEnd, err := weekEnd(a.Week)
-	if err != nil {
-		return bot.DailyAnswer{}, false, err
-	}
-	mEnd, err := monthEnd(a.Month)
-	if err != nil {
-		return bot.DailyAnswer{}, false, err
-	}
 	doc, err := json.Marshal(a)
 	if err != nil {
 		return bot.DailyAnswer{}, false, fmt.Errorf("redis: encode daily answer: %w", err)
 	}
 	u := a.User
 	periods := [3]bot.Period{bot.WeekPeriod(a.Week), bot.MonthPeriod(a.Month), bot.AllTime}
-	expireAt := [3]int64{wEnd.Add(zoneSlack + WeekRetention).UnixMilli(), mEnd.Add(zoneSlack + MonthRetention).UnixMilli(), 0}
+	expireAt, err := periodExpiries(periods, s.now())
+	if err != nil {
+		return bot.DailyAnswer{}, false, err
+	}
 	keys := []string{s.keys.dailyCredit(u, p), s.keys.stats(u), s.keys.userPeriod(u, periods[0]), s.keys.userPeriod(u, periods[1])}
 	reply, err := dailyCreditScript.Run(ctx, s.rdb, keys, doc, ttl.Milliseconds(), formatFloat(a.Points), a.At.UnixMilli(),
 		a.Day, day.AddDate(0, 0, -1).Format(time.DateOnly), expireAt[0], expireAt[1]).Slice()

@@ -74,21 +74,19 @@ func TestExpiryTTLs(t *testing.T) {
 		}
 	}
 	ws := bot.Workspace{Platform: u.Platform, ID: u.Workspace}
-	weekEndUTC := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
-	monthEndUTC := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	until := func(end time.Time, retention time.Duration) time.Duration {
-		from := end.Add(zoneSlack)
-		if now.After(from) {
-			from = now
+	until := func(p bot.Period) time.Duration {
+		at, _, err := bot.PeriodExpiry(p, now)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return time.Until(from.Add(retention))
+		return time.Until(at)
 	}
 	for _, c := range []struct {
 		period bot.Period
 		want   time.Duration // -1: never expires
 	}{
-		{bot.WeekPeriod("2026-W48"), until(weekEndUTC, WeekRetention)},
-		{bot.MonthPeriod("2026-11"), until(monthEndUTC, MonthRetention)},
+		{bot.WeekPeriod("2026-W48"), until(bot.WeekPeriod("2026-W48"))},
+		{bot.MonthPeriod("2026-11"), until(bot.MonthPeriod("2026-11"))},
 		{bot.AllTime, -1},
 	} {
 		keys := []string{s.keys.board(ws, c.period), s.keys.boardMeta(ws, c.period)}
@@ -106,33 +104,4 @@ func TestExpiryTTLs(t *testing.T) {
 			about(k, d, c.want)
 		}
 	}
-}
-
-// TestWeekEnd: ISO weeks, including week 53 and weeks across a new year.
-func TestWeekEnd(t *testing.T) {
-	for week, want := range map[string]string{
-		"2026-W48": "2026-11-30",
-		"2026-W01": "2026-01-05", // week 1 of 2026 starts on 2025-12-29
-		"2026-W53": "2027-01-04",
-		"2020-W53": "2021-01-04",
-		"2027-W01": "2027-01-11",
-	} {
-		got, err := weekEnd(week)
-		if err != nil || got.Format(time.DateOnly) != want {
-			t.Errorf("weekEnd(%q) = %v, %v; want %s", week, got, err, want)
-		}
-		// The week's last day must be in the week.
-		if y, w := got.AddDate(0, 0, -1).ISOWeek(); bot.WeekPeriod(week) != bot.WeekPeriod(isoWeek(y, w)) {
-			t.Errorf("weekEnd(%q): the day before is in %d-W%02d", week, y, w)
-		}
-	}
-	for _, bad := range []string{"2027-W53", "2026-W00", "2026-W54", "2026-48", "26-W48", "2026-W4", ""} {
-		if _, err := weekEnd(bad); err == nil {
-			t.Errorf("weekEnd(%q) = nil error", bad)
-		}
-	}
-}
-
-func isoWeek(y, w int) string {
-	return bot.ISOWeek(time.Date(y, 1, 4, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 7*(w-1)))
 }

@@ -33,11 +33,7 @@ import (
 	"github.com/mlsdbot/mlsd/bot"
 )
 
-// Retention of period leaderboards (and the users' period totals) after
-// the period ends; all-time boards never expire.
 const (
-	WeekRetention  = 35 * 24 * time.Hour
-	MonthRetention = 400 * 24 * time.Hour
 	// DefaultSessionTTL applies when a Change carries no TTL.
 	DefaultSessionTTL = 7 * 24 * time.Hour
 	// DefaultDeliveryTTL applies when FirstDelivery gets no ttl; it is well

@@ -40,6 +40,25 @@ func (f *fixture) wantBoard(ws bot.Workspace, p bot.Period, limit int, viewer st
 func ptr(s bot.Standing) *bot.Standing { return &s }
 
 var leaderboardCases = []testCase{
+	// Week and month boards go after their retention (bot.PeriodExpiry),
+	// the all-time board never; every store applies the same rule. The
+	// steps hold whatever the store's clock is, within a month of t0.
+	{name: "PeriodBoardsExpire", needsClock: true, run: func(f *fixture) {
+		ws := f.workspace(1)
+		f.playAll(ws, []result{{"A", 50, 0}})
+		week, month := bot.WeekPeriod(bot.ISOWeek(t0)), bot.MonthPeriod(t0.Format("2006-01"))
+		row := bot.Board{Top: []bot.Standing{standing(1, "A", 50, 1)}}
+		with := func(p bot.Period) bot.Board { b := row; b.Period = p; return b }
+		f.advance(30 * 24 * time.Hour) // inside both retentions
+		f.wantBoard(ws, week, 10, "", with(week))
+		f.wantBoard(ws, month, 10, "", with(month))
+		f.advance(100 * 24 * time.Hour) // past the week's
+		f.wantBoard(ws, week, 10, "", bot.Board{Period: week})
+		f.wantBoard(ws, month, 10, "", with(month))
+		f.advance(400 * 24 * time.Hour) // past the month's
+		f.wantBoard(ws, month, 10, "", bot.Board{Period: month})
+		f.wantBoard(ws, bot.AllTime, 10, "", with(bot.AllTime))
+	}},
 	{name: "Empty", run: func(f *fixture) {
 		ws := f.workspace(1)
 		for _, p := range []bot.Period{bot.AllTime, bot.WeekPeriod(bot.ISOWeek(t0)), bot.MonthPeriod(t0.Format("2006-01"))} {

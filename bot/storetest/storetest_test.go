@@ -44,6 +44,7 @@ type boardRow struct {
 	points   float64
 	sessions int
 	reached  time.Time
+	expires  time.Time // zero: never (all time)
 }
 
 type refStore struct {
@@ -232,9 +233,12 @@ func (r *refStore) complete(s bot.Session, c *bot.Completion) {
 			r.boards[ws+string(p)] = b
 		}
 		row := b[s.User.UserID]
-		if row == nil {
+		if row == nil || !row.expires.IsZero() && !r.now.Before(row.expires) {
 			row = &boardRow{reached: c.At}
 			b[s.User.UserID] = row
+		}
+		if exp, ok, _ := bot.PeriodExpiry(p, r.now); ok && r.bug != "boards-never-expire" {
+			row.expires = exp
 		}
 		row.name = c.UserName
 		row.sessions++
@@ -282,6 +286,9 @@ func (r *refStore) Leaderboard(_ context.Context, ws bot.Workspace, p bot.Period
 		key = string(bot.WeekPeriod("all"))
 	}
 	for id, row := range r.boards[string(ws.Platform)+":"+ws.ID+":"+key] {
+		if !row.expires.IsZero() && !r.now.Before(row.expires) {
+			continue
+		}
 		rows = append(rows, bot.Standing{UserID: id, UserName: row.name, Points: row.points, Sessions: row.sessions})
 		reached[id] = row.reached
 	}
@@ -345,6 +352,7 @@ func TestSuiteCatchesMutants(t *testing.T) {
 		{"tie-first-gain", "Leaderboard/TieDecidedByLastGain"},
 		{"viewer-in-top-only", "Leaderboard/LimitAndViewerOutsideTop"},
 		{"week-is-all-time", "Leaderboard/Periods"},
+		{"boards-never-expire", "Leaderboard/PeriodBoardsExpire"},
 		{"no-expiry", "Expiry/SessionKeysExpireTogether"},
 		{"ttl-from-create", "Expiry/EachSaveRestartsTTL"},
 	} {
