@@ -152,13 +152,22 @@ func (b *Bot) landed(ctx context.Context, next *Session) bool {
 	return err == nil && got.Version == next.Version && got.Updated.Equal(next.Updated)
 }
 
-// onceOnly runs reply only on the first delivery of in.
+// onceOnly runs reply only on the first delivery of in. When reply fails
+// the mark is removed again, so the platform's retry of in is handled
+// rather than dropped as a duplicate.
 func (b *Bot) onceOnly(ctx context.Context, in Inbound, reply func() ([]Outbound, error)) ([]Outbound, error) {
 	first, err := b.firstDelivery(ctx, in)
 	if err != nil || !first {
 		return nil, err
 	}
-	return reply()
+	out, err := reply()
+	if err != nil && in.MessageID != "" {
+		if ferr := b.cfg.Store.ForgetDelivery(context.WithoutCancel(ctx), dedupeKey(in)); ferr != nil {
+			b.cfg.Log.Warn("a failed command stays marked as delivered; the platform's retry of it will be dropped",
+				"platform", in.Platform, "message", in.MessageID, "err", ferr)
+		}
+	}
+	return out, err
 }
 
 func dedupeKey(in Inbound) string {

@@ -42,6 +42,11 @@ type Store interface {
 	// platform.
 	FirstDelivery(ctx context.Context, id string, ttl time.Duration) (bool, error)
 
+	// ForgetDelivery removes FirstDelivery's mark of id, so the platform's
+	// retry of a delivery whose handling failed is handled, not dropped.
+	// Forgetting an unknown id is not an error.
+	ForgetDelivery(ctx context.Context, id string) error
+
 	// ActiveSession returns the user's active session, or ErrNotFound.
 	ActiveSession(ctx context.Context, user UserKey) (Session, error)
 

@@ -309,6 +309,22 @@ func (s *Store) FirstDelivery(ctx context.Context, id string, ttl time.Duration)
 	return first, err
 }
 
+// ForgetDelivery implements bot.Store.
+func (s *Store) ForgetDelivery(ctx context.Context, id string) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketDedupe)
+		key := encodeKey(id)
+		old := b.Get(key)
+		if old == nil {
+			return nil
+		}
+		if err := tx.Bucket(bucketExpiry).Delete(expiryKey(decodeTime(old), kindDedupe, key)); err != nil {
+			return err
+		}
+		return b.Delete(key)
+	})
+}
+
 // ActiveSession implements bot.Store.
 func (s *Store) ActiveSession(ctx context.Context, user bot.UserKey) (bot.Session, error) {
 	var sess bot.Session

@@ -11,17 +11,18 @@ import (
 
 // Operation labels of the store metrics, one per bot.Store method.
 const (
-	opFirstDelivery = "first_delivery"
-	opActiveSession = "active_session"
-	opSession       = "session"
-	opSave          = "save"
-	opThread        = "thread"
-	opStats         = "stats"
-	opLeaderboard   = "leaderboard"
-	opClose         = "close"
+	opFirstDelivery  = "first_delivery"
+	opForgetDelivery = "forget_delivery"
+	opActiveSession  = "active_session"
+	opSession        = "session"
+	opSave           = "save"
+	opThread         = "thread"
+	opStats          = "stats"
+	opLeaderboard    = "leaderboard"
+	opClose          = "close"
 )
 
-var storeOps = []string{opFirstDelivery, opActiveSession, opSession, opSave, opThread, opStats, opLeaderboard, opClose}
+var storeOps = []string{opFirstDelivery, opForgetDelivery, opActiveSession, opSession, opSave, opThread, opStats, opLeaderboard, opClose}
 
 // InstrumentStore wraps s so that every call records its latency and
 // outcome (mlsd_store_*), and so that the state changes the store accepts
@@ -139,6 +140,13 @@ func (s *store) FirstDelivery(ctx context.Context, id string, ttl time.Duration)
 		s.m.DuplicateDropped(platformOfID(id))
 	}
 	return first, err
+}
+
+func (s *store) ForgetDelivery(ctx context.Context, id string) error {
+	start := s.m.now()
+	err := s.next.ForgetDelivery(ctx, id)
+	s.done(opForgetDelivery, start, err)
+	return err
 }
 
 func (s *store) ActiveSession(ctx context.Context, user bot.UserKey) (bot.Session, error) {

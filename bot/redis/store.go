@@ -163,6 +163,17 @@ func (s *Store) FirstDelivery(ctx context.Context, id string, ttl time.Duration)
 	return first, nil
 }
 
+// ForgetDelivery is DEL key.
+func (s *Store) ForgetDelivery(ctx context.Context, id string) error {
+	if id == "" {
+		return errors.New("redis: ForgetDelivery needs an id")
+	}
+	if err := s.rdb.Del(ctx, s.keys.event(id)).Err(); err != nil {
+		return s.fail("forget delivery", err)
+	}
+	return nil
+}
+
 // ActiveSession reads the user's active session in one command.
 func (s *Store) ActiveSession(ctx context.Context, user bot.UserKey) (bot.Session, error) {
 	doc, err := s.rdb.HGet(ctx, s.keys.active(user), "doc").Bytes()

@@ -6,6 +6,28 @@ import (
 )
 
 var firstDeliveryCases = []testCase{
+	// A delivery whose handling failed is forgotten, so the platform's
+	// retry of it is handled; other ids keep their marks.
+	{name: "ForgetLetsTheRetryThrough", run: func(f *fixture) {
+		id, other := f.id("ev-forget"), f.id("ev-kept")
+		for _, x := range []string{id, other} {
+			if ok, err := f.s.FirstDelivery(f.ctx, x, ttl); !ok || err != nil {
+				f.t.Fatalf("FirstDelivery(%s) = %v, %v; want true", x, ok, err)
+			}
+		}
+		if err := f.s.ForgetDelivery(f.ctx, id); err != nil {
+			f.t.Fatalf("ForgetDelivery = %v", err)
+		}
+		if ok, err := f.s.FirstDelivery(f.ctx, id, ttl); !ok || err != nil {
+			f.t.Fatalf("FirstDelivery after ForgetDelivery = %v, %v; want true", ok, err)
+		}
+		if ok, err := f.s.FirstDelivery(f.ctx, other, ttl); ok || err != nil {
+			f.t.Fatalf("FirstDelivery(kept id) = %v, %v; want false", ok, err)
+		}
+		if err := f.s.ForgetDelivery(f.ctx, f.id("never-seen")); err != nil {
+			f.t.Fatalf("ForgetDelivery(unknown id) = %v, want nil", err)
+		}
+	}},
 	{name: "FirstThenRepeat", run: func(f *fixture) {
 		id := f.id("ev1")
 		for i, want := range []bool{true, false, false} {

@@ -77,6 +77,15 @@ func (r *refStore) advance(d time.Duration) {
 	r.mu.Unlock()
 }
 
+func (r *refStore) ForgetDelivery(_ context.Context, id string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bug != "forget-ignored" {
+		delete(r.seen, id)
+	}
+	return nil
+}
+
 func (r *refStore) FirstDelivery(_ context.Context, id string, ttl time.Duration) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -353,6 +362,7 @@ func TestSuiteCatchesMutants(t *testing.T) {
 		{"viewer-in-top-only", "Leaderboard/LimitAndViewerOutsideTop"},
 		{"week-is-all-time", "Leaderboard/Periods"},
 		{"boards-never-expire", "Leaderboard/PeriodBoardsExpire"},
+		{"forget-ignored", "FirstDelivery/ForgetLetsTheRetryThrough"},
 		{"no-expiry", "Expiry/SessionKeysExpireTogether"},
 		{"ttl-from-create", "Expiry/EachSaveRestartsTTL"},
 	} {
