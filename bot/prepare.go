@@ -112,6 +112,7 @@ func (sc *Scenario) stepFlags(fw *Framework, own []rubric.RedFlag) []rubric.RedF
 		// family's phrases, and costs at least what the family costs.
 		if i := slices.IndexFunc(out, func(x rubric.RedFlag) bool { return x.ID == f.ID }); i >= 0 {
 			out[i].Phrases = slices.Concat(out[i].Phrases, f.Phrases)
+			out[i].Unless = slices.Concat(out[i].Unless, f.Unless)
 			out[i].Penalty = max(out[i].Penalty, f.Penalty)
 			continue
 		}

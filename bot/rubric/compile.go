@@ -340,6 +340,13 @@ func Compile(spec Spec, terms *Lexicon) (*Rubric, error) {
 		for _, p := range f.Phrases {
 			addPhrase(fmt.Sprintf("red flag %q", f.ID), p, payload{kind: hitFlag, idx: int32(i)})
 		}
+		for _, p := range f.Unless {
+			if strings.ContainsAny(p, "&*") {
+				errs = append(errs, fmt.Errorf("red flag %q: unless phrase %q: plain words only, no \"&\" or \"*\"", f.ID, p))
+				continue
+			}
+			addPhrase(fmt.Sprintf("red flag %q: unless", f.ID), p, payload{kind: hitFlagUnless, idx: int32(i)})
+		}
 	}
 	for _, l := range []struct {
 		keys [][]byte

@@ -184,6 +184,7 @@ const (
 	hitDismissBefore
 	hitTradeoff
 	hitFailure
+	hitFlagUnless
 )
 
 type payload struct {
@@ -335,6 +336,7 @@ type scratch struct {
 	echoed     []bool    // per sentence: copied from the prompt (Echo)
 	covered    []bool    // per token: inside a run the prompt also has
 	flagMore   []flagOcc // a raised flag's later statements
+	unless     []flagOcc // Unless phrases of red flags
 }
 
 // scan is what one pass over an answer found.
@@ -357,6 +359,7 @@ func (c *compiledRubric) getScratch(concepts, flags int) *scratch {
 	s.flagHit = resetSpans(s.flagHit, flags)
 	s.occ, s.flagOcc, s.rejs, s.cues, s.models = s.occ[:0], s.flagOcc[:0], s.rejs[:0], s.cues[:0], s.models[:0]
 	s.nearOcc, s.dismissals, s.killed, s.flagMore = s.nearOcc[:0], s.dismissals[:0], s.killed[:0], s.flagMore[:0]
+	s.unless = s.unless[:0]
 	s.collect, s.noEcho = false, false
 	return s
 }
@@ -453,7 +456,7 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 	}
 	s.occ = kept
 	for _, f := range s.flagOcc {
-		if rejectedAfter(s, f.sp) || inQuestion(text, s, f.sp) || s.echoed[s.sent[f.sp.i]] {
+		if rejectedAfter(s, f.sp) || inQuestion(text, s, f.sp) || s.echoed[s.sent[f.sp.i]] || excused(s, f) {
 			continue
 		}
 		s.killed = append(s.killed, s.sent[f.sp.i])
@@ -464,6 +467,17 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 		}
 	}
 	return res
+}
+
+// excused reports whether the sentence of f also has one of its flag's
+// Unless phrases.
+func excused(s *scratch, f flagOcc) bool {
+	for _, u := range s.unless {
+		if u.flag == f.flag && s.sent[u.sp.i] == s.sent[f.sp.i] {
+			return true
+		}
+	}
+	return false
 }
 
 // inQuestion reports whether sp lies in a sentence that ends with "?": a
@@ -559,6 +573,8 @@ func (c *compiledRubric) hit(s *scratch, p payload, sp span, res *scan, segFunc 
 		if !negatedBy(s, sp.i, tfNegEnd|tfRejEnd) {
 			s.flagOcc = append(s.flagOcc, flagOcc{p.idx, sp})
 		}
+	case hitFlagUnless:
+		s.unless = append(s.unless, flagOcc{p.idx, sp})
 	case hitNegation:
 		s.tf[sp.j] |= tfNegEnd
 	case hitDismissBefore:

@@ -151,3 +151,39 @@ func TestGenericEvidence(t *testing.T) {
 		}
 	}
 }
+
+// A red flag's Unless phrases excuse the sentence they share with it: a
+// randomised experiment is no random train/test split.
+func TestFlagUnless(t *testing.T) {
+	lex, err := rubric.NewLexicon(rubric.Terms{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := rubric.Compile(rubric.Spec{
+		Concepts: []rubric.Concept{{ID: "split", Label: "Split by time", Weight: 1, Phrases: []string{"split by time"}}},
+		RedFlags: []rubric.RedFlag{{ID: "random_split", Label: "Random split", Phrases: []string{"randomly split", "split * at random"},
+			Unless: []string{"treatment and control", "variants"}}},
+	}, lex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		text    string
+		flagged bool
+	}{
+		{"We randomly split the payments into train and test.", true},
+		{"We randomly split users into treatment and control.", false},
+		{"Traffic is split at random between the two variants.", false},
+		{"We randomly split users into treatment and control. Offline we also split the data at random.", true},
+	} {
+		if got := len(r.Grade(rubric.Answer{Text: tt.text}).RedFlags) > 0; got != tt.flagged {
+			t.Errorf("%q: flagged %v, want %v", tt.text, got, tt.flagged)
+		}
+	}
+	if _, err := rubric.Compile(rubric.Spec{
+		Concepts: []rubric.Concept{{ID: "c", Label: "C", Weight: 1, Phrases: []string{"c c"}}},
+		RedFlags: []rubric.RedFlag{{ID: "f", Label: "F", Phrases: []string{"f f"}, Unless: []string{"a & b"}}},
+	}, lex); err == nil {
+		t.Error("an unless phrase with & compiled; want an error")
+	}
+}

@@ -38,6 +38,11 @@ type RedFlag struct {
 	Label   string   `yaml:"label"`
 	Phrases []string `yaml:"phrases"`
 	Penalty float64  `yaml:"penalty"`
+	// Unless phrases mark a sentence where the flag's words mean something
+	// sound: "split users at random into treatment and control" is an
+	// experiment, not a random train/test split. A sentence with one of
+	// them does not raise the flag.
+	Unless []string `yaml:"unless,omitempty"`
 }
 
 // Terms are the framework-wide word lists every rubric shares.
