@@ -261,7 +261,8 @@ func TestLightningAnswers(t *testing.T) {
 	if post.Where.Kind != bot.NewThread || !strings.Contains(post.Text, "How to take part") || len(post.Choices) != 2 || post.Choices[0].Value != bot.DailyAnswerAction || post.Choices[0].Kind != bot.ChoiceForm || post.Choices[1].Value != bot.DailyStartAction {
 		t.Fatalf("daily post: %+v", post)
 	}
-	strong := "Because churn hurts revenue, I would clarify the business goal, the number of users, QPS and the latency budget first; frame it as a ranking task with a clear label; build the data pipeline from interaction logs with features and avoid leakage; start with a simple baseline then a gradient boosted model; evaluate offline with precision and recall and online with an A/B test; deploy behind an API with a canary rollout; and monitor data drift, latency and retrain."
+	// The rotation picks the product-search case for this post.
+	strong := "Because the goal is purchases per search, not clicks, I would build graded relevance labels (purchase above add-to-cart above click above a skipped impression) and correct for position bias; retrieve with BM25 plus a two-tower model so misspelled and tail queries still match, then rank with LambdaMART; filter out-of-stock products before ranking; evaluate with NDCG on the human-graded pairs and an A/B test on conversion per search; deploy with a canary inside the 300 ms budget; and monitor the zero-result rate and drift in the query mix."
 	r := one(t, h.reply("ada", thread, strong))
 	if r.Where.Kind != bot.Ephemeral || r.Where.User != "ada" || !strings.Contains(r.Text, "Your daily answer:") || !strings.Contains(r.Text, "streak 1 day") {
 		t.Fatalf("first answer: %+v", r)

@@ -1,32 +1,46 @@
 package scenarios_test
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/mlsdbot/mlsd/bot"
 	"github.com/mlsdbot/mlsd/bot/rubric"
 	"github.com/mlsdbot/mlsd/scenarios"
 )
 
-// TestPromptWords: no heavy concept of a built-in is earned by its own
-// prompt's words (issue 18). Run one case with -run TestPromptWords/ID.
+// TestPromptWords: the lint that keeps heavy concepts from being earned by
+// the prompt's own words (issue 18) runs on every scenario Parse and Load
+// read, built-ins included (TestBuiltin), and reports the concept, the
+// words and the line of its phrases.
 func TestPromptWords(t *testing.T) {
-	probs, err := scenarios.PromptWordProblems()
+	data, err := os.ReadFile("testdata/valid/podcast-recommendation.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	scs, err := scenarios.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, sc := range scs {
-		t.Run(sc.ID, func(t *testing.T) {
-			for _, p := range probs {
-				if strings.HasSuffix(p.File, "/"+sc.ID+".yaml") {
-					t.Error(p)
-				}
+	for _, tt := range []struct {
+		name, old, new string
+		want           string // "" = valid
+	}{
+		{"valid as shipped", "", "", ""},
+		{"heavy concept credited by a prompt word", "phrases: [finish the episode,", "phrases: [likely to finish, finish the episode,",
+			`podcast-recommendation.yaml:22: step "clarify": concept "completion_goal" (weight 2) is earned by the prompt's own words "likely to finish"`},
+		{"light concepts may use prompt words", "phrases: [followed shows, follows,", "phrases: [followed shows, follows, new episodes,", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			text := strings.Replace(string(data), tt.old, tt.new, 1)
+			if tt.old != "" && text == string(data) {
+				t.Fatalf("fixture lacks %q", tt.old)
+			}
+			_, err := scenarios.Parse(fstest.MapFS{"podcast-recommendation.yaml": {Data: []byte(text)}})
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("Parse = %v, want no problem", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("Parse = %v, want a problem containing %q", err, tt.want)
 			}
 		})
 	}

@@ -102,7 +102,7 @@ func parseEmbeddedBuiltin() ([]*bot.Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	scs, probs := parse(files, "scenarios/", fw, false, func(string) string { return BuiltinSource })
+	scs, probs := parse(files, "scenarios/", fw, func(string) string { return BuiltinSource })
 	if len(probs) > 0 {
 		return nil, probs
 	}
@@ -119,7 +119,7 @@ func Parse(fsys fs.FS) ([]*bot.Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	scs, probs := parse(fsys, "", fw, false, func(name string) string { return name })
+	scs, probs := parse(fsys, "", fw, func(name string) string { return name })
 	if len(probs) > 0 {
 		return scs, probs
 	}
@@ -149,7 +149,7 @@ func Load(extraDir string) (*bot.Library, error) {
 	if err != nil {
 		return nil, err
 	}
-	extra, probs := parse(os.DirFS(extraDir), filepath.ToSlash(extraDir)+"/", fw, false, func(name string) string {
+	extra, probs := parse(os.DirFS(extraDir), filepath.ToSlash(extraDir)+"/", fw, func(name string) string {
 		return filepath.Join(extraDir, name)
 	})
 	if len(probs) > 0 {
@@ -158,18 +158,7 @@ func Load(extraDir string) (*bot.Library, error) {
 	return bot.NewLibrary(append(builtin, extra...)...), nil
 }
 
-// PromptWordProblems runs the prompt-words lint (see HeavyWeight) on the
-// built-in scenarios and returns what it finds.
-func PromptWordProblems() (Problems, error) {
-	fw, err := Framework()
-	if err != nil {
-		return nil, err
-	}
-	_, probs := parse(files, "scenarios/", fw, true, func(string) string { return BuiltinSource })
-	return probs, nil
-}
-
-func parse(fsys fs.FS, prefix string, fw *bot.Framework, lint bool, source func(name string) string) ([]*bot.Scenario, Problems) {
+func parse(fsys fs.FS, prefix string, fw *bot.Framework, source func(name string) string) ([]*bot.Scenario, Problems) {
 	names, err := fs.Glob(fsys, "*.yaml")
 	if err != nil {
 		return nil, Problems{{File: prefix, Line: 0, Message: err.Error()}}
@@ -188,7 +177,7 @@ func parse(fsys fs.FS, prefix string, fw *bot.Framework, lint bool, source func(
 			probs = append(probs, Problem{File: file, Line: 0, Message: err.Error()})
 			continue
 		}
-		sc, p := parseScenario(file, strings.TrimSuffix(path.Base(name), ".yaml"), data, fw, lint)
+		sc, p := parseScenario(file, strings.TrimSuffix(path.Base(name), ".yaml"), data, fw)
 		if len(p) > 0 {
 			probs = append(probs, p...)
 			continue

@@ -382,7 +382,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// parse is Parse without re-reading the framework on every input.
-		scs, probs := parse(fstest.MapFS{"case.yaml": {Data: data}}, "", fw, true, func(n string) string { return n })
+		scs, probs := parse(fstest.MapFS{"case.yaml": {Data: data}}, "", fw, func(n string) string { return n })
 		if len(probs) == 0 {
 			if len(scs) != 1 {
 				t.Fatalf("no problems but %d scenarios", len(scs))

@@ -108,7 +108,7 @@ func stepKeys() string {
 	return strings.Join(keys, ", ")
 }
 
-func parseScenario(file, wantID string, data []byte, fw *bot.Framework, lint bool) (*bot.Scenario, Problems) {
+func parseScenario(file, wantID string, data []byte, fw *bot.Framework) (*bot.Scenario, Problems) {
 	sc := &bot.Scenario{}
 	root, probs := decodeStrict(file, data, sc)
 	if root == nil {
@@ -122,7 +122,7 @@ func parseScenario(file, wantID string, data []byte, fw *bot.Framework, lint boo
 	if len(c.probs) == 0 {
 		if err := sc.Prepare(fw); err != nil {
 			c.add(nil, "%v", err)
-		} else if lint {
+		} else {
 			c.promptWords(sc)
 		}
 	}
