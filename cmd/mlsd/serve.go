@@ -158,14 +158,17 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 		fmt.Fprintln(w, "ready")
 	})
 
-	// The HTTP server outlives the adapters' drain so HTTP-mode events
-	// already accepted still finish; a server failure stops everything.
+	// Shutdown order: stop intake (the HTTP server stops accepting as soon
+	// as the run ends, and waits for its handlers, which only queue work),
+	// let the adapters drain their queues and handlers (g.Wait), then close
+	// the store, last. A server failure stops everything.
 	runCtx, stopAll := context.WithCancel(ctx)
 	defer stopAll()
 	var (
-		srv     *http.Server
-		srvErr  atomic.Pointer[error]
-		srvDone = make(chan struct{})
+		srv      *http.Server
+		srvErr   atomic.Pointer[error]
+		srvDone  = make(chan struct{})
+		stopHTTP = func() {}
 	)
 	if cfg.HTTPAddr != "" {
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -182,14 +185,19 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 				stopAll()
 			}
 		}()
-		defer func() {
+		stopHTTP = sync.OnceFunc(func() {
 			sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 			defer cancel()
 			if err := srv.Shutdown(sctx); err != nil {
 				log.Warn("http server shutdown", "err", err)
 			}
 			<-srvDone
+		})
+		go func() {
+			<-runCtx.Done()
+			stopHTTP()
 		}()
+		defer stopHTTP()
 	}
 	g, gctx := errgroup.WithContext(runCtx)
 
@@ -213,7 +221,10 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 	}
 	// The instrumented store keeps the optional Ping and lease methods.
 	store := metrics.InstrumentStore(raw, m)
-	defer store.Close()
+	defer func() {
+		stopHTTP() // no handler may still be using the store
+		store.Close()
+	}()
 	currentStore.Store(&store)
 	storeReady.Store(true)
 	log.Info("store ready", "store", storeKind(cfg))
