@@ -70,6 +70,11 @@ func (b *Bot) RunNudges(ctx context.Context, now time.Time, posters func(Platfor
 			b.cfg.Log.Debug("nudge: session changed meanwhile", "session", ref.SessionID)
 			continue
 		}
+		if errors.Is(err, errNotDelivered) {
+			// The change is saved and its check done: nothing retries it.
+			b.cfg.Log.Warn("nudge: message not delivered; the session change stands and the message is not retried", "user", ref.User.String(), "session", ref.SessionID, "err", err)
+			continue
+		}
 		if err != nil {
 			b.cfg.Log.Warn("nudge: idle check failed; retried after the lease", "user", ref.User.String(), "session", ref.SessionID, "err", err)
 			continue
@@ -107,7 +112,7 @@ func (b *Bot) checkIdle(ctx context.Context, ref NudgeRef, now time.Time, poster
 		}
 		log.Info("nudge: interview closed as abandoned", "idle", idle.Round(time.Minute).String(), "step", s.Step)
 		if _, err := p.Post(ctx, Outbound{Where: where, Text: abandonText(&s, b.cfg.AbandonAfter), Session: s.ID}); err != nil {
-			return false, fmt.Errorf("abandon note: %w", err)
+			return false, fmt.Errorf("%w: abandon note: %w", errNotDelivered, err)
 		}
 		return true, nil
 	case idle >= b.cfg.NudgeAfter && s.Nudged.Before(s.Updated):
@@ -123,7 +128,7 @@ func (b *Bot) checkIdle(ctx context.Context, ref NudgeRef, now time.Time, poster
 		log.Info("nudge: sent", "idle", idle.Round(time.Minute).String(), "step", s.Step)
 		sc, _ := b.cfg.Library.Get(s.ScenarioID)
 		if _, err := p.Post(ctx, Outbound{Where: where, Text: nudgeText(&s, sc, b.cfg.AbandonAfter-idle), Session: s.ID}); err != nil {
-			return false, fmt.Errorf("nudge: %w", err)
+			return false, fmt.Errorf("%w: nudge: %w", errNotDelivered, err)
 		}
 		return true, nil
 	}
@@ -152,6 +157,11 @@ func (b *Bot) saveIdle(ctx context.Context, d DailyStore, ref NudgeRef, cur, nex
 	}
 	return err
 }
+
+// errNotDelivered marks a nudge or abandon note the platform refused after
+// the change it announces was saved: the session is already nudged or
+// closed, so no later check sends it again.
+var errNotDelivered = errors.New("not delivered")
 
 // errIdleRace means the session changed under the check; RunNudges logs
 // it and the entry comes back after its lease.

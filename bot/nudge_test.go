@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,40 @@ func TestNudgeConfig(t *testing.T) {
 	_, err := bot.New(bot.Config{Store: h.store, Library: h.lib, Intn: func(int) int { return 0 }, NudgeAfter: 48 * time.Hour, AbandonAfter: 24 * time.Hour})
 	if err == nil || !strings.Contains(err.Error(), "AbandonAfter") {
 		t.Fatalf("New with AbandonAfter < NudgeAfter = %v, want an error", err)
+	}
+}
+
+// refusingPoster fails every post, as a platform that is down.
+type refusingPoster struct{}
+
+func (refusingPoster) Post(context.Context, bot.Outbound) (string, error) {
+	return "", errors.New("fake platform: 503")
+}
+
+// TestAbandonNoteLossIsLoggedTruly (issue 12, review 8): when the abandon
+// note cannot be posted the session is closed all the same and nothing
+// will retry the note; the log must say so, not "retried after the lease".
+func TestAbandonNoteLossIsLoggedTruly(t *testing.T) {
+	h := newDailyHarness(t, time.UTC)
+	var logs strings.Builder
+	b, err := bot.New(bot.Config{Store: h.store, Daily: h.store, Library: h.lib, Now: h.clock.Now, Intn: func(int) int { return 0 },
+		Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := h.startInterview("ada", "th-ada")
+	for _, d := range []time.Duration{24, 72} { // the nudge, then the abandonment
+		at := s.Updated.Add(d * time.Hour)
+		h.clock.Set(at)
+		if _, err := b.RunNudges(context.Background(), at, func(bot.Platform) bot.Poster { return refusingPoster{} }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := h.store.Session(context.Background(), s.User, s.ID)
+	if err != nil || got.Status != bot.Abandoned {
+		t.Fatalf("session = %v, %v; want it closed as abandoned", got.Status, err)
+	}
+	if strings.Contains(logs.String(), "retried after the lease") || strings.Count(logs.String(), "message not delivered; the session change stands and the message is not retried") != 2 {
+		t.Errorf("logs do not say the nudge and the note are lost for good:\n%s", logs.String())
 	}
 }
