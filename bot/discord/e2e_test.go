@@ -260,3 +260,29 @@ func TestPost(t *testing.T) {
 		t.Errorf("pinged %v", m.Pings)
 	}
 }
+
+// TestThreadCreationFailureClosesInterview (issue 12, review 2): when
+// Discord refuses to create the interview's thread, the interview is
+// closed rather than left active with no thread (without the
+// message-content intent the user could not even type `end`), the user is
+// told why, and the next /mlsd start works.
+func TestThreadCreationFailureClosesInterview(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{})
+	alice := srv.AddUser("alice", false)
+	b, store, lib := realBot(t)
+	start(t, srv, discordConfig(b, lib), true)
+	srv.AwaitGateway(t, "identify")
+
+	// The thread is started from the posted prompt: POST /channels/C/messages/M/threads.
+	srv.FailNext("POST", "/channels/"+srv.Channel+"/messages/", 403, 50013, 1)
+	cmd := srv.Command(alice, srv.Channel, "mlsd", []string{"start"}, fakediscord.Opt{Name: "scenario", Value: "visual-search"})
+	srv.Dispatch(cmd)
+	srv.AwaitMessage(t, "the failure explained", func(e fakediscord.MessageEvent) bool {
+		return strings.Contains(e.Message.Text(), "couldn't create the thread for your interview")
+	})
+	user := bot.UserKey{Platform: bot.Discord, Workspace: srv.GuildID, UserID: alice.ID}
+	if s, err := store.ActiveSession(context.Background(), user); !errors.Is(err, bot.ErrNotFound) {
+		t.Fatalf("active session %s (%v) after the thread failed, want none", s.ID, err)
+	}
+	startInterview(t, srv, alice, "visual-search", "", srv.Dispatch)
+}

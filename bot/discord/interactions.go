@@ -290,6 +290,30 @@ func (a *Adapter) formClick(ctx context.Context, t *turn, respondOnce func(*disc
 	}
 }
 
+// threadFailed is what the user is told when their interview's thread
+// could not be created and the interview was closed.
+const threadFailed = "I couldn't create the thread for your interview, so I closed it — nothing was lost. Please run `/mlsd start` again in a moment; if it keeps failing, check that I may create public threads in this channel."
+
+// abandon ends an interview whose thread could not be created: without a
+// thread nobody can answer it (without the message-content intent the user
+// cannot even type `end`), and it would block the next /mlsd start. It is
+// the End button pressed on the user's behalf, as on Slack, and returns
+// what to tell the user.
+func (a *Adapter) abandon(ctx context.Context, t *turn, channel string, root bot.Outbound, log logger) string {
+	if t == nil || root.Session == "" {
+		return sorry
+	}
+	in := t.in
+	in.Kind, in.Text, in.Thread, in.Channel = bot.KindAction, "end", "", channel
+	in.MessageID = "abandon:" + root.Session
+	if _, err := a.cfg.Interviewer.Handle(ctx, in); err != nil {
+		log.Error("discord: could not end an interview without a thread", "error", err, "session", root.Session)
+		return sorry
+	}
+	log.Warn("discord: ended an interview whose thread could not be created", "session", root.Session)
+	return threadFailed
+}
+
 // deliver renders the domain's replies in order. NewThread posts the case
 // prompt in the channel, starts a public thread on it and binds the thread
 // to the session; later replies without a thread go there.
@@ -305,7 +329,7 @@ func (a *Adapter) deliver(ctx context.Context, t *turn, outs []bot.Outbound, log
 			th, err := a.startThread(ctx, channel, out, outs, t.userName())
 			if err != nil {
 				a.logREST(log, "start thread", err)
-				a.sendEphemeral(ctx, t, bot.Outbound{Text: sorry}, log)
+				a.sendEphemeral(ctx, t, bot.Outbound{Text: a.abandon(ctx, t, channel, out, log)}, log)
 				return
 			}
 			newThread = th
