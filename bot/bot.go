@@ -525,6 +525,15 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 			case Abandoned:
 				log.Info("interview ended by user", "session", s.ID, "step", s.Step)
 			}
+			if next.Status != Active && in.MessageID != "" {
+				// A platform retry of the message that closed the session
+				// finds no active session, so Save's applied set cannot
+				// recognise it: mark it delivered, or the retry would be
+				// answered with a stray "this interview has ended".
+				if _, err := b.cfg.Store.FirstDelivery(ctx, dedupeKey(in), b.cfg.DedupeTTL); err != nil {
+					log.Warn("could not mark the closing message as delivered; a platform retry of it may get a stray reply", "err", err)
+				}
+			}
 			s = next
 		}
 		return b.address(turn.Replies, &s, in), nil

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -350,5 +351,41 @@ func TestHandleLostSaveReply(t *testing.T) {
 	s, _ := inner.ActiveSession(context.Background(), bot.UserKey{Platform: bot.Slack, Workspace: "T1", UserID: "u1"})
 	if s.Answers[bot.Clarify].Turns != 1 {
 		t.Fatalf("turns = %d, want 1", s.Answers[bot.Clarify].Turns)
+	}
+}
+
+// TestRetryOfClosingMessageIsSilent (issue 12-E): a platform retry of the
+// message that closed the interview (the last answer before the report, or
+// `end`) finds no active session; it must be dropped, not answered with a
+// stray "this interview has ended".
+func TestRetryOfClosingMessageIsSilent(t *testing.T) {
+	for _, closing := range []string{"end", "skip"} {
+		t.Run(closing, func(t *testing.T) {
+			h := newHarness(t)
+			h.start("u1", "", "th1")
+			in := bot.Inbound{Platform: bot.Slack, Workspace: "T1", Channel: "C1", Thread: "th1", UserID: "u1", Kind: bot.KindReply}
+			for i := 0; ; i++ {
+				in.MessageID, in.Text = fmt.Sprintf("close-%d", i), closing
+				out, err := h.bot.Handle(context.Background(), in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := h.store.ActiveSession(context.Background(), in.User()); errors.Is(err, bot.ErrNotFound) {
+					break // this message closed the session
+				}
+				if i > 20 {
+					t.Fatalf("session still active after %d messages: %s", i, texts(out))
+				}
+			}
+			for i := 0; i < 2; i++ {
+				if again, err := h.bot.Handle(context.Background(), in); err != nil || len(again) != 0 {
+					t.Fatalf("retry %d of the closing message: %v\n%s\nwant it dropped", i, err, texts(again))
+				}
+			}
+			in.MessageID = "later"
+			if out, err := h.bot.Handle(context.Background(), in); err != nil || len(out) == 0 {
+				t.Fatalf("a new message after the end: %v, %q; want the usual note", err, texts(out))
+			}
+		})
 	}
 }
