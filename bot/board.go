@@ -42,6 +42,26 @@ func PeriodExpiry(p Period, now time.Time) (at time.Time, ok bool, err error) {
 	return from.Add(retention), true, nil
 }
 
+// AdvanceStreak counts one activity on the local date day (YYYY-MM-DD) in
+// st's streak. The same day changes nothing, the next day adds one, a
+// later day starts again at one; an earlier day changes nothing either,
+// since it is the same moment read in another time zone (a completion in
+// the bot's zone, a daily answer in the channel's) or a late write, and
+// moving LastDay back would break the streak at the next activity. The
+// Redis scripts hold the same rule in Lua; storetest checks both.
+func AdvanceStreak(st *Stats, day string) {
+	if day <= st.LastDay {
+		return
+	}
+	if d, err := time.Parse(time.DateOnly, day); err == nil && st.LastDay == d.AddDate(0, 0, -1).Format(time.DateOnly) {
+		st.Streak++
+	} else {
+		st.Streak = 1
+	}
+	st.BestStreak = max(st.BestStreak, st.Streak)
+	st.LastDay = day
+}
+
 // PeriodEnd is the UTC midnight after a week or month period, and checks
 // its form; AllTime has no end.
 func PeriodEnd(p Period) (time.Time, error) {

@@ -56,3 +56,28 @@ func TestPeriodExpiry(t *testing.T) {
 		}
 	}
 }
+
+func TestAdvanceStreak(t *testing.T) {
+	for _, tt := range []struct {
+		name         string
+		days         []string
+		streak, best int
+		last         string
+	}{
+		{"first", []string{"2026-11-25"}, 1, 1, "2026-11-25"},
+		{"same day", []string{"2026-11-25", "2026-11-25"}, 1, 1, "2026-11-25"},
+		{"next day", []string{"2026-11-25", "2026-11-26"}, 2, 2, "2026-11-26"},
+		{"gap", []string{"2026-11-25", "2026-11-26", "2026-11-28"}, 1, 2, "2026-11-28"},
+		// A daily answer in the channel's zone after a completion in the
+		// bot's zone can read as the day before: nothing moves back.
+		{"earlier day", []string{"2026-11-26", "2026-11-25", "2026-11-27"}, 2, 2, "2026-11-27"},
+	} {
+		var st bot.Stats
+		for _, d := range tt.days {
+			bot.AdvanceStreak(&st, d)
+		}
+		if st.Streak != tt.streak || st.BestStreak != tt.best || st.LastDay != tt.last {
+			t.Errorf("%s: streak %d best %d last %q, want %d %d %q", tt.name, st.Streak, st.BestStreak, st.LastDay, tt.streak, tt.best, tt.last)
+		}
+	}
+}

@@ -521,15 +521,7 @@ func complete(tx *bbolt.Tx, user bot.UserKey, c *bot.Completion, now time.Time) 
 	if len(st.Recent) > bot.RecentLimit {
 		st.Recent = st.Recent[:bot.RecentLimit]
 	}
-	switch day, _ := time.Parse(time.DateOnly, c.Day); st.LastDay {
-	case c.Day:
-	case day.AddDate(0, 0, -1).Format(time.DateOnly):
-		st.Streak++
-	default:
-		st.Streak = 1
-	}
-	st.BestStreak = max(st.BestStreak, st.Streak)
-	st.LastDay = c.Day
+	bot.AdvanceStreak(&st, c.Day)
 	if err := putJSON(sb, userKey(user), st); err != nil {
 		return err
 	}

@@ -319,7 +319,7 @@ func (s *Store) RecordDailyAnswer(ctx context.Context, p bot.DailyPost, a bot.Da
 	if ttl <= 0 {
 		return bot.DailyAnswer{}, false, errors.New("bolt: RecordDailyAnswer: ttl must be positive")
 	}
-	day, err := time.Parse(time.DateOnly, a.Day)
+	_, err := time.Parse(time.DateOnly, a.Day)
 	if err != nil || a.Week == "" || a.Month == "" || a.User.UserID == "" {
 		return bot.DailyAnswer{}, false, fmt.Errorf("bolt: RecordDailyAnswer: needs a user, a YYYY-MM-DD day, a week and a month (got %q %q %q)", a.Day, a.Week, a.Month)
 	}
@@ -345,29 +345,21 @@ func (s *Store) RecordDailyAnswer(ctx context.Context, p bot.DailyPost, a bot.Da
 		if err := putExpiring(tx, bucketDailyAnswers, kindDailyAnswer, key, dailyAnswerRecord{Answer: a, Expires: exp}, exp); err != nil {
 			return err
 		}
-		return credit(tx, a, day, now)
+		return credit(tx, a, now)
 	})
 	return counted, first, err
 }
 
 // credit adds a counted daily answer to its author's stats (points and
 // streak) and standings; sessions are not counted.
-func credit(tx *bbolt.Tx, a bot.DailyAnswer, day, now time.Time) error {
+func credit(tx *bbolt.Tx, a bot.DailyAnswer, now time.Time) error {
 	sb := tx.Bucket(bucketStats)
 	var st bot.Stats
 	if err := getJSON(sb, userKey(a.User), &st); err != nil && !errors.Is(err, bot.ErrNotFound) {
 		return err
 	}
 	st.Points += a.Points
-	switch st.LastDay {
-	case a.Day:
-	case day.AddDate(0, 0, -1).Format(time.DateOnly):
-		st.Streak++
-	default:
-		st.Streak = 1
-	}
-	st.BestStreak = max(st.BestStreak, st.Streak)
-	st.LastDay = a.Day
+	bot.AdvanceStreak(&st, a.Day)
 	if err := putJSON(sb, userKey(a.User), st); err != nil {
 		return err
 	}

@@ -219,16 +219,19 @@ func (r *refStore) complete(s bot.Session, c *bot.Completion) {
 	if len(st.Recent) > bot.RecentLimit && r.bug != "recent-unbounded" {
 		st.Recent = st.Recent[:bot.RecentLimit]
 	}
-	if st.LastDay != c.Day {
+	if r.bug == "streak-back-in-time" && c.Day < st.LastDay {
+		st.LastDay = c.Day
+	}
+	if st.LastDay != c.Day && c.Day > st.LastDay {
 		d, _ := time.Parse("2006-01-02", c.Day)
 		if st.LastDay == d.AddDate(0, 0, -1).Format("2006-01-02") {
 			st.Streak++
 		} else if r.bug != "streak-no-reset" {
 			st.Streak = 1
 		}
+		st.LastDay = c.Day
 	}
 	st.BestStreak = max(st.BestStreak, st.Streak)
-	st.LastDay = c.Day
 	r.stats[s.User] = st
 
 	ws := string(s.User.Platform) + ":" + s.User.Workspace + ":"
@@ -355,6 +358,7 @@ func TestSuiteCatchesMutants(t *testing.T) {
 		{"recent-unbounded", "Completion/RecentNewestFirstBounded"},
 		{"streak-no-reset", "Completion/StreakGapResets"},
 		{"streak-no-reset", "Completion/StreakBestKeptAfterReset"},
+		{"streak-back-in-time", "Completion/StreakEarlierDayChangesNothing"},
 		{"thread-ignores-channel", "Thread/UnknownNotFound"},
 		{"lossy-session", "Session/RoundTripsEveryField"},
 		{"tie-by-id", "Leaderboard/TieGoesToFirst"},

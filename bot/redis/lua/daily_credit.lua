@@ -33,11 +33,12 @@ add(KEYS[3], 'pts', 'at'); redis.call('PEXPIREAT', KEYS[3], ARGV[7])
 add(KEYS[4], 'pts', 'at'); redis.call('PEXPIREAT', KEYS[4], ARGV[8])
 add(KEYS[2], 'points', 'at')
 
--- Streaks count local days: the same day changes nothing, the next day
--- adds one, any other day starts again at one (as save.lua does).
+-- Streaks count local days (bot.AdvanceStreak, as save.lua does): the same
+-- or an earlier day changes nothing, the next day adds one, a later day
+-- starts again at one.
 local s = redis.call('HMGET', KEYS[2], 'streak', 'best_streak', 'last_day')
 local day = ARGV[5]
-if day ~= s[3] then
+if day > (s[3] or '') then
   local streak = 1
   if s[3] == ARGV[6] then streak = num(s[1]) + 1 end
   redis.call('HSET', KEYS[2], 'streak', streak, 'best_streak', math.max(streak, num(s[2])), 'last_day', day)

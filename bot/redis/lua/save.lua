@@ -109,10 +109,10 @@ if completing and redis.call('SADD', KEYS[3], DONE) == 1 then
     upd[#upd + 1] = 'st' .. i; upd[#upd + 1] = f(num(s[i]) + tonumber(ARGV[12 + i]))
   end
   if score > num(s[8]) then upd[#upd + 1] = 'best'; upd[#upd + 1] = score end
-  -- Streaks count local days: the same day changes nothing, the next day
-  -- adds one, any other day starts again at one.
+  -- Streaks count local days (bot.AdvanceStreak): the same or an earlier
+  -- day changes nothing, the next day adds one, a later day starts at one.
   local day = ARGV[22]
-  if day ~= s[11] then
+  if day > (s[11] or '') then
     local streak = 1
     if s[11] == ARGV[23] then streak = num(s[9]) + 1 end
     upd[#upd + 1] = 'streak'; upd[#upd + 1] = streak
