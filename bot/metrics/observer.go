@@ -18,6 +18,7 @@ import "github.com/mlsdbot/mlsd/bot"
 //	duplicate, duplicate_ack             → mlsd_duplicates_dropped_total
 //	gateway (connected|disconnected|resumed) → mlsd_gateway_events_total and mlsd_platform_connected
 //	lease (acquired|lost|standby|released)   → mlsd_lease_events_total and mlsd_lease_held
+//	ready, not_ready (Slack Socket Mode)     → mlsd_adapter_events_total and mlsd_platform_connected
 //	inbound (kind)                       → ignored, InstrumentHandler counts it
 //	anything else                        → mlsd_adapter_events_total
 //
@@ -67,6 +68,10 @@ func (m *Metrics) Observer(p bot.Platform) func(event string, labels ...string) 
 			case "disconnected":
 				m.PlatformConnected(p, false)
 			}
+		case "ready", "not_ready":
+			// Slack's Socket Mode connection (the gateway's are above).
+			m.otherEvents.WithLabelValues(pl, event).Inc()
+			m.PlatformConnected(p, event == "ready")
 		case "lease":
 			m.leaseEvents.WithLabelValues(pl, m.guard("lease", "event", first)).Inc()
 			switch first {

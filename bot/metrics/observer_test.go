@@ -116,6 +116,23 @@ func TestObserverState(t *testing.T) {
 	}
 }
 
+// TestSlackConnectionGauge (issue 12, "Also"): Slack's Socket Mode
+// readiness sets mlsd_platform_connected{platform="slack"}, which nothing
+// set before.
+func TestSlackConnectionGauge(t *testing.T) {
+	m := New()
+	observe := m.Observer(bot.Slack)
+	for i, s := range []struct {
+		event string
+		want  float64
+	}{{"ready", 1}, {"not_ready", 0}, {"ready", 1}} {
+		observe(s.event)
+		if got := testutil.ToFloat64(m.connected.WithLabelValues("slack")); got != s.want {
+			t.Fatalf("step %d (%s): slack connected = %v, want %v", i, s.event, got, s.want)
+		}
+	}
+}
+
 // TestObserverNoIDs: whatever ids adapters pass, none reaches the scrape.
 func TestObserverNoIDs(t *testing.T) {
 	m := New()
