@@ -33,6 +33,10 @@ var _ Interviewer = (*bot.Bot)(nil)
 
 // Config holds the adapter's dependencies. cmd/mlsd fills it from the
 // environment; nothing here reads it.
+// DefaultEventTimeout bounds one event: handling plus its paced replies (a
+// long report is a dozen messages at one per second per channel).
+const DefaultEventTimeout = 2 * time.Minute
+
 type Config struct {
 	// BotToken (xoxb-…) authorises every Web API call. Required.
 	BotToken string
@@ -67,6 +71,10 @@ type Config struct {
 	// ShutdownTimeout bounds the drain of accepted events and queued
 	// posts after Run's context ends (default 10 s).
 	ShutdownTimeout time.Duration
+	// EventTimeout bounds one event's handling and replies (default
+	// DefaultEventTimeout), so a stuck store or channel cannot hold a run
+	// slot for good.
+	EventTimeout time.Duration
 	// PingInterval is how long Socket Mode waits for Slack's ping before
 	// reconnecting (default 30 s).
 	PingInterval time.Duration
@@ -147,6 +155,9 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
+	}
+	if cfg.EventTimeout <= 0 {
+		cfg.EventTimeout = DefaultEventTimeout
 	}
 	if cfg.PingInterval <= 0 {
 		cfg.PingInterval = 30 * time.Second

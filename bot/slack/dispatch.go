@@ -114,3 +114,12 @@ func (d *dispatcher) close(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// runWithDeadline runs one accepted event under the adapter's work context
+// and EventTimeout, so nothing it waits on (the store, a rate-limited
+// channel) can keep its run slot past the deadline.
+func (a *Adapter) runWithDeadline(run func(ctx context.Context)) {
+	ctx, cancel := context.WithTimeout(a.workCtx, a.cfg.EventTimeout)
+	defer cancel()
+	run(ctx)
+}

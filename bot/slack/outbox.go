@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -53,6 +54,11 @@ type bucket struct {
 
 // defaultRetryAfter is used for a 429 that names no Retry-After.
 const defaultRetryAfter = 5 * time.Second
+
+// maxRateLimitRetries bounds the resends of one message after 429s: a
+// channel Slack keeps refusing gives the message up (with an error the
+// caller logs) instead of holding its queue and the event's run slot.
+const maxRateLimitRetries = 5
 
 func newOutbox(rate float64, burst int, now func() time.Time) *outbox {
 	return &outbox{
@@ -123,7 +129,7 @@ func (o *outbox) drain(channel string, q *channelQueue) {
 }
 
 func (o *outbox) deliver(channel string, job *sendJob) sendResult {
-	for {
+	for attempt := 0; ; attempt++ {
 		if err := job.ctx.Err(); err != nil {
 			return sendResult{err: err}
 		}
@@ -136,6 +142,9 @@ func (o *outbox) deliver(channel string, job *sendJob) sendResult {
 			return sendResult{ts: ts, err: err}
 		}
 		o.onLimited(channel, after)
+		if attempt >= maxRateLimitRetries {
+			return sendResult{err: fmt.Errorf("slack: still rate-limited after %d retries, message given up: %w", attempt, err)}
+		}
 		o.mu.Lock()
 		b := o.buckets[channel]
 		// The pause refills nothing; the resent message uses the one token.

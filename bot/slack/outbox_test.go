@@ -143,3 +143,36 @@ func TestPost(t *testing.T) {
 		t.Error("Post to a missing channel succeeded")
 	}
 }
+
+// TestRateLimitRetriesBounded (issue 12, review 4): a channel Slack keeps
+// answering with 429 gives the message up after maxRateLimitRetries
+// resends, with an error, instead of holding the event's run slot for
+// good; another channel is not held up meanwhile.
+func TestRateLimitRetriesBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake := fakeslack.New(fakeslack.Options{})
+		fake.AddChannel(fakeslack.Channel{ID: "CA", Name: "a", Member: true})
+		fake.AddChannel(fakeslack.Channel{ID: "CB", Name: "b", Member: true})
+		for range 20 {
+			fake.Fail("chat.postMessage", "CA", fakeslack.Failure{RetryAfter: 10 * time.Second})
+		}
+		ad, err := New(Config{
+			BotToken: fake.Options().BotToken, SigningSecret: "s", APIURL: fake.APIURL(),
+			HTTPClient: fake.Client(), Interviewer: &gate{}, Log: slog.New(slog.DiscardHandler),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_, err = ad.Post(context.Background(), bot.Outbound{Where: bot.Where{Kind: bot.InThread, Channel: "CA"}, Text: "stuck"})
+		if err == nil || !strings.Contains(err.Error(), "given up") {
+			t.Fatalf("Post to a channel that keeps answering 429 = %v, want it given up", err)
+		}
+		if waited := time.Since(start); waited > time.Duration(maxRateLimitRetries+1)*10*time.Second {
+			t.Errorf("gave up after %v, want at most %d waits of 10 s", waited, maxRateLimitRetries+1)
+		}
+		if _, err := ad.Post(context.Background(), bot.Outbound{Where: bot.Where{Kind: bot.InThread, Channel: "CB"}, Text: "fine"}); err != nil {
+			t.Fatalf("Post to another channel: %v", err)
+		}
+	})
+}

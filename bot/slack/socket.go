@@ -99,7 +99,7 @@ func (a *Adapter) accept(ctx context.Context, req *socketmode.Request, j *job) {
 		return
 	}
 	run := j.run
-	if err := a.work.submit(ctx, j.key, ack, func() { run(a.workCtx) }); err != nil {
+	if err := a.work.submit(ctx, j.key, ack, func() { a.runWithDeadline(run) }); err != nil {
 		a.log.Debug("slack: envelope left unacknowledged", "envelope", req.EnvelopeID, "err", err)
 	}
 }
