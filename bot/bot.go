@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -494,6 +495,11 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 		if turn.Changed {
 			next := turn.Session
 			next.Version = s.Version + 1
+			next.Outbox = nil
+			replies := b.address(slices.Clone(turn.Replies), &next, in)
+			if next.Status == Active && in.MessageID != "" {
+				next.Outbox = &Outbox{MessageID: in.MessageID, Replies: replies}
+			}
 			ch := Change{Session: next, Expected: s.Version, MessageID: in.MessageID, TTL: b.cfg.SessionTTL}
 			if next.Status == Completed && next.Final != nil {
 				ch.Completion = b.completion(&next)
@@ -512,6 +518,11 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 				}
 				return nil, fmt.Errorf("session %s: too many concurrent updates: %w", s.ID, err)
 			case errors.Is(err, ErrDuplicate):
+				if s.Outbox != nil && s.Outbox.MessageID == in.MessageID {
+					// Applied, but the replies may never have gone out.
+					log.Info("redelivered message already applied; sending its replies again", "session", s.ID)
+					return slices.Clone(s.Outbox.Replies), nil
+				}
 				log.Debug("message already applied", "session", s.ID)
 				return nil, nil
 			case errors.Is(err, ErrNotActive):
@@ -534,7 +545,7 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 					log.Warn("could not mark the closing message as delivered; a platform retry of it may get a stray reply", "err", err)
 				}
 			}
-			s = next
+			return replies, nil
 		}
 		return b.address(turn.Replies, &s, in), nil
 	}

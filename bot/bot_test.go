@@ -173,6 +173,10 @@ func TestHandleOwnershipAndRouting(t *testing.T) {
 	}
 }
 
+// TestHandleDuplicateDelivery: a redelivered answer is applied once; the
+// redelivery gets the same replies again (issue 12-A: the process may have
+// died after saving and before replying, so Slack redelivers the event it
+// never saw acknowledged, and the user must not be left without a reply).
 func TestHandleDuplicateDelivery(t *testing.T) {
 	h := newHarness(t)
 	h.start("u1", "", "th1")
@@ -183,13 +187,22 @@ func TestHandleDuplicateDelivery(t *testing.T) {
 	}
 	for i := 0; i < 3; i++ {
 		again, err := h.bot.Handle(context.Background(), in)
-		if err != nil || len(again) != 0 {
-			t.Fatalf("redelivery %d: %v, %v", i, texts(again), err)
+		if err != nil || texts(again) != texts(first) {
+			t.Fatalf("redelivery %d: %v\n%s\nwant the first delivery's replies:\n%s", i, err, texts(again), texts(first))
 		}
 	}
 	s, _ := h.store.ActiveSession(context.Background(), in.User())
 	if got := s.Answers[bot.Clarify].Turns; got != 1 {
 		t.Fatalf("answer applied %d times", got)
+	}
+	// Once a later message was handled, the old one's replies are not resent.
+	later := in
+	later.MessageID, later.Text = "dup-2", "hint"
+	if out, err := h.bot.Handle(context.Background(), later); err != nil || len(out) == 0 {
+		t.Fatalf("later message: %v, %v", texts(out), err)
+	}
+	if again, err := h.bot.Handle(context.Background(), in); err != nil || len(again) != 0 {
+		t.Fatalf("redelivery of an older message: %v\n%s\nwant nothing", err, texts(again))
 	}
 }
 

@@ -46,6 +46,17 @@ type Session struct {
 	Nudged  time.Time              `json:"nudged,omitzero"`
 	// Final is set when the session completes.
 	Final *Report `json:"final,omitempty"`
+	// Outbox is the replies to the last message applied to the session,
+	// saved with the change: a platform redelivery of that message (the
+	// process died after saving, before the replies went out, so the event
+	// was never acknowledged) gets them again instead of nothing.
+	Outbox *Outbox `json:"outbox,omitempty"`
+}
+
+// Outbox holds the addressed replies of one applied message.
+type Outbox struct {
+	MessageID string     `json:"message_id"`
+	Replies   []Outbound `json:"replies"`
 }
 
 // StepAnswer is what the candidate said in one step.

@@ -37,6 +37,10 @@ var _ Interviewer = (*bot.Bot)(nil)
 // long report is a dozen messages at one per second per channel).
 const DefaultEventTimeout = 2 * time.Minute
 
+// DefaultAckWithin leaves half a second of Slack's 3 s acknowledgement
+// window for the ack to travel.
+const DefaultAckWithin = 2500 * time.Millisecond
+
 type Config struct {
 	// BotToken (xoxb-…) authorises every Web API call. Required.
 	BotToken string
@@ -75,6 +79,12 @@ type Config struct {
 	// DefaultEventTimeout), so a stuck store or channel cannot hold a run
 	// slot for good.
 	EventTimeout time.Duration
+	// AckWithin is how long after its arrival a Socket Mode event is
+	// acknowledged at the latest (default DefaultAckWithin, inside Slack's
+	// 3 s). Before that it is acknowledged only once handled: its change
+	// saved and its replies sent, so a crash leaves it unacknowledged and
+	// Slack delivers it again.
+	AckWithin time.Duration
 	// PingInterval is how long Socket Mode waits for Slack's ping before
 	// reconnecting (default 30 s).
 	PingInterval time.Duration
@@ -158,6 +168,9 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	if cfg.EventTimeout <= 0 {
 		cfg.EventTimeout = DefaultEventTimeout
+	}
+	if cfg.AckWithin <= 0 {
+		cfg.AckWithin = DefaultAckWithin
 	}
 	if cfg.PingInterval <= 0 {
 		cfg.PingInterval = 30 * time.Second

@@ -121,6 +121,8 @@ type worldOpts struct {
 	fake     fakeslack.Options
 	// interviewer replaces the real bot.
 	interviewer Interviewer
+	// ackWithin overrides Config.AckWithin when set.
+	ackWithin time.Duration
 }
 
 func newWorld(t *testing.T, o worldOpts) *world {
@@ -159,6 +161,7 @@ func newWorld(t *testing.T, o worldOpts) *world {
 		BotToken: opts.BotToken, APIURL: fake.APIURL(), Interviewer: iv, Log: log,
 		Observe: w.obs.observe, PingInterval: 10 * time.Second, ShutdownTimeout: 5 * time.Second,
 		Rate: 50, Burst: 50, // pacing has its own test; keep the interview fast
+		AckWithin: o.ackWithin,
 	}
 	if o.httpMode {
 		cfg.SigningSecret = signingSecret

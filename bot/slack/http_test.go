@@ -128,14 +128,14 @@ func (g *gate) AttachThread(context.Context, bot.UserKey, string, string, string
 func (g *gate) Home(context.Context, bot.UserKey) (bot.Home, error)                     { return bot.Home{}, nil }
 
 // TestAckBeforeWork: in both modes Slack's request is acknowledged while
-// the interviewer is still working, the work then completes, and a
-// shutdown waits for it.
+// a slow interviewer is still working (HTTP mode at once, Socket Mode at
+// AckWithin), the work then completes, and a shutdown waits for it.
 func TestAckBeforeWork(t *testing.T) {
 	for _, httpMode := range []bool{false, true} {
 		name := map[bool]string{false: "socket", true: "http"}[httpMode]
 		t.Run(name, func(t *testing.T) {
 			g := &gate{entered: make(chan bot.Inbound, 1), release: make(chan struct{})}
-			w := newWorld(t, worldOpts{httpMode: httpMode, interviewer: g})
+			w := newWorld(t, worldOpts{httpMode: httpMode, interviewer: g, ackWithin: 100 * time.Millisecond})
 			w.deliver(w.fake.SlashCommand(alice, general, "help")) // returns once acked / answered 200
 			in := <-g.entered                                      // and the work is still running
 			if in.Kind != bot.KindCommand || in.Text != "help" || in.UserName != "Alice" {
@@ -160,4 +160,36 @@ func TestAckBeforeWork(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSocketAckAfterHandling (issue 12-A): a Socket Mode envelope is
+// acknowledged only once its event has been handled (the change saved and
+// the replies sent), so a process that dies meanwhile leaves it for Slack
+// to deliver again; a handler slower than AckWithin is acknowledged at
+// AckWithin, inside Slack's 3 s.
+func TestSocketAckAfterHandling(t *testing.T) {
+	t.Run("handled first", func(t *testing.T) {
+		g := &gate{entered: make(chan bot.Inbound, 1), release: make(chan struct{})}
+		w := newWorld(t, worldOpts{interviewer: g, ackWithin: time.Hour})
+		env := w.fake.SlashCommand(alice, general, "help")
+		w.fake.Send(env)
+		<-g.entered // the handler is running
+		if _, acked := w.fake.Ack(env.ID); acked {
+			t.Fatal("the envelope was acknowledged before its event was handled")
+		}
+		close(g.release)
+		w.fake.WaitAck(t, env.ID)
+		if notes := w.ephemerals(alice); len(notes) != 1 || notes[0].Text != "done: help" {
+			t.Errorf("notes at the ack = %+v; the reply goes out before the ack", notes)
+		}
+	})
+	t.Run("slow handler acknowledged in time", func(t *testing.T) {
+		g := &gate{entered: make(chan bot.Inbound, 1), release: make(chan struct{})}
+		defer close(g.release)
+		w := newWorld(t, worldOpts{interviewer: g, ackWithin: 200 * time.Millisecond})
+		env := w.fake.SlashCommand(alice, general, "help")
+		w.fake.Send(env)
+		<-g.entered
+		w.fake.WaitAck(t, env.ID) // the handler is still blocked
+	})
 }

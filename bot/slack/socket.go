@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -82,9 +83,14 @@ func (a *Adapter) onSocketEvent(ctx context.Context, evt socketmode.Event) {
 	}
 }
 
-// accept acknowledges an envelope once the dispatcher has room for its
-// job, then lets the job run. When the adapter is shutting down the
-// envelope stays unacknowledged, so Slack delivers it again elsewhere.
+// accept queues an envelope's job and acknowledges the envelope once the
+// job has run (its change saved, its replies sent), or AckWithin after it
+// arrived if the job is still queued or running then: Slack wants the ack
+// within 3 s. A process that dies before the ack leaves the envelope for
+// Slack to deliver again, and the bot's exactly-once save and saved
+// replies (bot.Outbox) make that redelivery safe. When the adapter is
+// shutting down the envelope stays unacknowledged, so Slack delivers it
+// again elsewhere.
 func (a *Adapter) accept(ctx context.Context, req *socketmode.Request, j *job) {
 	if req == nil || req.EnvelopeID == "" {
 		return
@@ -93,13 +99,28 @@ func (a *Adapter) accept(ctx context.Context, req *socketmode.Request, j *job) {
 		a.cfg.Observe("redelivery")
 		a.log.Debug("slack: redelivered envelope", "envelope", req.EnvelopeID, "attempt", req.RetryAttempt, "reason", req.RetryReason)
 	}
-	ack := func() { a.ack(req.EnvelopeID) }
+	ack := sync.OnceFunc(func() { a.ack(req.EnvelopeID) })
 	if j == nil {
 		ack()
 		return
 	}
+	arrived := time.Now()
+	var deadline *time.Timer
+	var timerMu sync.Mutex
+	queued := func() {
+		timerMu.Lock()
+		defer timerMu.Unlock()
+		deadline = time.AfterFunc(a.cfg.AckWithin-time.Since(arrived), ack)
+	}
 	run := j.run
-	if err := a.work.submit(ctx, j.key, ack, func() { a.runWithDeadline(run) }); err != nil {
+	err := a.work.submit(ctx, j.key, queued, func() {
+		a.runWithDeadline(run)
+		timerMu.Lock()
+		deadline.Stop()
+		timerMu.Unlock()
+		ack()
+	})
+	if err != nil {
 		a.log.Debug("slack: envelope left unacknowledged", "envelope", req.EnvelopeID, "err", err)
 	}
 }
