@@ -22,12 +22,12 @@ func TestEventDeadline(t *testing.T) {
 		a.runWithDeadline(func(ctx context.Context) {
 			<-ctx.Done() // a handler that never returns on its own
 			got = ctx.Err()
-		})
+		}, func() {})
 		if !errors.Is(got, context.DeadlineExceeded) || time.Since(start) != 2*time.Minute {
 			t.Fatalf("stuck event ended after %v with %v, want DeadlineExceeded after 2m", time.Since(start), got)
 		}
 		cancel()
-		a.runWithDeadline(func(ctx context.Context) { <-ctx.Done(); got = ctx.Err() })
+		a.runWithDeadline(func(ctx context.Context) { <-ctx.Done(); got = ctx.Err() }, func() {})
 		if !errors.Is(got, context.Canceled) {
 			t.Fatalf("after the work context ended: %v, want Canceled", got)
 		}

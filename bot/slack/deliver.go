@@ -40,6 +40,7 @@ func (a *Adapter) handle(ctx context.Context, o origin) {
 			Text:  Apology,
 		}}
 	}
+	releaseSlot(ctx) // the change is saved; only paced replies remain
 	a.deliver(ctx, o, outs)
 	a.cfg.Observe("handled", o.in.Kind.String())
 }

@@ -6,10 +6,13 @@ import (
 	"sync"
 )
 
-// dispatcher runs acknowledged events after their ack. Events with the
-// same key (one user in one workspace) run in arrival order, so an answer
-// and the button clicked right after it are handled in that order;
-// different keys run concurrently, at most maxRunning at once. At most
+// dispatcher runs accepted events. Events with the same key (one user in
+// one workspace) run in arrival order, so an answer and the button clicked
+// right after it are handled in that order; different keys run
+// concurrently, at most maxRunning at once. A job that has done its work
+// and only waits for its replies to be paced out calls its release func:
+// it gives its run slot back (one busy channel must not stall the others)
+// and keeps its place in its key's order until it returns. At most
 // maxQueued events wait or run; beyond that, submit blocks, so the
 // event source stops acknowledging and Slack holds (then retries) the
 // rest instead of the process buffering without bound.
@@ -20,7 +23,7 @@ type dispatcher struct {
 	onPanic func(recovered any)
 
 	mu     sync.Mutex
-	queues map[string][]func()
+	queues map[string][]func(release func())
 	closed bool
 	wg     sync.WaitGroup
 }
@@ -31,14 +34,14 @@ func newDispatcher(maxRunning, maxQueued int) *dispatcher {
 	return &dispatcher{
 		space:   make(chan struct{}, max(maxQueued, maxRunning)),
 		running: make(chan struct{}, maxRunning),
-		queues:  make(map[string][]func()),
+		queues:  make(map[string][]func(release func())),
 	}
 }
 
 // submit waits for room, calls accepted (the ack), then queues job under
 // key. It fails without calling accepted when ctx ends first or the
 // dispatcher is closed.
-func (d *dispatcher) submit(ctx context.Context, key string, accepted func(), job func()) error {
+func (d *dispatcher) submit(ctx context.Context, key string, accepted func(), job func(release func())) error {
 	select {
 	case d.space <- struct{}{}:
 	case <-ctx.Done():
@@ -79,21 +82,22 @@ func (d *dispatcher) drain(key string) {
 		d.mu.Unlock()
 
 		d.running <- struct{}{}
-		d.run(job)
-		<-d.running
+		release := sync.OnceFunc(func() { <-d.running })
+		d.run(job, release)
+		release()
 		<-d.space
 		d.wg.Done()
 	}
 }
 
 // run keeps a panicking job from taking the worker (and its tokens) down.
-func (d *dispatcher) run(job func()) {
+func (d *dispatcher) run(job func(release func()), release func()) {
 	defer func() {
 		if r := recover(); r != nil && d.onPanic != nil {
 			d.onPanic(r)
 		}
 	}()
-	job()
+	job(release)
 }
 
 // close refuses new events and waits, until ctx ends, for the accepted
@@ -117,9 +121,21 @@ func (d *dispatcher) close(ctx context.Context) error {
 
 // runWithDeadline runs one accepted event under the adapter's work context
 // and EventTimeout, so nothing it waits on (the store, a rate-limited
-// channel) can keep its run slot past the deadline.
-func (a *Adapter) runWithDeadline(run func(ctx context.Context)) {
+// channel) can keep it past the deadline. release gives the run slot back
+// once the event only waits for its replies (see releaseSlot).
+func (a *Adapter) runWithDeadline(run func(ctx context.Context), release func()) {
 	ctx, cancel := context.WithTimeout(a.workCtx, a.cfg.EventTimeout)
 	defer cancel()
-	run(ctx)
+	run(context.WithValue(ctx, slotKey{}, release))
+}
+
+type slotKey struct{}
+
+// releaseSlot gives the event's run slot back: called once its change is
+// saved and only its paced replies remain, so handlers waiting for a busy
+// channel's pacing do not stall every other channel.
+func releaseSlot(ctx context.Context) {
+	if release, ok := ctx.Value(slotKey{}).(func()); ok {
+		release()
+	}
 }

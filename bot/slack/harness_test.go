@@ -105,7 +105,7 @@ var library = sync.OnceValues(func() (*bot.Library, error) { return scenarios.Lo
 
 // world is one fake workspace with a real bot on a bolt store.
 type world struct {
-	t     *testing.T
+	t     testing.TB
 	fake  *fakeslack.Server
 	store *bolt.Store
 	bot   *bot.Bot
@@ -123,9 +123,12 @@ type worldOpts struct {
 	interviewer Interviewer
 	// ackWithin overrides Config.AckWithin when set.
 	ackWithin time.Duration
+	// rate and burst override the fast pacing the tests use, when set.
+	rate  float64
+	burst int
 }
 
-func newWorld(t *testing.T, o worldOpts) *world {
+func newWorld(t testing.TB, o worldOpts) *world {
 	t.Helper()
 	fake := fakeslack.Start(t, o.fake)
 	fake.AddChannel(fakeslack.Channel{ID: general, Name: "general"})
@@ -162,6 +165,9 @@ func newWorld(t *testing.T, o worldOpts) *world {
 		Observe: w.obs.observe, PingInterval: 10 * time.Second, ShutdownTimeout: 5 * time.Second,
 		Rate: 50, Burst: 50, // pacing has its own test; keep the interview fast
 		AckWithin: o.ackWithin,
+	}
+	if o.rate > 0 {
+		cfg.Rate, cfg.Burst = o.rate, o.burst
 	}
 	if o.httpMode {
 		cfg.SigningSecret = signingSecret

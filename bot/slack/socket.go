@@ -113,8 +113,8 @@ func (a *Adapter) accept(ctx context.Context, req *socketmode.Request, j *job) {
 		deadline = time.AfterFunc(a.cfg.AckWithin-time.Since(arrived), ack)
 	}
 	run := j.run
-	err := a.work.submit(ctx, j.key, queued, func() {
-		a.runWithDeadline(run)
+	err := a.work.submit(ctx, j.key, queued, func(release func()) {
+		a.runWithDeadline(run, release)
 		timerMu.Lock()
 		deadline.Stop()
 		timerMu.Unlock()
