@@ -34,6 +34,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/dispatch"
 )
 
 // Interviewer is what the adapter needs from the domain (*bot.Bot).
@@ -100,6 +101,10 @@ type Config struct {
 	// ShutdownTimeout bounds the wait for in-flight events on shutdown
 	// (default 10 s).
 	ShutdownTimeout time.Duration
+	// MaxRunning bounds concurrently handled events (default 8) and
+	// MaxQueued those accepted but not yet finished (default 256). One
+	// user's events run in the order Discord sent them.
+	MaxRunning, MaxQueued int
 	// Observe, if set, is told about events for metrics: "inbound" (kind),
 	// "outbound" (kind), "error" (where), "duplicate", "rate_limited"
 	// (url), "gateway" (connected|disconnected|resumed), "lease"
@@ -117,6 +122,8 @@ type Adapter struct {
 	connected atomic.Bool
 	standby   atomic.Bool
 	flight    inflight
+	// work runs events in order per user, a bounded number at once.
+	work *dispatch.Dispatcher
 
 	parentsMu sync.Mutex
 	parents   map[string]string // thread id -> parent channel id ("" = not a thread)
@@ -161,6 +168,17 @@ func New(cfg Config) (*Adapter, error) {
 	if a.cfg.ShutdownTimeout <= 0 {
 		a.cfg.ShutdownTimeout = 10 * time.Second
 	}
+	if a.cfg.MaxRunning <= 0 {
+		a.cfg.MaxRunning = 8
+	}
+	if a.cfg.MaxQueued <= 0 {
+		a.cfg.MaxQueued = 256
+	}
+	a.work = dispatch.New(a.cfg.MaxRunning, a.cfg.MaxQueued)
+	a.work.OnPanic = func(r any) {
+		a.log.Error("discord: panic in event handler", "panic", fmt.Sprint(r))
+		a.observe("error", "panic")
+	}
 	if a.cfg.ShardCount <= 0 {
 		a.cfg.ShardCount = 1
 	}
@@ -190,6 +208,9 @@ func New(cfg Config) (*Adapter, error) {
 	s.ShardID, s.ShardCount = a.cfg.ShardID, a.cfg.ShardCount
 	s.Identify.Intents = a.intents()
 	s.StateEnabled = true
+	// Handlers run in the order the gateway delivers events (discordgo
+	// would start a goroutine per event); ours only queue them on work.
+	s.SyncEvents = true
 	s.State.MaxMessageCount = 0
 	a.rest = s
 	a.addHandlers(s)

@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -24,14 +25,15 @@ func (a *Adapter) addHandlers(s *discordgo.Session) {
 		}
 		switch e.Type {
 		case "INTERACTION_CREATE":
-			a.track(func(ctx context.Context) {
-				a.handleInteraction(ctx, e.RawData, func(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) error {
+			raw := e.RawData
+			a.queue(interactionKey(raw), func(ctx context.Context) {
+				a.handleInteraction(ctx, raw, func(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) error {
 					return a.rest.InteractionRespond(i, r, discordgo.WithContext(ctx))
 				})
 			})
 		case "MESSAGE_CREATE":
-			if m, ok := e.Struct.(*discordgo.MessageCreate); ok {
-				a.track(func(ctx context.Context) { a.handleMessage(ctx, m) })
+			if m, ok := e.Struct.(*discordgo.MessageCreate); ok && m.Message != nil && m.Author != nil {
+				a.queue(m.GuildID+":"+m.Author.ID, func(ctx context.Context) { a.handleMessage(ctx, m) })
 			}
 		}
 	})
@@ -54,6 +56,47 @@ func (a *Adapter) addHandlers(s *discordgo.Session) {
 			a.observe("rate_limited", rl.URL)
 		}
 	})
+}
+
+// queue hands an event to the dispatcher under its user's key, so one
+// user's events run in the order they arrived and at most MaxRunning run at
+// once. It blocks while MaxQueued events are waiting, which holds the
+// gateway back rather than buffering without bound.
+func (a *Adapter) queue(key string, fn func(ctx context.Context)) error {
+	ctx, cancel := context.WithTimeout(context.Background(), handleTimeout)
+	defer cancel()
+	err := a.work.Submit(ctx, key, nil, func(func()) { a.track(fn) })
+	if err != nil {
+		a.log.Warn("discord: event dropped", "err", err)
+	}
+	return err
+}
+
+// interactionKey is the user an interaction comes from (in its guild), read
+// from the raw payload; an unreadable one gets its own key.
+func interactionKey(raw []byte) string {
+	var p struct {
+		ID      string `json:"id"`
+		GuildID string `json:"guild_id"`
+		Member  *struct {
+			User struct {
+				ID string `json:"id"`
+			} `json:"user"`
+		} `json:"member"`
+		User *struct {
+			ID string `json:"id"`
+		} `json:"user"`
+	}
+	if json.Unmarshal(raw, &p) != nil {
+		return "unreadable"
+	}
+	switch {
+	case p.Member != nil && p.Member.User.ID != "":
+		return p.GuildID + ":" + p.Member.User.ID
+	case p.User != nil && p.User.ID != "":
+		return p.GuildID + ":" + p.User.ID
+	}
+	return "interaction:" + p.ID
 }
 
 // track runs one event handler with panic recovery, counted for shutdown.
@@ -133,6 +176,9 @@ func (a *Adapter) Run(ctx context.Context) error {
 	}
 	wctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
+	if werr := a.work.Close(wctx); werr != nil {
+		a.log.Warn("discord: shutdown timed out with events queued")
+	}
 	if werr := a.flight.wait(wctx); werr != nil {
 		a.log.Warn("discord: shutdown timed out with events in flight")
 	}

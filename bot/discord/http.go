@@ -63,13 +63,18 @@ func (a *Adapter) InteractionsHandler() http.Handler {
 		first := make(chan *discordgo.InteractionResponse, 1)
 		finished := make(chan struct{})
 		go func() {
-			defer close(finished)
-			a.track(func(ctx context.Context) {
+			// In the user's order with their gateway events, a bounded
+			// number at once; finished closes when the handler is done.
+			err := a.queue(interactionKey(body), func(ctx context.Context) {
+				defer close(finished)
 				a.handleInteraction(ctx, body, func(_ context.Context, _ *discordgo.Interaction, resp *discordgo.InteractionResponse) error {
 					first <- resp
 					return nil
 				})
 			})
+			if err != nil {
+				close(finished)
+			}
 		}()
 		deadline := time.NewTimer(2800 * time.Millisecond)
 		defer deadline.Stop()

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/dispatch"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 )
@@ -98,7 +99,7 @@ type Adapter struct {
 	api  *slack.Client
 	sm   *socketmode.Client // nil in HTTP mode
 	out  *outbox
-	work *dispatcher
+	work *dispatch.Dispatcher
 
 	// workCtx outlives Run's context so accepted events finish during
 	// shutdown; it is cancelled when the drain times out.
@@ -191,7 +192,7 @@ func New(cfg Config) (*Adapter, error) {
 		log:     cfg.Log.With("platform", "slack"),
 		api:     slack.New(cfg.BotToken, opts...),
 		out:     newOutbox(cfg.Rate, cfg.Burst, cfg.Now),
-		work:    newDispatcher(cfg.MaxRunning, cfg.MaxQueued),
+		work:    dispatch.New(cfg.MaxRunning, cfg.MaxQueued),
 		users:   make(map[string]userInfo),
 		members: make(map[string]bool),
 	}
@@ -200,7 +201,7 @@ func New(cfg Config) (*Adapter, error) {
 		a.cfg.Observe("rate_limited")
 		a.log.Warn("slack rate limit: pausing this channel", "channel", channel, "retry_after", d)
 	}
-	a.work.onPanic = func(r any) {
+	a.work.OnPanic = func(r any) {
 		a.cfg.Observe("panic")
 		a.log.Error("slack: event handler panicked", "panic", fmt.Sprint(r))
 	}
@@ -291,7 +292,7 @@ func (a *Adapter) shutdown() {
 	a.setReady(false)
 	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
-	if err := a.work.close(ctx); err != nil {
+	if err := a.work.Close(ctx); err != nil {
 		a.log.Warn("slack: shutdown timed out with events still being handled")
 	}
 	a.cancelWork() // ends whatever is still running or queued

@@ -93,7 +93,7 @@ func (a *Adapter) submit(w http.ResponseWriter, r *http.Request, j *job) {
 	ctx, cancel := context.WithTimeout(r.Context(), ackBudget)
 	defer cancel()
 	run := j.run
-	if err := a.work.submit(ctx, j.key, nil, func(release func()) { a.runWithDeadline(run, release) }); err != nil {
+	if err := a.work.Submit(ctx, j.key, nil, func(release func()) { a.runWithDeadline(run, release) }); err != nil {
 		a.log.Warn("slack: busy; asking Slack to retry", "path", r.URL.Path, "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return

@@ -113,7 +113,7 @@ func (a *Adapter) accept(ctx context.Context, req *socketmode.Request, j *job) {
 		deadline = time.AfterFunc(a.cfg.AckWithin-time.Since(arrived), ack)
 	}
 	run := j.run
-	err := a.work.submit(ctx, j.key, queued, func(release func()) {
+	err := a.work.Submit(ctx, j.key, queued, func(release func()) {
 		a.runWithDeadline(run, release)
 		timerMu.Lock()
 		deadline.Stop()

@@ -1,4 +1,4 @@
-package slack
+package dispatch
 
 import (
 	"context"
@@ -10,12 +10,12 @@ import (
 // so with one slot another user's event runs meanwhile; the same user's
 // next event still waits for it (order per user is kept).
 func TestReleasedSlotLetsOtherKeysRun(t *testing.T) {
-	d := newDispatcher(1, 16)
+	d := New(1, 16)
 	waiting, finish := make(chan struct{}), make(chan struct{})
 	var order []string
 	done := make(chan string, 3)
 	submit := func(key, name string, job func(release func())) {
-		if err := d.submit(context.Background(), key, nil, func(release func()) { job(release); done <- name }); err != nil {
+		if err := d.Submit(context.Background(), key, nil, func(release func()) { job(release); done <- name }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -37,7 +37,7 @@ func TestReleasedSlotLetsOtherKeysRun(t *testing.T) {
 	if order[0] != "alice-1" || order[1] != "alice-2" {
 		t.Fatalf("alice's events finished in order %v, want alice-1 then alice-2", order)
 	}
-	if err := d.close(context.Background()); err != nil {
+	if err := d.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,0 +1,96 @@
+package discord_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/chattest/fakediscord"
+	"github.com/mlsdbot/mlsd/bot/discord"
+)
+
+// recorder is an Interviewer that records the order and the concurrency of
+// the events it is given; hold, when set, keeps each call until released.
+type recorder struct {
+	mu       sync.Mutex
+	texts    map[string][]string // user → texts, in the order calls began
+	running  int
+	maxRun   int
+	handled  int
+	hold     chan struct{}
+	progress chan struct{}
+}
+
+func (r *recorder) Handle(_ context.Context, in bot.Inbound) ([]bot.Outbound, error) {
+	r.mu.Lock()
+	r.texts[in.UserID] = append(r.texts[in.UserID], in.Text)
+	r.running++
+	r.maxRun = max(r.maxRun, r.running)
+	r.mu.Unlock()
+	if r.hold != nil {
+		<-r.hold
+	}
+	r.mu.Lock()
+	r.running--
+	r.handled++
+	r.mu.Unlock()
+	r.progress <- struct{}{}
+	return nil, nil
+}
+
+func (r *recorder) AttachThread(context.Context, bot.UserKey, string, string, string) error {
+	return nil
+}
+
+// TestDiscordEventsOrderedAndBounded (issue 12, review 5): discordgo starts
+// a goroutine per gateway event, so one user's rapid events could apply in
+// any order and any number could run at once. Now one user's events run in
+// the order Discord sent them, and at most MaxRunning run at once.
+func TestDiscordEventsOrderedAndBounded(t *testing.T) {
+	t.Run("one user's 40 rapid events in order", func(t *testing.T) {
+		srv := fakediscord.New(t, fakediscord.Options{})
+		alice := srv.AddUser("alice", false)
+		rec := &recorder{texts: map[string][]string{}, progress: make(chan struct{}, 64)}
+		start(t, srv, discord.Config{Interviewer: rec, MaxRunning: 8}, true)
+		srv.AwaitGateway(t, "identify")
+		var want []string
+		for i := range 40 {
+			// Alternating commands stand for an answer and the button after it.
+			sub := []string{"status", "help"}[i%2]
+			srv.Dispatch(srv.Command(alice, srv.Channel, "mlsd", []string{sub}))
+			want = append(want, sub)
+		}
+		for range 40 {
+			<-rec.progress
+		}
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		if got := rec.texts[alice.ID]; !slices.Equal(got, want) {
+			t.Fatalf("alice's events ran in order\n%v\nwant\n%v", got, want)
+		}
+	})
+	t.Run("200 users never more than MaxRunning at once", func(t *testing.T) {
+		const users, maxRunning = 200, 4
+		srv := fakediscord.New(t, fakediscord.Options{})
+		rec := &recorder{texts: map[string][]string{}, hold: make(chan struct{}), progress: make(chan struct{}, users)}
+		start(t, srv, discord.Config{Interviewer: rec, MaxRunning: maxRunning}, true)
+		srv.AwaitGateway(t, "identify")
+		for i := range users {
+			u := srv.AddUser(fmt.Sprintf("user%03d", i), false)
+			srv.Dispatch(srv.Command(u, srv.Channel, "mlsd", []string{"status"}))
+		}
+		for range users {
+			rec.hold <- struct{}{} // let one held call finish
+			<-rec.progress
+		}
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		if rec.handled != users || rec.maxRun > maxRunning {
+			t.Fatalf("handled %d events with up to %d at once; want %d handled, never more than %d at once", rec.handled, rec.maxRun, users, maxRunning)
+		}
+		t.Logf("%d events, at most %d at once", rec.handled, rec.maxRun)
+	})
+}
