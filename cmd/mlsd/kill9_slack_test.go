@@ -15,10 +15,11 @@ import (
 	"github.com/mlsdbot/mlsd/bot/redis"
 )
 
-// TestKill9SlackAnswersExactlyOnce (issue 12-A): 50 users in 10 channels
-// each send three answers without pause through the fake Slack; the bot is
-// killed with SIGKILL while it works through them and started again on
-// the same store. The fake keeps every envelope the bot did not
+// TestKill9SlackAnswersExactlyOnce (issue 12-A, and acceptance 4 for
+// Slack): 50 users in 10 channels each send three answers without pause
+// through the fake Slack; the bot is killed with SIGKILL (or stopped with
+// SIGTERM, after which it must exit 0 within its shutdown timeout) while it
+// works through them, and started again on the same store. The fake keeps every envelope the bot did not
 // acknowledge and delivers it again to the new process, as Slack does.
 // Every answer must end up applied exactly once (none lost, none graded
 // twice), on bbolt and on Redis. Answers left without a reply are counted
@@ -28,8 +29,12 @@ func TestKill9SlackAnswersExactlyOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns two bot processes")
 	}
-	for _, storeKind := range []string{"bolt", "redis"} {
-		t.Run(storeKind, func(t *testing.T) {
+	for _, tc := range []struct {
+		storeKind string
+		sig       syscall.Signal
+	}{{"bolt", syscall.SIGKILL}, {"redis", syscall.SIGKILL}, {"bolt", syscall.SIGTERM}, {"redis", syscall.SIGTERM}} {
+		storeKind := tc.storeKind
+		t.Run(storeKind+"/"+tc.sig.String(), func(t *testing.T) {
 			const users, perUser = 50, 3
 			team := fmt.Sprintf("TK%d", time.Now().UnixNano())
 			fake := fakeslack.Start(t, fakeslack.Options{TeamID: team})
@@ -90,17 +95,28 @@ func TestKill9SlackAnswersExactlyOnce(t *testing.T) {
 				}
 				return n >= 20
 			})
-			if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			signalled := time.Now()
+			if err := first.cmd.Process.Signal(tc.sig); err != nil {
 				t.Fatal(err)
 			}
-			first.cmd.Wait()
+			err := first.cmd.Wait()
+			if tc.sig == syscall.SIGTERM {
+				// A graceful stop finishes what it accepted and exits 0 in time.
+				if err != nil {
+					t.Fatalf("exit after SIGTERM: %v, want status 0", err)
+				}
+				if d := time.Since(signalled); d > 20*time.Second {
+					t.Fatalf("exited %v after SIGTERM, past the 20 s shutdown timeout", d)
+				}
+				t.Logf("%s: exited 0 %v after SIGTERM", storeKind, time.Since(signalled).Round(time.Millisecond))
+			}
 			ackedBefore := 0
 			for _, e := range envs {
 				if _, ok := fake.Ack(e.ID); ok {
 					ackedBefore++
 				}
 			}
-			t.Logf("%s: %d of %d answer envelopes acknowledged before the kill", storeKind, ackedBefore, len(envs))
+			t.Logf("%s: %d of %d answer envelopes acknowledged before the bot stopped (%v)", storeKind, ackedBefore, len(envs), tc.sig)
 
 			second := startChild(t, env)
 			fake.WaitConnected(t, 2)
