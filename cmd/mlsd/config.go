@@ -79,145 +79,169 @@ func (c config) needsHTTP() bool {
 	return (c.slackEnabled() && c.SlackAppToken == "") || c.DiscordPublicKey != ""
 }
 
+// envReader reads the environment through getenv, so tests pass a map, and
+// collects every problem so a user fixes them all in one go.
+type envReader struct {
+	getenv func(string) string
+	probs  envProblems
+}
+
+// secret reads NAME or the file named by NAME_FILE (never both).
+func (e *envReader) secret(name string) string {
+	v, file := e.getenv(name), e.getenv(name+"_FILE")
+	switch {
+	case file == "":
+		return strings.TrimSpace(v)
+	case v != "":
+		e.probs.add("%s and %s_FILE are both set; use one", name, name)
+		return ""
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		e.probs.add("%s_FILE: cannot read %s: %v", name, file, errors.Unwrap(err))
+		return ""
+	}
+	return strings.TrimSpace(string(data))
+}
+
+// duration reads a positive duration, def when unset.
+func (e *envReader) duration(name string, def time.Duration) time.Duration {
+	v := e.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		e.probs.add("%s: %q is not a positive duration such as 30s, 24h", name, v)
+		return def
+	}
+	return d
+}
+
+// httpURL checks an optional http(s) URL setting.
+func (e *envReader) httpURL(name, v string) {
+	if v == "" {
+		return
+	}
+	if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		e.probs.add("%s: %q is not an http(s) URL", name, v)
+	}
+}
+
 // loadConfig reads the environment through getenv, so tests pass a map.
 // It reports every problem at once, one per line, each naming its variable.
 func loadConfig(getenv func(string) string) (config, error) {
-	var probs envProblems
-	secret := func(name string) string {
-		v, file := getenv(name), getenv(name+"_FILE")
-		switch {
-		case file == "":
-			return strings.TrimSpace(v)
-		case v != "":
-			probs.add("%s and %s_FILE are both set; use one", name, name)
-			return ""
-		}
-		data, err := os.ReadFile(file)
-		if err != nil {
-			probs.add("%s_FILE: cannot read %s: %v", name, file, errors.Unwrap(err))
-			return ""
-		}
-		return strings.TrimSpace(string(data))
-	}
-	c := config{
-		DataDir:      getenv("MLSD_DATA_DIR"),
-		ScenariosDir: getenv("MLSD_SCENARIOS_DIR"),
-		RedisURL:     secret("REDIS_URL"),
-		HTTPAddr:     getenv("MLSD_HTTP_ADDR"),
-		LogLevel:     strings.ToLower(getenv("MLSD_LOG_LEVEL")),
-		LogFormat:    strings.ToLower(getenv("MLSD_LOG_FORMAT")),
-		User:         getenv("USER"),
-		Location:     time.UTC,
+	e := &envReader{getenv: getenv}
+	c := config{}
+	e.loadCore(&c)
+	e.loadSlack(&c)
+	e.loadDiscord(&c)
+	e.loadHTTP(&c)
+	return c, e.probs.err()
+}
 
-		SlackBotToken:      secret("SLACK_BOT_TOKEN"),
-		SlackAppToken:      secret("SLACK_APP_TOKEN"),
-		SlackSigningSecret: secret("SLACK_SIGNING_SECRET"),
-		SlackAPIURL:        getenv("SLACK_API_URL"),
-
-		DiscordToken:     strings.TrimPrefix(secret("DISCORD_BOT_TOKEN"), "Bot "),
-		DiscordAppID:     getenv("DISCORD_APP_ID"),
-		DiscordPublicKey: secret("DISCORD_PUBLIC_KEY"),
-		DiscordAPIURL:    getenv("DISCORD_API_URL"),
-	}
+// loadCore reads the storage, logging, time and timing settings.
+func (e *envReader) loadCore(c *config) {
+	getenv := e.getenv
+	c.DataDir = getenv("MLSD_DATA_DIR")
+	c.ScenariosDir = getenv("MLSD_SCENARIOS_DIR")
+	c.RedisURL = e.secret("REDIS_URL")
+	c.LogLevel = strings.ToLower(getenv("MLSD_LOG_LEVEL"))
+	c.LogFormat = strings.ToLower(getenv("MLSD_LOG_FORMAT"))
+	c.User = getenv("USER")
+	c.Location = time.UTC
 	if c.DataDir == "" {
 		c.DataDir = defaultDataDir(getenv)
 		if c.DataDir == "" && c.RedisURL == "" {
-			probs.add("MLSD_DATA_DIR: not set and neither XDG_STATE_HOME nor HOME is set; set it to a writable directory")
+			e.probs.add("MLSD_DATA_DIR: not set and neither XDG_STATE_HOME nor HOME is set; set it to a writable directory")
 		}
 	}
 	if c.ScenariosDir != "" {
 		if fi, err := os.Stat(c.ScenariosDir); err != nil || !fi.IsDir() {
-			probs.add("MLSD_SCENARIOS_DIR: %q is not a readable directory", c.ScenariosDir)
+			e.probs.add("MLSD_SCENARIOS_DIR: %q is not a readable directory", c.ScenariosDir)
 		}
 	}
 	switch c.LogLevel {
 	case "", "debug", "info", "warn", "error":
 	default:
-		probs.add("MLSD_LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel)
+		e.probs.add("MLSD_LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel)
 	}
 	switch c.LogFormat {
 	case "", "text", "json":
 	default:
-		probs.add("MLSD_LOG_FORMAT: %q is not text or json", c.LogFormat)
+		e.probs.add("MLSD_LOG_FORMAT: %q is not text or json", c.LogFormat)
 	}
 	if tz := getenv("MLSD_TIMEZONE"); tz != "" {
 		loc, err := time.LoadLocation(tz)
 		if err != nil {
-			probs.add("MLSD_TIMEZONE: unknown time zone %q (use an IANA name such as Europe/Berlin)", tz)
+			e.probs.add("MLSD_TIMEZONE: unknown time zone %q (use an IANA name such as Europe/Berlin)", tz)
 		} else {
 			c.Location = loc
 		}
 	}
-	duration := func(name string, def time.Duration) time.Duration {
-		v := getenv(name)
-		if v == "" {
-			return def
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			probs.add("%s: %q is not a positive duration such as 30s, 24h", name, v)
-			return def
-		}
-		return d
-	}
-	c.ShutdownTimeout = duration("MLSD_SHUTDOWN_TIMEOUT", defaultShutdownTimeout)
-	c.NudgeAfter = duration("MLSD_NUDGE_AFTER", defaultNudgeAfter)
-	c.AbandonAfter = duration("MLSD_ABANDON_AFTER", defaultAbandonAfter)
-	c.DailyGrace = duration("MLSD_DAILY_GRACE", defaultDailyGrace)
+	c.ShutdownTimeout = e.duration("MLSD_SHUTDOWN_TIMEOUT", defaultShutdownTimeout)
+	c.NudgeAfter = e.duration("MLSD_NUDGE_AFTER", defaultNudgeAfter)
+	c.AbandonAfter = e.duration("MLSD_ABANDON_AFTER", defaultAbandonAfter)
+	c.DailyGrace = e.duration("MLSD_DAILY_GRACE", defaultDailyGrace)
 	if c.AbandonAfter <= c.NudgeAfter {
-		probs.add("MLSD_ABANDON_AFTER (%s) must be longer than MLSD_NUDGE_AFTER (%s)", c.AbandonAfter, c.NudgeAfter)
+		e.probs.add("MLSD_ABANDON_AFTER (%s) must be longer than MLSD_NUDGE_AFTER (%s)", c.AbandonAfter, c.NudgeAfter)
 	}
 	if c.RedisURL != "" {
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-			probs.add("REDIS_URL: not a redis:// or rediss:// URL with a host")
+			e.probs.add("REDIS_URL: not a redis:// or rediss:// URL with a host")
 		}
 	}
+}
 
-	// Slack: the bot token plus exactly one of the app token (Socket Mode)
-	// or the signing secret (HTTP mode).
+// loadSlack reads Slack's settings: the bot token plus exactly one of the
+// app token (Socket Mode) or the signing secret (HTTP mode).
+func (e *envReader) loadSlack(c *config) {
+	c.SlackBotToken = e.secret("SLACK_BOT_TOKEN")
+	c.SlackAppToken = e.secret("SLACK_APP_TOKEN")
+	c.SlackSigningSecret = e.secret("SLACK_SIGNING_SECRET")
+	c.SlackAPIURL = e.getenv("SLACK_API_URL")
 	switch {
 	case c.SlackBotToken == "" && (c.SlackAppToken != "" || c.SlackSigningSecret != ""):
-		probs.add("SLACK_BOT_TOKEN: required when SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set")
+		e.probs.add("SLACK_BOT_TOKEN: required when SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set")
 	case c.SlackBotToken != "" && c.SlackAppToken == "" && c.SlackSigningSecret == "":
-		probs.add("SLACK_APP_TOKEN or SLACK_SIGNING_SECRET: one is required with SLACK_BOT_TOKEN (Socket Mode or HTTP mode)")
+		e.probs.add("SLACK_APP_TOKEN or SLACK_SIGNING_SECRET: one is required with SLACK_BOT_TOKEN (Socket Mode or HTTP mode)")
 	}
 	if c.SlackBotToken != "" && !strings.HasPrefix(c.SlackBotToken, "xoxb-") {
-		probs.add("SLACK_BOT_TOKEN: a bot token starts with xoxb-")
+		e.probs.add("SLACK_BOT_TOKEN: a bot token starts with xoxb-")
 	}
 	if c.SlackAppToken != "" && !strings.HasPrefix(c.SlackAppToken, "xapp-") {
-		probs.add("SLACK_APP_TOKEN: an app-level token starts with xapp-")
+		e.probs.add("SLACK_APP_TOKEN: an app-level token starts with xapp-")
 	}
-	checkURL := func(name, v string) {
-		if v == "" {
-			return
-		}
-		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			probs.add("%s: %q is not an http(s) URL", name, v)
-		}
-	}
-	checkURL("SLACK_API_URL", c.SlackAPIURL)
-	checkURL("DISCORD_API_URL", c.DiscordAPIURL)
+	e.httpURL("SLACK_API_URL", c.SlackAPIURL)
+}
 
-	// Discord: the bot token and application id together; the public key
-	// selects HTTP interactions.
+// loadDiscord reads Discord's settings: the bot token and application id
+// together; the public key selects HTTP interactions.
+func (e *envReader) loadDiscord(c *config) {
+	getenv := e.getenv
+	c.DiscordToken = strings.TrimPrefix(e.secret("DISCORD_BOT_TOKEN"), "Bot ")
+	c.DiscordAppID = getenv("DISCORD_APP_ID")
+	c.DiscordPublicKey = e.secret("DISCORD_PUBLIC_KEY")
+	c.DiscordAPIURL = getenv("DISCORD_API_URL")
+	e.httpURL("DISCORD_API_URL", c.DiscordAPIURL)
 	switch {
 	case c.DiscordToken != "" && c.DiscordAppID == "":
-		probs.add("DISCORD_APP_ID: required with DISCORD_BOT_TOKEN")
+		e.probs.add("DISCORD_APP_ID: required with DISCORD_BOT_TOKEN")
 	case c.DiscordToken == "" && (c.DiscordAppID != "" || c.DiscordPublicKey != ""):
-		probs.add("DISCORD_BOT_TOKEN: required when DISCORD_APP_ID or DISCORD_PUBLIC_KEY is set")
+		e.probs.add("DISCORD_BOT_TOKEN: required when DISCORD_APP_ID or DISCORD_PUBLIC_KEY is set")
 	}
 	if c.DiscordAppID != "" {
 		if _, err := strconv.ParseUint(c.DiscordAppID, 10, 64); err != nil {
-			probs.add("DISCORD_APP_ID: %q is not a numeric application id", c.DiscordAppID)
+			e.probs.add("DISCORD_APP_ID: %q is not a numeric application id", c.DiscordAppID)
 		}
 	}
 	if k := c.DiscordPublicKey; k != "" && (len(k) != 64 || strings.Trim(strings.ToLower(k), "0123456789abcdef") != "") {
-		probs.add("DISCORD_PUBLIC_KEY: expected 64 hex characters")
+		e.probs.add("DISCORD_PUBLIC_KEY: expected 64 hex characters")
 	}
 	if g := getenv("MLSD_DISCORD_GUILDS"); g != "" {
 		for _, id := range strings.FieldsFunc(g, func(r rune) bool { return r == ',' || r == ' ' }) {
 			if _, err := strconv.ParseUint(id, 10, 64); err != nil {
-				probs.add("MLSD_DISCORD_GUILDS: %q is not a numeric guild id", id)
+				e.probs.add("MLSD_DISCORD_GUILDS: %q is not a numeric guild id", id)
 				continue
 			}
 			c.DiscordGuilds = append(c.DiscordGuilds, id)
@@ -228,28 +252,32 @@ func loadConfig(getenv func(string) string) (config, error) {
 	case "true", "1", "yes":
 		c.DiscordMessageContent = true
 	default:
-		probs.add("MLSD_DISCORD_MESSAGE_CONTENT: %q is not true or false", v)
+		e.probs.add("MLSD_DISCORD_MESSAGE_CONTENT: %q is not true or false", v)
 	}
 	sid, scount := getenv("DISCORD_SHARD_ID"), getenv("DISCORD_SHARD_COUNT")
 	if sid != "" || scount != "" {
 		id, err1 := strconv.Atoi(sid)
 		n, err2 := strconv.Atoi(scount)
 		if err1 != nil || err2 != nil || n < 1 || id < 0 || id >= n {
-			probs.add("DISCORD_SHARD_ID and DISCORD_SHARD_COUNT: set both, with 0 <= id < count")
+			e.probs.add("DISCORD_SHARD_ID and DISCORD_SHARD_COUNT: set both, with 0 <= id < count")
 		} else {
 			c.DiscordShardID, c.DiscordShardCount = id, n
 		}
 	}
+}
 
+// loadHTTP reads the listen address, defaulting it when an HTTP-mode
+// platform needs the server. It runs after the platforms are read.
+func (e *envReader) loadHTTP(c *config) {
+	c.HTTPAddr = e.getenv("MLSD_HTTP_ADDR")
 	if c.HTTPAddr == "" && c.needsHTTP() {
 		c.HTTPAddr = defaultHTTPAddr
 	}
 	if c.HTTPAddr != "" {
 		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
-			probs.add("MLSD_HTTP_ADDR: %q is not host:port (for example :8080)", c.HTTPAddr)
+			e.probs.add("MLSD_HTTP_ADDR: %q is not host:port (for example :8080)", c.HTTPAddr)
 		}
 	}
-	return c, probs.err()
 }
 
 // defaultDataDir is $XDG_STATE_HOME/mlsd, else ~/.local/state/mlsd.
