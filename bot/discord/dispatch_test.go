@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -93,4 +94,62 @@ func TestDiscordEventsOrderedAndBounded(t *testing.T) {
 		}
 		t.Logf("%d events, at most %d at once", rec.handled, rec.maxRun)
 	})
+}
+
+// TestShutdownFinishesEventsInFlight (issue 12, acceptance 4 for Discord,
+// at the adapter: SIGTERM cancels Run's context): 50 users' events are in
+// flight (8 running, the rest queued) when the adapter is told to stop.
+// Run returns only after every one was handled and its reply delivered.
+func TestShutdownFinishesEventsInFlight(t *testing.T) {
+	const users = 50
+	srv := fakediscord.New(t, fakediscord.Options{})
+	rec := &replier{recorder: recorder{texts: map[string][]string{}, hold: make(chan struct{}), progress: make(chan struct{}, users)}}
+	e := start(t, srv, discord.Config{Interviewer: rec, MaxRunning: 8}, true)
+	srv.AwaitGateway(t, "identify")
+	var cmds []*fakediscord.Interaction
+	for i := range users {
+		u := srv.AddUser(fmt.Sprintf("user%03d", i), false)
+		cmd := srv.Command(u, srv.Channel, "mlsd", []string{"status"})
+		srv.Dispatch(cmd)
+		cmds = append(cmds, cmd)
+	}
+	for range 8 { // the first eight are running, held
+		rec.hold <- struct{}{}
+		<-rec.progress
+	}
+	stopped := make(chan struct{})
+	go func() { e.stop(); close(stopped) }()
+	for range users - 8 {
+		select {
+		case <-stopped:
+			t.Fatal("Run returned while accepted events were still queued")
+		case rec.hold <- struct{}{}:
+		}
+		<-rec.progress
+	}
+	<-stopped
+	for _, cmd := range cmds {
+		if typ := srv.AwaitResponse(t, cmd); typ == 0 {
+			t.Fatalf("interaction %s got no response", cmd.ID)
+		}
+	}
+	replies := 0
+	for _, m := range srv.AllMessages() {
+		if strings.Contains(m.Text(), "status for ") {
+			replies++
+		}
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.handled != users || replies != users {
+		t.Fatalf("handled %d, replied %d; want all %d before Run returned", rec.handled, replies, users)
+	}
+}
+
+// replier answers every event with a private note naming its user.
+type replier struct{ recorder }
+
+func (r *replier) Handle(ctx context.Context, in bot.Inbound) ([]bot.Outbound, error) {
+	r.recorder.Handle(ctx, in)
+	return []bot.Outbound{{Where: bot.Where{Kind: bot.Ephemeral, User: in.UserID}, Text: "status for " + in.UserName}}, nil
 }
