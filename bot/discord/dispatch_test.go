@@ -23,6 +23,7 @@ type recorder struct {
 	handled  int
 	hold     chan struct{}
 	progress chan struct{}
+	started  chan struct{} // optional: told when a call begins
 }
 
 func (r *recorder) Handle(_ context.Context, in bot.Inbound) ([]bot.Outbound, error) {
@@ -31,6 +32,9 @@ func (r *recorder) Handle(_ context.Context, in bot.Inbound) ([]bot.Outbound, er
 	r.running++
 	r.maxRun = max(r.maxRun, r.running)
 	r.mu.Unlock()
+	if r.started != nil {
+		r.started <- struct{}{}
+	}
 	if r.hold != nil {
 		<-r.hold
 	}
@@ -97,14 +101,15 @@ func TestDiscordEventsOrderedAndBounded(t *testing.T) {
 }
 
 // TestShutdownFinishesEventsInFlight (issue 12, acceptance 4 for Discord,
-// at the adapter: SIGTERM cancels Run's context): 50 users' events are in
-// flight (8 running, the rest queued) when the adapter is told to stop.
-// Run returns only after every one was handled and its reply delivered.
+// at the adapter: SIGTERM cancels Run's context): 50 users' events are
+// being handled when the adapter is told to stop. Run returns only after
+// every one finished and its reply was delivered.
 func TestShutdownFinishesEventsInFlight(t *testing.T) {
 	const users = 50
 	srv := fakediscord.New(t, fakediscord.Options{})
-	rec := &replier{recorder: recorder{texts: map[string][]string{}, hold: make(chan struct{}), progress: make(chan struct{}, users)}}
-	e := start(t, srv, discord.Config{Interviewer: rec, MaxRunning: 8}, true)
+	rec := &replier{recorder: recorder{texts: map[string][]string{}, hold: make(chan struct{}),
+		progress: make(chan struct{}, users), started: make(chan struct{}, users)}}
+	e := start(t, srv, discord.Config{Interviewer: rec, MaxRunning: users}, true)
 	srv.AwaitGateway(t, "identify")
 	var cmds []*fakediscord.Interaction
 	for i := range users {
@@ -113,16 +118,15 @@ func TestShutdownFinishesEventsInFlight(t *testing.T) {
 		srv.Dispatch(cmd)
 		cmds = append(cmds, cmd)
 	}
-	for range 8 { // the first eight are running, held
-		rec.hold <- struct{}{}
-		<-rec.progress
+	for range users { // all 50 are being handled, held
+		<-rec.started
 	}
 	stopped := make(chan struct{})
 	go func() { e.stop(); close(stopped) }()
-	for range users - 8 {
+	for range users {
 		select {
 		case <-stopped:
-			t.Fatal("Run returned while accepted events were still queued")
+			t.Fatal("Run returned while events were still being handled")
 		case rec.hold <- struct{}{}:
 		}
 		<-rec.progress
