@@ -124,6 +124,10 @@ type Adapter struct {
 	flight    inflight
 	// work runs events in order per user, a bounded number at once.
 	work *dispatch.Dispatcher
+	// buttons is each thread's live question, whose buttons the next
+	// question retires (retireButtons).
+	buttonsMu sync.Mutex
+	buttons   map[string]string
 
 	parentsMu sync.Mutex
 	parents   map[string]string // thread id -> parent channel id ("" = not a thread)
@@ -175,6 +179,7 @@ func New(cfg Config) (*Adapter, error) {
 		a.cfg.MaxQueued = 256
 	}
 	a.work = dispatch.New(a.cfg.MaxRunning, a.cfg.MaxQueued)
+	a.buttons = map[string]string{}
 	a.work.OnPanic = func(r any) {
 		a.log.Error("discord: panic in event handler", "panic", fmt.Sprint(r))
 		a.observe("error", "panic")

@@ -286,3 +286,32 @@ func TestThreadCreationFailureClosesInterview(t *testing.T) {
 	}
 	startInterview(t, srv, alice, "visual-search", "", srv.Dispatch)
 }
+
+// TestStaleButtonsRetiredDiscord (issue 12, review 11): when the interview
+// moves on, the earlier question's buttons are removed (message edit), so
+// only the live question can be clicked.
+func TestStaleButtonsRetiredDiscord(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{})
+	alice := srv.AddUser("alice", false)
+	b, _, lib := realBot(t)
+	start(t, srv, discordConfig(b, lib), true)
+	srv.AwaitGateway(t, "identify")
+	thread, q := startInterview(t, srv, alice, "visual-search", "", srv.Dispatch)
+	srv.Dispatch(srv.Click(t, alice, q, "Next"))
+	next := srv.AwaitMessage(t, "the next question", isQuestionOrReport(thread.ID))
+	srv.AwaitMessage(t, "the old question's buttons removed", func(e fakediscord.MessageEvent) bool {
+		return e.Kind != "create" && e.Message.ID == q.ID && len(e.Message.Buttons()) == 0
+	})
+	for _, m := range srv.AllMessages() {
+		switch m.ID {
+		case q.ID:
+			if len(m.Buttons()) != 0 || !strings.Contains(m.Content, "Step 1/7") {
+				t.Errorf("the step 1 question after moving on: %q with %d buttons; want its text without buttons", m.Content, len(m.Buttons()))
+			}
+		case next.ID:
+			if len(m.Buttons()) == 0 {
+				t.Error("the live question lost its buttons")
+			}
+		}
+	}
+}

@@ -351,9 +351,13 @@ func (a *Adapter) deliver(ctx context.Context, t *turn, outs []bot.Outbound, log
 				target = firstNonEmpty(out.Where.Channel, t.thread(), t.channel())
 			}
 			for _, m := range render(withFormButton(out)) {
-				if _, err := a.rest.ChannelMessageSendComplex(target, m.send(), discordgo.WithContext(ctx)); err != nil {
+				sent, err := a.rest.ChannelMessageSendComplex(target, m.send(), discordgo.WithContext(ctx))
+				if err != nil {
 					a.logREST(log, "post message", err)
 					break
+				}
+				if len(m.Components) > 0 && sent != nil {
+					a.retireButtons(ctx, target, sent.ID, log)
 				}
 			}
 		}
@@ -734,4 +738,30 @@ func (a *Adapter) logREST(log logger, what string, err error) {
 		return
 	}
 	log.Warn("discord: "+what+" failed", "error", err)
+}
+
+// maxTrackedChannels bounds the memory of the live question per channel.
+const maxTrackedChannels = 10000
+
+// retireButtons records messageID as the channel's (the interview
+// thread's) live question and takes the buttons off the one it replaces,
+// so nobody clicks a stale button. Best effort: it knows only what this
+// process posted, and a stale click is refused by the interviewer anyway.
+func (a *Adapter) retireButtons(ctx context.Context, channel, messageID string, log logger) {
+	a.buttonsMu.Lock()
+	prev, ok := a.buttons[channel]
+	if len(a.buttons) >= maxTrackedChannels {
+		clear(a.buttons)
+	}
+	a.buttons[channel] = messageID
+	a.buttonsMu.Unlock()
+	if !ok || prev == messageID {
+		return
+	}
+	none := []discordgo.MessageComponent{}
+	if _, err := a.rest.ChannelMessageEditComplex(&discordgo.MessageEdit{ID: prev, Channel: channel, Components: &none}, discordgo.WithContext(ctx)); err != nil {
+		a.logREST(log, "retire buttons", err)
+		return
+	}
+	a.observe("outbound", "edit")
 }

@@ -94,12 +94,16 @@ type Config struct {
 // Adapter is a running Slack connection. Create it with New, then call
 // Run; in HTTP mode also mount its endpoints with Register.
 type Adapter struct {
-	cfg  Config
-	log  *slog.Logger
-	api  *slack.Client
-	sm   *socketmode.Client // nil in HTTP mode
-	out  *outbox
-	work *dispatch.Dispatcher
+	cfg Config
+	log *slog.Logger
+	api *slack.Client
+	// buttons is each thread's live question, whose buttons the next
+	// question retires (retireButtons).
+	buttonsMu sync.Mutex
+	buttons   map[string]postedMessage
+	sm        *socketmode.Client // nil in HTTP mode
+	out       *outbox
+	work      *dispatch.Dispatcher
 
 	// workCtx outlives Run's context so accepted events finish during
 	// shutdown; it is cancelled when the drain times out.
@@ -193,6 +197,7 @@ func New(cfg Config) (*Adapter, error) {
 		api:     slack.New(cfg.BotToken, opts...),
 		out:     newOutbox(cfg.Rate, cfg.Burst, cfg.Now),
 		work:    dispatch.New(cfg.MaxRunning, cfg.MaxQueued),
+		buttons: map[string]postedMessage{},
 		users:   make(map[string]userInfo),
 		members: make(map[string]bool),
 	}

@@ -131,6 +131,9 @@ func (a *Adapter) postAll(ctx context.Context, channel, thread string, out bot.O
 			return first, err
 		}
 		a.cfg.Observe("outbound", "chat.postMessage")
+		if thread != "" && hasActions(m.blocks) {
+			a.retireButtons(ctx, channel, thread, postedMessage{ts: ts, msg: m})
+		}
 		if first == "" {
 			first = ts
 			if thread == "" && out.Where.Kind == bot.NewThread {
@@ -398,4 +401,53 @@ func (a *Adapter) join(ctx context.Context, channel string) error {
 func startsInterview(text string) bool {
 	word, _, _ := strings.Cut(strings.TrimSpace(strings.ToLower(text)), " ")
 	return word == "start"
+}
+
+// postedMessage is a message with buttons the adapter posted in a thread.
+type postedMessage struct {
+	ts  string
+	msg message
+}
+
+// maxTrackedThreads bounds the memory of the last buttons per thread.
+const maxTrackedThreads = 10000
+
+// retireButtons records m as the thread's live question and takes the
+// buttons off the one it replaces (chat.update with the same text and
+// blocks, minus the actions), so nobody clicks a stale button. It is best
+// effort: it knows only what this process posted, and a stale click is
+// refused by the interviewer anyway.
+func (a *Adapter) retireButtons(ctx context.Context, channel, thread string, m postedMessage) {
+	key := channel + "/" + thread
+	a.buttonsMu.Lock()
+	prev, ok := a.buttons[key]
+	if len(a.buttons) >= maxTrackedThreads {
+		clear(a.buttons)
+	}
+	a.buttons[key] = m
+	a.buttonsMu.Unlock()
+	if !ok || prev.ts == m.ts {
+		return
+	}
+	var kept []slack.Block
+	for _, b := range prev.msg.blocks {
+		if b.BlockType() != slack.MBTAction {
+			kept = append(kept, b)
+		}
+	}
+	opts := []slack.MsgOption{slack.MsgOptionText(prev.msg.text, false), slack.MsgOptionBlocks(kept...)}
+	if _, _, _, err := a.api.UpdateMessageContext(ctx, channel, prev.ts, opts...); err != nil {
+		a.log.Warn("slack: could not take the buttons off an earlier question", "channel", channel, "err", err)
+		return
+	}
+	a.cfg.Observe("outbound", "chat.update")
+}
+
+func hasActions(blocks []slack.Block) bool {
+	for _, b := range blocks {
+		if b.BlockType() == slack.MBTAction {
+			return true
+		}
+	}
+	return false
 }

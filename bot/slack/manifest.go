@@ -31,6 +31,7 @@ var eventScopes = map[string]string{
 var methodScopes = map[string][]string{
 	"chat.postMessage":   {"chat:write"},
 	"chat.postEphemeral": {"chat:write"},
+	"chat.update":        {"chat:write"},                                           // takes the buttons off an earlier question
 	"conversations.info": {"channels:read", "groups:read", "im:read", "mpim:read"}, // by channel type
 	"conversations.join": {"channels:join"},
 	"users.info":         {"users:read"}, // display names and admin flag

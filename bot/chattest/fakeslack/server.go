@@ -548,6 +548,8 @@ func (s *Server) handleLocked(req *request) apiResult {
 		return s.postMessageLocked(req)
 	case "chat.postEphemeral":
 		return s.postEphemeralLocked(req)
+	case "chat.update":
+		return s.updateMessageLocked(req)
 	case "conversations.info":
 		return s.conversationInfoLocked(req)
 	case "conversations.join":
@@ -661,6 +663,27 @@ func (s *Server) postMessageLocked(req *request) apiResult {
 		msg["thread_ts"] = thread
 	}
 	return okResult(map[string]any{"channel": ch, "ts": ts, "message": msg})
+}
+
+// updateMessageLocked is chat.update: the bot's own message in channel at
+// ts gets new text and blocks.
+func (s *Server) updateMessageLocked(req *request) apiResult {
+	ch, ts := req.param("channel"), req.param("ts")
+	text, blocks, code := s.content(req)
+	if code != "" {
+		return errResult(code)
+	}
+	for i := range s.messages {
+		m := &s.messages[i]
+		if m.Channel == ch && m.TS == ts && !m.Ephemeral {
+			if m.BotID != s.opts.BotID {
+				return errResult("cant_update_message")
+			}
+			m.Text, m.Blocks = text, blocks
+			return okResult(map[string]any{"channel": ch, "ts": ts, "text": text})
+		}
+	}
+	return errResult("message_not_found")
 }
 
 func (s *Server) postEphemeralLocked(req *request) apiResult {
