@@ -452,6 +452,9 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 	for attempt := 0; ; attempt++ {
 		s, err := b.cfg.Store.ActiveSession(ctx, in.User())
 		if errors.Is(err, ErrNotFound) {
+			if out, ok := b.closingReplies(ctx, in); ok {
+				return out, nil
+			}
 			return b.onceOnly(ctx, in, func() ([]Outbound, error) {
 				if out, ok, err := b.dailyReply(ctx, log, in); ok || err != nil {
 					return out, err
@@ -497,7 +500,7 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 			next.Version = s.Version + 1
 			next.Outbox = nil
 			replies := b.address(slices.Clone(turn.Replies), &next, in)
-			if next.Status == Active && in.MessageID != "" {
+			if in.MessageID != "" {
 				next.Outbox = &Outbox{MessageID: in.MessageID, Replies: replies}
 			}
 			ch := Change{Session: next, Expected: s.Version, MessageID: in.MessageID, TTL: b.cfg.SessionTTL}
@@ -549,6 +552,27 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 		}
 		return b.address(turn.Replies, &s, in), nil
 	}
+}
+
+// closingReplies finds the replies saved with the change that closed the
+// session of in's thread, when in is that very message delivered again: the
+// process may have died after saving the report and before posting it, so
+// the platform sends the unacknowledged message once more. Anything else
+// (another message, no thread, an expired session) reports false.
+func (b *Bot) closingReplies(ctx context.Context, in Inbound) ([]Outbound, bool) {
+	if in.Thread == "" || in.MessageID == "" {
+		return nil, false
+	}
+	bind, err := b.cfg.Store.Thread(ctx, ThreadRef{Platform: in.Platform, Workspace: in.Workspace, Channel: in.Channel, Thread: in.Thread})
+	if err != nil || bind.User != in.User() {
+		return nil, false
+	}
+	s, err := b.cfg.Store.Session(ctx, bind.User, bind.SessionID)
+	if err != nil || s.Status == Active || s.Outbox == nil || s.Outbox.MessageID != in.MessageID {
+		return nil, false
+	}
+	b.cfg.Log.Info("redelivered closing message; sending its replies again", "session", s.ID, "message", in.MessageID)
+	return slices.Clone(s.Outbox.Replies), true
 }
 
 // inSessionPlace reports whether a message belongs to the session: posted

@@ -367,16 +367,19 @@ func TestHandleLostSaveReply(t *testing.T) {
 	}
 }
 
-// TestRetryOfClosingMessageIsSilent (issue 12-E): a platform retry of the
-// message that closed the interview (the last answer before the report, or
-// `end`) finds no active session; it must be dropped, not answered with a
-// stray "this interview has ended".
-func TestRetryOfClosingMessageIsSilent(t *testing.T) {
+// TestRetryOfClosingMessage (issue 12-A and 12-E): a platform retry of
+// the message that closed the interview (the last answer before the
+// report, or `end`) finds no active session. It gets the replies saved
+// with that change again (the process may have died before posting the
+// report), never a stray "this interview has ended"; a new message after
+// the end still gets the usual note.
+func TestRetryOfClosingMessage(t *testing.T) {
 	for _, closing := range []string{"end", "skip"} {
 		t.Run(closing, func(t *testing.T) {
 			h := newHarness(t)
 			h.start("u1", "", "th1")
 			in := bot.Inbound{Platform: bot.Slack, Workspace: "T1", Channel: "C1", Thread: "th1", UserID: "u1", Kind: bot.KindReply}
+			var closed []bot.Outbound
 			for i := 0; ; i++ {
 				in.MessageID, in.Text = fmt.Sprintf("close-%d", i), closing
 				out, err := h.bot.Handle(context.Background(), in)
@@ -384,19 +387,20 @@ func TestRetryOfClosingMessageIsSilent(t *testing.T) {
 					t.Fatal(err)
 				}
 				if _, err := h.store.ActiveSession(context.Background(), in.User()); errors.Is(err, bot.ErrNotFound) {
-					break // this message closed the session
+					closed = out // this message closed the session
+					break
 				}
 				if i > 20 {
 					t.Fatalf("session still active after %d messages: %s", i, texts(out))
 				}
 			}
 			for i := 0; i < 2; i++ {
-				if again, err := h.bot.Handle(context.Background(), in); err != nil || len(again) != 0 {
-					t.Fatalf("retry %d of the closing message: %v\n%s\nwant it dropped", i, err, texts(again))
+				if again, err := h.bot.Handle(context.Background(), in); err != nil || texts(again) != texts(closed) {
+					t.Fatalf("retry %d of the closing message: %v\n%s\nwant the closing replies again:\n%s", i, err, texts(again), texts(closed))
 				}
 			}
 			in.MessageID = "later"
-			if out, err := h.bot.Handle(context.Background(), in); err != nil || len(out) == 0 {
+			if out, err := h.bot.Handle(context.Background(), in); err != nil || len(out) == 0 || texts(out) == texts(closed) {
 				t.Fatalf("a new message after the end: %v, %q; want the usual note", err, texts(out))
 			}
 		})
