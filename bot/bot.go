@@ -157,9 +157,21 @@ func (b *Bot) landed(ctx context.Context, next *Session) bool {
 // the mark is removed again, so the platform's retry of in is handled
 // rather than dropped as a duplicate.
 func (b *Bot) onceOnly(ctx context.Context, in Inbound, reply func() ([]Outbound, error)) ([]Outbound, error) {
+	return b.onceOnlyElse(ctx, in, nil, reply)
+}
+
+// onceOnlyElse is onceOnly that answers a repeat with repeat's replies
+// (nil repeat: nothing).
+func (b *Bot) onceOnlyElse(ctx context.Context, in Inbound, repeat func(context.Context, Inbound) []Outbound, reply func() ([]Outbound, error)) ([]Outbound, error) {
 	first, err := b.firstDelivery(ctx, in)
-	if err != nil || !first {
+	if err != nil {
 		return nil, err
+	}
+	if !first {
+		if repeat != nil {
+			return repeat(ctx, in), nil
+		}
+		return nil, nil
 	}
 	out, err := reply()
 	if err != nil && in.MessageID != "" {
@@ -452,10 +464,9 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 	for attempt := 0; ; attempt++ {
 		s, err := b.cfg.Store.ActiveSession(ctx, in.User())
 		if errors.Is(err, ErrNotFound) {
-			if out, ok := b.closingReplies(ctx, in); ok {
-				return out, nil
-			}
-			return b.onceOnly(ctx, in, func() ([]Outbound, error) {
+			// A repeat is looked up only when it is one: the message that
+			// closed the session was marked delivered when it closed it.
+			return b.onceOnlyElse(ctx, in, b.closingReplies, func() ([]Outbound, error) {
 				if out, ok, err := b.dailyReply(ctx, log, in); ok || err != nil {
 					return out, err
 				}
@@ -555,24 +566,25 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 }
 
 // closingReplies finds the replies saved with the change that closed the
-// session of in's thread, when in is that very message delivered again: the
+// session of in's thread, when in is that very message delivered again (a
+// repeat, by its delivery mark): the
 // process may have died after saving the report and before posting it, so
 // the platform sends the unacknowledged message once more. Anything else
-// (another message, no thread, an expired session) reports false.
-func (b *Bot) closingReplies(ctx context.Context, in Inbound) ([]Outbound, bool) {
+// (another message, no thread, an expired session) gets nothing.
+func (b *Bot) closingReplies(ctx context.Context, in Inbound) []Outbound {
 	if in.Thread == "" || in.MessageID == "" {
-		return nil, false
+		return nil
 	}
 	bind, err := b.cfg.Store.Thread(ctx, ThreadRef{Platform: in.Platform, Workspace: in.Workspace, Channel: in.Channel, Thread: in.Thread})
 	if err != nil || bind.User != in.User() {
-		return nil, false
+		return nil
 	}
 	s, err := b.cfg.Store.Session(ctx, bind.User, bind.SessionID)
 	if err != nil || s.Status == Active || s.Outbox == nil || s.Outbox.MessageID != in.MessageID {
-		return nil, false
+		return nil
 	}
 	b.cfg.Log.Info("redelivered closing message; sending its replies again", "session", s.ID, "message", in.MessageID)
-	return slices.Clone(s.Outbox.Replies), true
+	return slices.Clone(s.Outbox.Replies)
 }
 
 // inSessionPlace reports whether a message belongs to the session: posted
