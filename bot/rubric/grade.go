@@ -22,6 +22,11 @@ type Answer struct {
 	Hints int
 	// Named are concept ids a tier-2 hint named; their credit is capped at half.
 	Named []string
+	// Credits and Claims come from another judge (the AI judge), each
+	// quoting the answer; Grade holds them to its own rules (see applyCredits
+	// and applyClaims) and scores the union with the same formula.
+	Credits []Credit
+	Claims  []Claim
 }
 
 // StepGrade explains how an answer scored against a rubric.
@@ -67,6 +72,10 @@ type Flag struct {
 	// Dismissed marks a flag raised because the answer dismissed one of
 	// the step's important concepts ("a baseline is a waste of time").
 	Dismissed bool `json:"dismissed,omitempty"`
+	// Source is SourceJudge for a flag raised by another judge's claim,
+	// which then says Why the words are wrong.
+	Source string `json:"source,omitempty"`
+	Why    string `json:"why,omitempty"`
 }
 
 // Quote is words of the answer with their byte offset.
@@ -89,6 +98,9 @@ type Match struct {
 	// Generic marks evidence made of one generic system word alone
 	// ("cache", "retrain"): it fits any design, whatever concept it earned.
 	Generic bool `json:"generic,omitempty"`
+	// Source says who credited it: the rubric's phrases (""), the AI judge
+	// with its quote as Evidence, or both (Evidence is the rubric's words).
+	Source string `json:"source,omitempty"`
 }
 
 // Grading constants. The formula they feed is documented on Grade.
@@ -326,6 +338,7 @@ type scratch struct {
 	contested  []int32 // resolve: mentions that share words with another concept's
 	conceptHit []span
 	flagHit    []span
+	judgeHit   []span // concepts another judge credited (applyCredits)
 	order      [][2]int32 // (first token, concept) of each credited concept
 	nearOcc    []nearOcc
 	nearBuf    []nearOcc // nearOcc grouped by phrase (resolveNear)
@@ -357,6 +370,7 @@ func (c *compiledRubric) getScratch(concepts, flags int) *scratch {
 	s.z.reset()
 	s.conceptHit = resetSpans(s.conceptHit, concepts)
 	s.flagHit = resetSpans(s.flagHit, flags)
+	s.judgeHit = resetSpans(s.judgeHit, concepts)
 	s.occ, s.flagOcc, s.rejs, s.cues, s.models = s.occ[:0], s.flagOcc[:0], s.rejs[:0], s.cues[:0], s.models[:0]
 	s.nearOcc, s.dismissals, s.killed, s.flagMore = s.nearOcc[:0], s.dismissals[:0], s.killed[:0], s.flagMore[:0]
 	s.unless = s.unless[:0]
@@ -1054,42 +1068,6 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 	g.Words = res.words
 	g.Echoed = res.echoed
 
-	// Matches in order of appearance: sort the (small) hit records, not Matches.
-	s.order = s.order[:0]
-	for k, sp := range s.conceptHit {
-		if sp.i >= 0 {
-			s.order = append(s.order, [2]int32{sp.i, int32(k)})
-		}
-	}
-	slices.SortFunc(s.order, func(x, y [2]int32) int { return cmp.Or(cmp.Compare(x[0], y[0]), cmp.Compare(x[1], y[1])) })
-	if len(s.order) > 0 {
-		g.Matches = make([]Match, 0, len(s.order))
-	}
-	credited := 0.0
-	for _, o := range s.order {
-		k := o[1]
-		con, sp := r.Concepts[k], s.conceptHit[k]
-		credit := 1.0
-		if slices.Contains(a.Named, con.ID) {
-			credit = NamedHintCredit
-		}
-		credited += con.Weight * credit
-		ev, off := s.quote(a.Text, sp)
-		g.Matches = append(g.Matches, Match{
-			Concept: con.ID, Label: con.Label, Evidence: ev,
-			Credit: credit, Weight: con.Weight, Offset: off, Case: int(k) < c.own,
-			Generic: c.isGeneric(s, sp),
-		})
-	}
-	if missing := len(r.Concepts) - len(g.Matches); missing > 0 {
-		g.Missing = make([]Concept, 0, missing)
-		for k, con := range r.Concepts {
-			if s.conceptHit[k].i < 0 {
-				g.Missing = append(g.Missing, con)
-			}
-		}
-		g.Missing = SortedMissing(g.Missing)
-	}
 	var raised []span
 	for k, f := range r.RedFlags {
 		// One mistake stated once is one flag: the step's own flag comes
@@ -1112,9 +1090,56 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 		g.RedFlags = append(g.RedFlags, f)
 		g.FlagPenalty += f.Penalty
 	}
+	r.applyCredits(&a, s, r.applyClaims(&a, s, &g, raised))
+
+	// Matches in order of appearance: sort the (small) hit records, not Matches.
+	s.order = s.order[:0]
+	for k, sp := range s.conceptHit {
+		if j := s.judgeHit[k]; j.i >= 0 && (sp.i < 0 || j.i < sp.i) {
+			sp = j
+		}
+		if sp.i >= 0 {
+			s.order = append(s.order, [2]int32{sp.i, int32(k)})
+		}
+	}
+	slices.SortFunc(s.order, func(x, y [2]int32) int { return cmp.Or(cmp.Compare(x[0], y[0]), cmp.Compare(x[1], y[1])) })
+	if len(s.order) > 0 {
+		g.Matches = make([]Match, 0, len(s.order))
+	}
+	credited := 0.0
+	for _, o := range s.order {
+		k := o[1]
+		con, sp, source := r.Concepts[k], s.conceptHit[k], SourceRubric
+		switch j := s.judgeHit[k]; {
+		case j.i >= 0 && sp.i >= 0:
+			source = SourceBoth
+		case j.i >= 0:
+			sp, source = j, SourceJudge
+		}
+		credit := 1.0
+		if slices.Contains(a.Named, con.ID) {
+			credit = NamedHintCredit
+		}
+		credited += con.Weight * credit
+		ev, off := s.quote(a.Text, sp)
+		g.Matches = append(g.Matches, Match{
+			Concept: con.ID, Label: con.Label, Evidence: ev,
+			Credit: credit, Weight: con.Weight, Offset: off, Case: int(k) < c.own,
+			Generic: c.isGeneric(s, sp), Source: source,
+		})
+	}
+	if missing := len(r.Concepts) - len(g.Matches); missing > 0 {
+		g.Missing = make([]Concept, 0, missing)
+		for k, con := range r.Concepts {
+			if s.conceptHit[k].i < 0 && s.judgeHit[k].i < 0 {
+				g.Missing = append(g.Missing, con)
+			}
+		}
+		g.Missing = SortedMissing(g.Missing)
+	}
 	for _, d := range s.dismissals {
 		con := &r.Concepts[d.concept]
-		if s.conceptHit[d.concept].i >= 0 || slices.ContainsFunc(g.Dismissed, func(m Match) bool { return m.Concept == con.ID }) {
+		if s.conceptHit[d.concept].i >= 0 || s.judgeHit[d.concept].i >= 0 || slices.ContainsFunc(g.Dismissed, func(m Match) bool { return m.Concept == con.ID }) {
 			continue
 		}
 		ev, off := s.quote(a.Text, d.sp)
