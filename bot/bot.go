@@ -43,6 +43,10 @@ type Config struct {
 	// abandoned (default 72h).
 	NudgeAfter   time.Duration
 	AbandonAfter time.Duration
+
+	// AI, when set, has an AI judge read each answer besides the rubric;
+	// nil (the default) grades by the rubric alone.
+	AI *AIJudge
 }
 
 // Bot is the interviewer: it turns inbound messages into state changes and
@@ -73,6 +77,16 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if cfg.DedupeTTL <= 0 {
 		cfg.DedupeTTL = 24 * time.Hour
+	}
+	if cfg.AI != nil {
+		if cfg.AI.Judge == nil || cfg.AI.Ledger == nil {
+			return nil, errors.New("bot: Config.AI needs a Judge and a Ledger")
+		}
+		ai := *cfg.AI
+		if ai.Timeout <= 0 {
+			ai.Timeout = DefaultJudgeTimeout
+		}
+		cfg.AI = &ai
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
@@ -231,11 +245,11 @@ func (b *Bot) command(ctx context.Context, log *slog.Logger, in Inbound) ([]Outb
 		sc, _ := b.cfg.Library.Get(s.ScenarioID)
 		return []Outbound{b.ephemeral(in, StatusText(&s, sc))}, nil
 	case CmdHelp:
-		return []Outbound{b.ephemeral(in, HelpText)}, nil
+		return []Outbound{b.ephemeral(in, HelpText+b.helpFooter())}, nil
 	case CmdDaily:
 		return b.daily(ctx, log, in, cmd)
 	}
-	return []Outbound{b.ephemeral(in, cmd.Problem+"\n\n"+HelpText)}, nil
+	return []Outbound{b.ephemeral(in, cmd.Problem+"\n\n"+HelpText+b.helpFooter())}, nil
 }
 
 func (b *Bot) start(ctx context.Context, log *slog.Logger, in Inbound, cmd Command) ([]Outbound, error) {
@@ -497,6 +511,12 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 			return b.onceOnly(ctx, in, func() ([]Outbound, error) {
 				return []Outbound{b.ephemeral(in, "That button belongs to an earlier question — use the buttons under the latest one, or type the word.")}, nil
 			})
+		}
+		input.Judged = nil
+		if input.Word == "" && !(in.MessageID != "" && s.Outbox != nil && s.Outbox.MessageID == in.MessageID) {
+			// Read before Advance, which does no I/O; a redelivery of the
+			// message last applied is not read (nor billed) again.
+			input.Judged = b.readAnswer(ctx, log, in, &s, sc, input.Text)
 		}
 		turn := Advance(s, sc, input, b.cfg.Now())
 		if !turn.Changed {

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/mlsdbot/mlsd/bot/rubric"
 )
 
 // Limits on what one message may carry.
@@ -24,6 +22,9 @@ const (
 type Input struct {
 	Word Word   // "" for an answer
 	Text string // the answer when Word is ""
+	// Judged is the AI judge's reading of the answer with Text added,
+	// made before Advance (which does no I/O); nil when the judge is off.
+	Judged *Judgment
 }
 
 // Turn is the engine's result: the new state, the replies, and whether
@@ -44,7 +45,7 @@ func Advance(s Session, sc *Scenario, in Input, now time.Time) Turn {
 	}
 	switch in.Word {
 	case "":
-		return t.answer(sc, in.Text, now)
+		return t.answer(sc, in, now)
 	case WordHint:
 		return t.hint(sc, now)
 	case WordNext, WordSkip:
@@ -87,8 +88,8 @@ func (t *Turn) say(text string) {
 	t.Replies = append(t.Replies, Outbound{Text: text})
 }
 
-func (t Turn) answer(sc *Scenario, text string, now time.Time) Turn {
-	text = strings.TrimSpace(text)
+func (t Turn) answer(sc *Scenario, in Input, now time.Time) Turn {
+	text := strings.TrimSpace(in.Text)
 	if text == "" {
 		t.say("That message was empty. Type your answer, or `hint`, `next`, `skip`.")
 		return t
@@ -102,13 +103,11 @@ func (t Turn) answer(sc *Scenario, text string, now time.Time) Turn {
 	t.Changed = true
 	if s.Step == WrapUp {
 		a := &s.Wrap[s.WrapPart]
-		a.Text = joinAnswer(a.Text, text)
-		a.Turns++
+		a.add(text, in.Judged)
 		return t.nextWrapPart(sc)
 	}
 	a := &s.Answers[s.Step]
-	a.Text = joinAnswer(a.Text, text)
-	a.Turns++
+	a.add(text, in.Judged)
 	a.Skipped = false
 	if s.Probing != "" {
 		s.Probing = ""
@@ -118,11 +117,24 @@ func (t Turn) answer(sc *Scenario, text string, now time.Time) Turn {
 		if p := probeFor(sc, s.Step, a); p != nil {
 			a.Probed = true
 			s.Probing = p.Concept
+			if a.Judged != nil {
+				a.FollowUp = a.Judged.FollowUp
+			}
 			t.Replies = append(t.Replies, probeQuestion(s, sc, p))
 			return t
 		}
 	}
 	return t.finishStep(sc)
+}
+
+// add appends one message to the answer, with the judge's reading of
+// the result when it read exactly that text.
+func (a *StepAnswer) add(text string, judged *Judgment) {
+	a.Text = joinAnswer(a.Text, text)
+	a.Turns++
+	if judged != nil && judged.Length == len(a.Text) {
+		a.Judged = judged
+	}
 }
 
 func joinAnswer(old, add string) string {
@@ -140,7 +152,7 @@ func probeFor(sc *Scenario, step StepID, a *StepAnswer) *Probe {
 	if spec == nil || len(spec.Probes) == 0 {
 		return nil
 	}
-	g := sc.Rubric(step).Grade(rubric.Answer{Text: a.Text, Hints: a.Hints, Named: a.Named})
+	g := gradeAnswer(sc.Rubric(step), a)
 	var best *Probe
 	bestWeight := 0.0
 	for i := range spec.Probes {
@@ -201,7 +213,7 @@ func (t Turn) hint(sc *Scenario, now time.Time) Turn {
 // so far has not covered.
 func namedHintFor(sc *Scenario, step StepID, a *StepAnswer) *NamedHint {
 	spec := sc.Spec(step)
-	g := sc.Rubric(step).Grade(rubric.Answer{Text: a.Text, Hints: a.Hints, Named: a.Named})
+	g := gradeAnswer(sc.Rubric(step), a)
 	for _, c := range g.Missing { // heaviest first
 		for i := range spec.Hints.Named {
 			if spec.Hints.Named[i].Concept == c.ID && !contains(a.Named, c.ID) {
@@ -342,12 +354,15 @@ func currentQuestion(s *Session, sc *Scenario) Outbound {
 }
 
 func probeQuestion(s *Session, sc *Scenario, p *Probe) Outbound {
-	heading := stepHeading(s, sc) + " (follow-up)"
+	heading, question := stepHeading(s, sc)+" (follow-up)", p.Question
+	if q := s.Answers[s.Step].FollowUp; q != "" {
+		heading, question = stepHeading(s, sc)+" (follow-up from the AI interviewer)", q
+	}
 	return Outbound{
-		Text:    fmt.Sprintf("**%s**\n\n%s", heading, p.Question),
+		Text:    fmt.Sprintf("**%s**\n\n%s", heading, question),
 		Choices: interviewChoices(s),
 		Question: &QuestionView{
-			Scenario: sc.ID, Step: s.Step, Title: heading, Question: p.Question, Progress: Progress(s), Probe: true,
+			Scenario: sc.ID, Step: s.Step, Title: heading, Question: question, Progress: Progress(s), Probe: true,
 		},
 	}
 }
@@ -357,7 +372,7 @@ func practiceFeedback(sc *Scenario, step StepID, a *StepAnswer) string {
 	if a.Skipped || a.Text == "" {
 		return fmt.Sprintf("_%s: skipped (0 points)._", step.Title())
 	}
-	g := sc.Rubric(step).Grade(rubric.Answer{Text: a.Text, Hints: a.Hints, Named: a.Named})
+	g := gradeAnswer(sc.Rubric(step), a)
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Feedback — %s:** %s %d%%", step.Title(), Bar(g.Score, 10), int(g.Score*100+0.5))
 	for i, m := range g.Matches {
@@ -372,7 +387,7 @@ func practiceFeedback(sc *Scenario, step StepID, a *StepAnswer) string {
 		}
 		fmt.Fprintf(&b, "\n- ? %s", c.StudyQuestion())
 	}
-	for _, n := range g.Notes() {
+	for _, n := range answerNotes(g, a) {
 		fmt.Fprintf(&b, "\n- ! %s", n)
 	}
 	return b.String()

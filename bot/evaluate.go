@@ -65,11 +65,11 @@ func Evaluate(sc *Scenario, s *Session) Report {
 	for step := Clarify; step <= Monitoring; step++ {
 		ans := s.Answers[step]
 		answered := !ans.Skipped && strings.TrimSpace(ans.Text) != ""
-		a := rubric.Answer{Hints: ans.Hints, Named: ans.Named}
-		if answered {
-			a.Text = ans.Text
+		graded := ans
+		if !answered {
+			graded.Text = ""
 		}
-		g := sc.Rubric(step).Grade(a)
+		g := gradeAnswer(sc.Rubric(step), &graded)
 		if !answered {
 			g.Score, g.Coverage = 0, 0
 		}
@@ -87,7 +87,7 @@ func Evaluate(sc *Scenario, s *Session) Report {
 		case !answered:
 			sr.Notes = []string{"no answer"}
 		default:
-			sr.Notes = g.Notes()
+			sr.Notes = answerNotes(g, &ans)
 		}
 		base += sr.Points
 		rep.HintsUsed += ans.Hints
@@ -111,14 +111,14 @@ func Evaluate(sc *Scenario, s *Session) Report {
 			rep.WrapUp.Notes = append(rep.WrapUp.Notes, strings.ToLower(WrapUpPartTitle(part))+": no answer")
 			continue
 		}
-		g := r.Grade(rubric.Answer{Text: ans.Text, Hints: ans.Hints, Named: ans.Named})
+		g := gradeAnswer(r, &ans)
 		wrapGrades[part] = g
 		sum += g.Score
 		rep.WrapUp.Matches = append(rep.WrapUp.Matches, g.Matches...)
 		rep.WrapUp.RedFlags = append(rep.WrapUp.RedFlags, flagLabels(g.RedFlags)...)
 		rep.WrapUp.Flags = append(rep.WrapUp.Flags, flagReports(g.RedFlags, part)...)
 		rep.WrapUp.Missing = append(rep.WrapUp.Missing, labels(g.Missing, 2)...)
-		for _, n := range g.Notes() {
+		for _, n := range answerNotes(g, &ans) {
 			rep.WrapUp.Notes = append(rep.WrapUp.Notes, strings.ToLower(WrapUpPartTitle(part))+": "+n)
 		}
 	}
@@ -142,6 +142,29 @@ func Evaluate(sc *Scenario, s *Session) Report {
 	return rep
 }
 
+// gradeAnswer grades one answer with its AI judgment's checked credits
+// and claims. An answer that addresses the grader is graded by the rubric
+// alone, and flagged.
+func gradeAnswer(r *rubric.Rubric, a *StepAnswer) rubric.StepGrade {
+	ans := rubric.Answer{Text: a.Text, Hints: a.Hints, Named: a.Named}
+	if c, ok := AddressesGrader(a.Text); ok {
+		ans.Claims = []rubric.Claim{c}
+	} else if a.Judged != nil {
+		ans.Credits, ans.Claims = a.Judged.Credits, a.Judged.Claims
+	}
+	return r.Grade(ans)
+}
+
+// answerNotes are the grade's notes, and why the AI judge did not read
+// the answer when it did not.
+func answerNotes(g rubric.StepGrade, a *StepAnswer) []string {
+	notes := g.Notes()
+	if a.Judged != nil && a.Judged.Offline != "" {
+		notes = append(notes, a.Judged.Offline)
+	}
+	return notes
+}
+
 func labels(cs []rubric.Concept, limit int) []string {
 	var out []string
 	for _, c := range cs {
@@ -156,7 +179,11 @@ func labels(cs []rubric.Concept, limit int) []string {
 func flagReports(fs []rubric.Flag, part int) []FlagReport {
 	var out []FlagReport
 	for _, f := range fs {
-		out = append(out, FlagReport{Label: f.Label, Evidence: f.Evidence, Offset: f.Offset, Part: part, Again: f.Again})
+		label := f.Label
+		if f.Source == rubric.SourceJudge && f.Why != "" {
+			label += " (AI judge: " + f.Why + ")"
+		}
+		out = append(out, FlagReport{Label: label, Evidence: f.Evidence, Offset: f.Offset, Part: part, Again: f.Again})
 	}
 	return out
 }

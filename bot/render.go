@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/mlsdbot/mlsd/bot/rubric"
 )
 
 // ReportText renders a report in the Markdown subset.
@@ -39,6 +41,12 @@ func ReportText(r *Report) string {
 		fmt.Fprintf(&b, "\n**Red flags** (−%d each from the score)\n", FlagSessionPenalty)
 		for _, f := range flags {
 			fmt.Fprintf(&b, "- %s — %s: “%s”\n", f.Where, f.Label, f.Evidence)
+		}
+	}
+	if credits := CreditLines(r); len(credits) > 0 {
+		b.WriteString("\n**Credits** (who found each: the rubric, the AI judge, or both)\n")
+		for _, c := range credits {
+			fmt.Fprintf(&b, "- %s — %s (%s): “%s”\n", c.Where, c.Label, c.Source, c.Evidence)
 		}
 	}
 	if len(r.Strengths) > 0 {
@@ -243,6 +251,41 @@ func FlagLines(r *Report) []FlagLine {
 	}
 	for _, f := range r.WrapUp.Flags {
 		out = append(out, FlagLine{Where: "Wrap-up: " + strings.ToLower(WrapUpPartTitle(f.Part)), Label: f.Label, Evidence: f.Evidence})
+	}
+	return out
+}
+
+// CreditLine is one credited concept of a report with who credited it.
+type CreditLine struct {
+	Where    string
+	Label    string
+	Evidence string // the candidate's words, verbatim: escape when rendering
+	Source   string // "rubric", "AI judge", "rubric + AI judge"
+}
+
+// CreditLines lists every credit of a report in interview order, each
+// marked with its source, when the AI judge took part; none otherwise.
+func CreditLines(r *Report) []CreditLine {
+	var out []CreditLine
+	judged := false
+	add := func(where string, ms []rubric.Match) {
+		for _, m := range ms {
+			src := "rubric"
+			switch m.Source {
+			case rubric.SourceJudge:
+				src, judged = "AI judge", true
+			case rubric.SourceBoth:
+				src, judged = "rubric + AI judge", true
+			}
+			out = append(out, CreditLine{Where: where, Label: m.Label, Evidence: m.Evidence, Source: src})
+		}
+	}
+	for _, st := range r.Steps {
+		add(st.Title, st.Matches)
+	}
+	add("Wrap-up", r.WrapUp.Matches)
+	if !judged {
+		return nil
 	}
 	return out
 }

@@ -68,6 +68,11 @@ type StepAnswer struct {
 	Probed  bool     `json:"probed,omitempty"` // the follow-up was asked
 	// Turns counts the messages merged into Text, for the transcript.
 	Turns int `json:"turns,omitempty"`
+	// Judged is the AI judge's checked reading of Text, when it is on.
+	Judged *Judgment `json:"judged,omitempty"`
+	// FollowUp is the model-written follow-up asked instead of the
+	// rubric's probe.
+	FollowUp string `json:"follow_up,omitempty"`
 }
 
 // Key returns the session owner's key.

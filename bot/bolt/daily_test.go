@@ -76,3 +76,11 @@ func TestDailyReadsBeforeFirstWrite(t *testing.T) {
 		t.Fatalf("DailyOptedOut = %v, %v", got, err)
 	}
 }
+
+// TestJudgeLedgerContract runs the AI judge ledger's contract on a real file.
+func TestJudgeLedgerContract(t *testing.T) {
+	storetest.RunJudgeLedger(t, func(t *testing.T) (bot.JudgeLedger, func(time.Duration)) {
+		clk := newClock()
+		return mustOpen(t, filepath.Join(t.TempDir(), "mlsd.db"), bolt.Options{Now: clk.Now}), clk.Advance
+	})
+}

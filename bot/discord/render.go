@@ -276,6 +276,13 @@ func reportMessages(r *bot.Report) []message {
 	if len(flags) > 0 {
 		fields = append(fields, field{fmt.Sprintf("Red flags (−%d each)", bot.FlagSessionPenalty), strings.Join(flags, "\n")})
 	}
+	if credits := bot.CreditLines(r); len(credits) > 0 {
+		var b strings.Builder
+		for _, c := range credits {
+			fmt.Fprintf(&b, "- %s — **%s** (%s): “%s”\n", c.Where, c.Label, c.Source, escapeInline(c.Evidence))
+		}
+		fields = append(fields, field{"Credits (rubric, AI judge or both)", b.String()})
+	}
 	if len(r.Strengths) > 0 {
 		var b strings.Builder
 		for _, m := range r.Strengths {

@@ -154,3 +154,24 @@ func TestDailyTTLs(t *testing.T) {
 		}
 	}
 }
+
+// TestJudgeLedgerContract runs the AI judge ledger's contract against the
+// real server in REDIS_URL (CI; the expiry cases then skip), and on
+// miniredis with its clock.
+func TestJudgeLedgerContract(t *testing.T) {
+	t.Run("server", func(t *testing.T) {
+		storetest.RunJudgeLedger(t, func(t *testing.T) (bot.JudgeLedger, func(time.Duration)) {
+			s, mini := newTestStore(t, Options{})
+			if mini == nil {
+				return s, nil
+			}
+			return s, mini.FastForward
+		})
+	})
+	t.Run("miniredis", func(t *testing.T) {
+		storetest.RunJudgeLedger(t, func(t *testing.T) (bot.JudgeLedger, func(time.Duration)) {
+			url, mini := startMiniredis(t)
+			return openTestStore(t, url, Options{}), mini.FastForward
+		})
+	})
+}

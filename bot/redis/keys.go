@@ -35,6 +35,9 @@ import (
 //
 // Ingress dedupe: P:evt:<id> STRING, SET NX EX (one key, no tag needed).
 //
+// AI judge: P:judge:v:<sha256> STRING verdict JSON, SET EX (one key);
+// P:judge:t:{platform:workspace}:<day> STRING tokens spent, INCRBY + EXPIRE NX.
+//
 // Identifiers are escaped (%, :, {, }) so that one user's keys can never
 // collide with another's or open a second hash tag.
 type keys struct{ prefix string }
@@ -81,3 +84,9 @@ func (k keys) threadIndex(r bot.ThreadRef) string {
 }
 
 func (k keys) event(id string) string { return k.prefix + ":evt:" + esc(id) }
+
+func (k keys) judgeVerdict(hash string) string { return k.prefix + ":judge:v:" + esc(hash) }
+
+func (k keys) judgeTokens(ws bot.Workspace, day string) string {
+	return k.prefix + ":judge:t:{" + esc(string(ws.Platform)) + ":" + esc(ws.ID) + "}:" + esc(day)
+}

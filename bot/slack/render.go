@@ -202,6 +202,13 @@ func reportBlocks(r *bot.Report) []slack.Block {
 		}
 		blocks = append(blocks, sections(strings.Join(lines, "\n"))...)
 	}
+	if credits := bot.CreditLines(r); len(credits) > 0 {
+		lines := []string{"*Credits* (who found each: the rubric, the AI judge, or both)"}
+		for _, c := range credits {
+			lines = append(lines, fmt.Sprintf("• %s — *%s* (%s): “%s”", escapeText(c.Where), escapeText(c.Label), c.Source, escapeText(truncate(c.Evidence, 300))))
+		}
+		blocks = append(blocks, sections(strings.Join(lines, "\n"))...)
+	}
 	if len(r.Strengths) > 0 {
 		lines := []string{"*Strengths*"}
 		for _, m := range r.Strengths {
