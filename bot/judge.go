@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -231,10 +232,16 @@ func followUp(v JudgeVerdict, r *rubric.Rubric, text string, credits []rubric.Cr
 	if earned[v.FollowUpConcept] {
 		return ""
 	}
-	for _, m := range r.Mentions(q) {
-		if earned[m.Concept] {
-			return ""
+	// A question that names only concepts already earned asks for what
+	// was just said, whatever concept the model says it is about.
+	mentions := r.Mentions(q)
+	for _, m := range mentions {
+		if !earned[m.Concept] {
+			return q
 		}
+	}
+	if len(mentions) > 0 {
+		return ""
 	}
 	return q
 }
@@ -242,6 +249,7 @@ func followUp(v JudgeVerdict, r *rubric.Rubric, text string, credits []rubric.Cr
 // plainText makes model output safe to show: one line, no markup, links
 // or mentions that could ping anyone.
 func plainText(s string) string {
+	s = pingWords.ReplaceAllString(s, "")
 	var b strings.Builder
 	for _, w := range strings.Fields(s) {
 		lw := strings.ToLower(w)
@@ -263,8 +271,14 @@ func plainText(s string) string {
 		}
 		b.WriteString(w)
 	}
-	return b.String()
+	return spaceBeforePunct.Replace(b.String())
 }
+
+// spaceBeforePunct closes the gaps a removed mention leaves ("code ?").
+var spaceBeforePunct = strings.NewReplacer(" ?", "?", " ,", ",", " .", ".", " !", "!")
+
+// pingWords are Slack and Discord mention syntax and @-words.
+var pingWords = regexp.MustCompile(`<[@#!&][^>]*>|@[\pL\pN_.-]+`)
 
 // foldedText is an answer lower-cased with whitespace runs collapsed,
 // with the byte offset in the original text of each folded byte.

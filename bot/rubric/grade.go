@@ -338,7 +338,7 @@ type scratch struct {
 	contested  []int32 // resolve: mentions that share words with another concept's
 	conceptHit []span
 	flagHit    []span
-	judgeHit   []span // concepts another judge credited (applyCredits)
+	judgeHit   []span     // concepts another judge credited (applyCredits)
 	order      [][2]int32 // (first token, concept) of each credited concept
 	nearOcc    []nearOcc
 	nearBuf    []nearOcc // nearOcc grouped by phrase (resolveNear)
