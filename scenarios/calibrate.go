@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/mlsdbot/mlsd/bot"
 	"github.com/mlsdbot/mlsd/bot/rubric"
@@ -80,6 +81,9 @@ type ScenarioCalibration struct {
 	Planted    []PlantedError
 	Flagged    []bool // per planted error: a flag was raised on its words
 	Failures   []string
+	// JudgeFailures counts answers the AI judge could not read (graded
+	// by the rubric alone).
+	JudgeFailures int
 }
 
 // Score is a candidate's session score.
@@ -101,6 +105,16 @@ type Calibration struct {
 // an optional HELDOUT file naming held-out scenarios one per line) against
 // the scenarios of lib.
 func Calibrate(fsys fs.FS, lib *bot.Library) (*Calibration, error) {
+	return CalibrateJudged(fsys, lib, nil)
+}
+
+// Reader reads one calibration answer with the AI judge (bot.JudgeAnswer)
+// before the rubric grades it; an error leaves the rubric alone.
+type Reader func(sc *bot.Scenario, step bot.StepID, part int, text string) (*bot.Judgment, error)
+
+// CalibrateJudged is Calibrate with every answer first read by read, when
+// it is not nil, so the figures measure the rubric with the AI judge.
+func CalibrateJudged(fsys fs.FS, lib *bot.Library, read Reader) (*Calibration, error) {
 	heldOut, spent := listFile(fsys, "HELDOUT"), listFile(fsys, "SPENT")
 	names, err := fs.Glob(fsys, "*.yaml")
 	if err != nil {
@@ -126,7 +140,7 @@ func Calibrate(fsys fs.FS, lib *bot.Library) (*Calibration, error) {
 			probs = append(probs, Problem{File: name, Line: 1, Message: fmt.Sprintf("unknown scenario %q", f.Scenario)})
 			continue
 		}
-		res, p := calibrateOne(name, sc, &f)
+		res, p := calibrateOne(name, sc, &f, read)
 		if len(p) > 0 {
 			probs = append(probs, p...)
 			continue
@@ -148,6 +162,110 @@ func Calibrate(fsys fs.FS, lib *bot.Library) (*Calibration, error) {
 	return cal, nil
 }
 
+// readerWorkers bounds the AI judge readings in flight: a calibration set
+// is hundreds of answers, and endpoints limit rates.
+const readerWorkers = 8
+
+// readAll reads every answer of s with read, a few at a time, and
+// returns how many readings failed.
+func readAll(sc *bot.Scenario, s *bot.Session, read Reader) int {
+	if read == nil {
+		return 0
+	}
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		failures int
+		slots    = make(chan struct{}, readerWorkers)
+	)
+	one := func(step bot.StepID, part int, a *bot.StepAnswer) {
+		defer wg.Done()
+		slots <- struct{}{}
+		defer func() { <-slots }()
+		j, err := read(sc, step, part, a.Text)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			failures++
+			return
+		}
+		a.Judged = j
+	}
+	for step := bot.Clarify; step <= bot.Monitoring; step++ {
+		wg.Add(1)
+		go one(step, 0, &s.Answers[step])
+	}
+	for part := range s.Wrap {
+		wg.Add(1)
+		go one(bot.WrapUp, part, &s.Wrap[part])
+	}
+	wg.Wait()
+	return failures
+}
+
+func (cs CalibrationSummary) judgeFailures() int {
+	n := 0
+	for _, s := range cs.Scenarios {
+		n += s.JudgeFailures
+	}
+	return n
+}
+
+// Agreement compares two gradings of the same calibration set: the mean
+// absolute score difference, the share of same-scenario candidate pairs
+// both order the same way, and the share of candidates given one band.
+type Agreement struct {
+	Candidates    int
+	MeanAbsDiff   float64
+	PairsSame     float64
+	BandsSame     float64
+	Pairs, Agreed int
+}
+
+// Agree measures how far two calibrations of the same files agree.
+func Agree(a, b *Calibration) Agreement {
+	var ag Agreement
+	bands, diff := 0, 0.0
+	index := map[string]*ScenarioCalibration{}
+	for _, sum := range []CalibrationSummary{b.HeldOut, b.Spent, b.Tuned} {
+		for _, s := range sum.Scenarios {
+			index[s.Scenario] = s
+		}
+	}
+	for _, sum := range []CalibrationSummary{a.HeldOut, a.Spent, a.Tuned} {
+		for _, sa := range sum.Scenarios {
+			sb := index[sa.Scenario]
+			if sb == nil {
+				continue
+			}
+			for i, x := range CandidateNames {
+				ra, rb := sa.Candidates[x].Report, sb.Candidates[x].Report
+				ag.Candidates++
+				diff += math.Abs(float64(ra.Score - rb.Score))
+				if ra.Band == rb.Band {
+					bands++
+				}
+				for _, y := range CandidateNames[i+1:] {
+					da := cmp.Compare(ra.Score, sa.Candidates[y].Report.Score)
+					db := cmp.Compare(rb.Score, sb.Candidates[y].Report.Score)
+					ag.Pairs++
+					if da == db {
+						ag.Agreed++
+					}
+				}
+			}
+		}
+	}
+	if ag.Candidates > 0 {
+		ag.MeanAbsDiff = diff / float64(ag.Candidates)
+		ag.BandsSame = float64(bands) / float64(ag.Candidates)
+	}
+	if ag.Pairs > 0 {
+		ag.PairsSame = float64(ag.Agreed) / float64(ag.Pairs)
+	}
+	return ag
+}
+
 // listFile reads scenario ids, one per line; "#" starts a comment.
 func listFile(fsys fs.FS, name string) map[string]bool {
 	out := map[string]bool{}
@@ -166,7 +284,7 @@ func listFile(fsys fs.FS, name string) map[string]bool {
 	return out
 }
 
-func calibrateOne(file string, sc *bot.Scenario, f *calibrationFile) (*ScenarioCalibration, Problems) {
+func calibrateOne(file string, sc *bot.Scenario, f *calibrationFile, read Reader) (*ScenarioCalibration, Problems) {
 	var probs Problems
 	res := &ScenarioCalibration{Scenario: sc.ID, Candidates: map[string]*CandidateResult{}, Planted: f.PlantedErrors}
 	for _, name := range CandidateNames {
@@ -188,6 +306,7 @@ func calibrateOne(file string, sc *bot.Scenario, f *calibrationFile) (*ScenarioC
 				s.Wrap[i-7] = bot.StepAnswer{Text: text}
 			}
 		}
+		res.JudgeFailures += readAll(sc, s, read)
 		res.Candidates[name] = &CandidateResult{Name: name, Report: bot.Evaluate(sc, s)}
 	}
 	if len(probs) > 0 {
@@ -340,6 +459,9 @@ func (cs CalibrationSummary) Text(title string) string {
 		minOf(ratios[StrongTerse]), MinTerseRatio, minOf(ratios[StrongParaphrase]), MinParaphraseRatio)
 	fmt.Fprintf(&b, "  planted errors flagged: %d/%d (%.0f%%, ≥ %.0f%%)\n", fl, pl, 100*share, 100*MinFlaggedShare)
 	fmt.Fprintf(&b, "  ordering failures: %d\n", failures)
+	if jf := cs.judgeFailures(); jf > 0 {
+		fmt.Fprintf(&b, "  answers the AI judge could not read (graded by the rubric alone): %d\n", jf)
+	}
 	return b.String()
 }
 

@@ -100,6 +100,9 @@ type Metrics struct {
 
 	schedulerPosts      *prometheus.CounterVec
 	schedulerClaimsLost *prometheus.CounterVec
+	llmReadings         *prometheus.CounterVec
+	llmQuotesRejected   prometheus.Counter
+	llmTokens           prometheus.Counter
 
 	// guards cap each free-form label, keyed by metric and label name.
 	guardsMu sync.Mutex
@@ -165,6 +168,9 @@ func New() *Metrics {
 
 	m.schedulerPosts = counter("scheduler_posts_total", "Scheduled daily posts made by this replica.", "platform")
 	m.schedulerClaimsLost = counter("scheduler_claims_lost_total", "Scheduled posts skipped because another replica claimed them first.", "platform")
+	m.llmReadings = counter("llm_readings_total", "AI judge readings of an answer by result: ok, cached, injection (not sent), budget, timeout, rate_limited, unavailable, bad_output.", "platform", "result")
+	m.llmQuotesRejected = counter("llm_quotes_rejected_total", "Quotes in AI judge verdicts not found in the answer (or too short): their credit is dropped.").WithLabelValues()
+	m.llmTokens = counter("llm_tokens_total", "Tokens the AI judge endpoint reported using.").WithLabelValues()
 
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -313,6 +319,16 @@ func (m *Metrics) SchedulerClaimLost(p bot.Platform) {
 	if m != nil {
 		m.schedulerClaimsLost.WithLabelValues(platformLabel(p)).Inc()
 	}
+}
+
+// JudgeRead records one AI judge reading (bot.AIJudge.Observe).
+func (m *Metrics) JudgeRead(o bot.JudgeOutcome) {
+	if m == nil {
+		return
+	}
+	m.llmReadings.WithLabelValues(platformLabel(o.Platform), m.guard("llm_readings_total", "result", o.Result)).Inc()
+	m.llmQuotesRejected.Add(float64(o.QuotesRejected))
+	m.llmTokens.Add(float64(max(0, o.Tokens)))
 }
 
 // contractAnswer names the store errors that are expected answers of the

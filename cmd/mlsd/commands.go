@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mlsdbot/mlsd/bot/discord"
+	"github.com/mlsdbot/mlsd/bot/llm"
 	"github.com/mlsdbot/mlsd/bot/slack"
 	"github.com/mlsdbot/mlsd/scenarios"
 )
@@ -39,6 +40,21 @@ func configCmd(ctx context.Context, args []string, getenv func(string) string, s
 			store.Close()
 		}
 	}
+	judge := "off"
+	if cfg.LLMURL != "" && err == nil {
+		// One tiny call, so a wrong URL, key or model shows now, not in
+		// the first interview.
+		j, jerr := llm.New(llm.Options{BaseURL: cfg.LLMURL, APIKey: cfg.LLMAPIKey, Model: cfg.LLMModel})
+		if jerr == nil {
+			pctx, cancel := context.WithTimeout(ctx, cfg.LLMTimeout)
+			jerr = j.Ping(pctx)
+			cancel()
+		}
+		if jerr != nil {
+			problems = append(problems, "MLSD_LLM_URL: the test call failed: "+jerr.Error())
+		}
+		judge = "on (" + cfg.LLMModel + ")"
+	}
 	if len(problems) > 0 {
 		for _, p := range problems {
 			fmt.Fprintln(stdout, p)
@@ -54,7 +70,7 @@ func configCmd(ctx context.Context, args []string, getenv func(string) string, s
 	case cfg.discordEnabled():
 		mode = "Discord"
 	}
-	fmt.Fprintf(stdout, "configuration ok: %s, store %s\n", mode, storeKind(cfg))
+	fmt.Fprintf(stdout, "configuration ok: %s, store %s, AI judge %s\n", mode, storeKind(cfg), judge)
 	return nil
 }
 

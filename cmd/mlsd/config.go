@@ -42,11 +42,17 @@ type config struct {
 	DiscordMessageContent bool
 	DiscordShardID        int
 	DiscordShardCount     int
+
+	LLMURL         string // unset: the AI judge is off
+	LLMAPIKey      string
+	LLMModel       string
+	LLMTimeout     time.Duration
+	LLMDailyTokens int
 }
 
 // secrets may also come from files (NAME_FILE), for Kubernetes and Docker
 // secrets. Their values are never printed.
-var secretVars = []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_BOT_TOKEN", "DISCORD_PUBLIC_KEY", "REDIS_URL"}
+var secretVars = []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_BOT_TOKEN", "DISCORD_PUBLIC_KEY", "REDIS_URL", "MLSD_LLM_API_KEY"}
 
 // Defaults.
 const (
@@ -55,6 +61,7 @@ const (
 	defaultNudgeAfter      = 24 * time.Hour
 	defaultAbandonAfter    = 72 * time.Hour
 	defaultDailyGrace      = 2 * time.Hour
+	defaultLLMTimeout      = 20 * time.Second
 )
 
 // envProblems collects every configuration problem so a user fixes them
@@ -137,6 +144,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	e.loadSlack(&c)
 	e.loadDiscord(&c)
 	e.loadHTTP(&c)
+	e.loadLLM(&c)
 	return c, e.probs.err()
 }
 
@@ -277,6 +285,34 @@ func (e *envReader) loadHTTP(c *config) {
 		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 			e.probs.add("MLSD_HTTP_ADDR: %q is not host:port (for example :8080)", c.HTTPAddr)
 		}
+	}
+}
+
+// loadLLM reads the optional AI judge's settings: off unless MLSD_LLM_URL
+// is set, and then a model is required.
+func (e *envReader) loadLLM(c *config) {
+	c.LLMURL = strings.TrimRight(e.getenv("MLSD_LLM_URL"), "/")
+	c.LLMAPIKey = e.secret("MLSD_LLM_API_KEY")
+	c.LLMModel = e.getenv("MLSD_LLM_MODEL")
+	c.LLMTimeout = e.duration("MLSD_LLM_TIMEOUT", defaultLLMTimeout)
+	if v := e.getenv("MLSD_LLM_DAILY_TOKENS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			e.probs.add("MLSD_LLM_DAILY_TOKENS: %q is not a whole number of tokens (0 means no budget)", v)
+		}
+		c.LLMDailyTokens = max(0, n)
+	}
+	if c.LLMURL == "" {
+		for _, name := range []string{"MLSD_LLM_API_KEY", "MLSD_LLM_MODEL"} {
+			if e.getenv(name) != "" || e.getenv(name+"_FILE") != "" {
+				e.probs.add("MLSD_LLM_URL: required when %s is set (the AI judge is off without it)", name)
+			}
+		}
+		return
+	}
+	e.httpURL("MLSD_LLM_URL", c.LLMURL)
+	if c.LLMModel == "" {
+		e.probs.add("MLSD_LLM_MODEL: required with MLSD_LLM_URL (for example gpt-4.1-mini, or llama3.1 on Ollama)")
 	}
 }
 

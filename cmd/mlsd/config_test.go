@@ -98,3 +98,27 @@ func checkArea(t *testing.T, e *envReader, want string, ok bool) {
 		t.Fatal("the values read are not the expected ones")
 	}
 }
+
+func TestLoadLLM(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		vars map[string]string
+		want string
+		on   bool
+	}{
+		{"off by default", map[string]string{}, "", false},
+		{"local server, no key", map[string]string{"MLSD_LLM_URL": "http://localhost:11434/v1", "MLSD_LLM_MODEL": "llama3.1"}, "", true},
+		{"model required", map[string]string{"MLSD_LLM_URL": "https://api.openai.com/v1"}, "MLSD_LLM_MODEL: required", true},
+		{"key without url", map[string]string{"MLSD_LLM_API_KEY": "sk-x"}, "MLSD_LLM_URL: required when MLSD_LLM_API_KEY", false},
+		{"not a url", map[string]string{"MLSD_LLM_URL": "localhost:11434", "MLSD_LLM_MODEL": "m"}, "MLSD_LLM_URL: \"localhost:11434\" is not an http(s) URL", true},
+		{"bad budget", map[string]string{"MLSD_LLM_URL": "http://h/v1", "MLSD_LLM_MODEL": "m", "MLSD_LLM_DAILY_TOKENS": "lots"}, "MLSD_LLM_DAILY_TOKENS", true},
+		{"bad timeout", map[string]string{"MLSD_LLM_URL": "http://h/v1", "MLSD_LLM_MODEL": "m", "MLSD_LLM_TIMEOUT": "-1s"}, "MLSD_LLM_TIMEOUT", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := readerOf(tt.vars)
+			var c config
+			e.loadLLM(&c)
+			checkArea(t, e, tt.want, (c.LLMURL != "") == tt.on && c.LLMTimeout > 0)
+		})
+	}
+}

@@ -23,9 +23,11 @@ Usage:
   mlsd scenarios list          list the case studies
   mlsd scenarios show ID       print one case study's prompt and questions
   mlsd scenarios validate [DIR]  check scenario files; lists every problem with file and line
-  mlsd grade eval [--only heldout|spent|tuned] [--planted] [--detail] [DIR]
+  mlsd grade eval [--judge rubric|llm|both] [--only heldout|spent|tuned] [--planted] [--detail] [DIR]
                                grade a calibration set (default: the built-in blind one);
-                               held-out figures first, then tuned; exit 1 if a target is missed
+                               held-out figures first, then tuned; exit 1 if a target is missed;
+                               --judge llm/both also reads each answer with the AI judge
+                               (MLSD_LLM_*) and prints how far the two agree
   mlsd config check            check the environment; one line per problem
   mlsd store check [FILE]      check the embedded store's data file (default: the data dir's mlsd.db)
   mlsd slack manifest [--http URL]    print the Slack app manifest (Socket Mode, or HTTP mode at URL)
@@ -57,7 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "scenarios":
 		return scenariosCmd(args, getenv, stdout, stderr)
 	case "grade":
-		return gradeCmd(args, getenv, stdout)
+		return gradeCmd(ctx, args, getenv, stdout)
 	case "store":
 		return storeCmd(args, getenv, stdout)
 	case "config":

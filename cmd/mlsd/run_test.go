@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/mlsdbot/mlsd/bot/llm/llmtest"
 )
 
 // env returns a getenv over a map: tests never read the real environment.
@@ -173,8 +175,22 @@ func TestConfigCheck(t *testing.T) {
 	})
 	t.Run("ok", func(t *testing.T) {
 		out, _, err := runWith(t, env("HOME", t.TempDir(), "SLACK_BOT_TOKEN_FILE", secretFile, "SLACK_SIGNING_SECRET", "s3cr3t"), "", "config", "check")
-		if err != nil || !strings.Contains(out, "configuration ok: Slack, store bolt") {
+		if err != nil || !strings.Contains(out, "configuration ok: Slack, store bolt, AI judge off") {
 			t.Fatalf("config check = %v\n%s", err, out)
+		}
+	})
+	// With the AI judge set, one tiny call checks the endpoint, key and model.
+	t.Run("ai judge", func(t *testing.T) {
+		fake := llmtest.New(t, func(r llmtest.Request) llmtest.Reply { return llmtest.Reply{Content: "OK"} })
+		getenv := env("HOME", t.TempDir(), "MLSD_LLM_URL", fake.BaseURL(), "MLSD_LLM_MODEL", "m1", "MLSD_LLM_API_KEY", "sk-check-SECRET")
+		out, _, err := runWith(t, getenv, "", "config", "check")
+		if err != nil || !strings.Contains(out, "AI judge on (m1)") || len(fake.Calls()) != 1 {
+			t.Fatalf("config check = %v, %d calls\n%s", err, len(fake.Calls()), out)
+		}
+		fake.SetResponder(func(llmtest.Request) llmtest.Reply { return llmtest.Reply{Status: 401} })
+		out, _, err = runWith(t, getenv, "", "config", "check")
+		if err == nil || !strings.Contains(out, "HTTP 401") || strings.Contains(out, "sk-check-SECRET") {
+			t.Fatalf("config check against a refusing endpoint = %v\n%s", err, out)
 		}
 	})
 }

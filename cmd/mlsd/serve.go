@@ -23,6 +23,7 @@ import (
 	"github.com/mlsdbot/mlsd/bot/bolt"
 	"github.com/mlsdbot/mlsd/bot/console"
 	"github.com/mlsdbot/mlsd/bot/discord"
+	"github.com/mlsdbot/mlsd/bot/llm"
 	"github.com/mlsdbot/mlsd/bot/metrics"
 	"github.com/mlsdbot/mlsd/bot/redis"
 	"github.com/mlsdbot/mlsd/bot/schedule"
@@ -101,7 +102,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdin
 
 // newBot builds the interviewer. daily may be nil (the store keeps no
 // daily challenge); wake is called after `/mlsd daily now`.
-func newBot(cfg config, store bot.Store, daily bot.DailyStore, lib *bot.Library, log *slog.Logger, wake func()) (*bot.Bot, error) {
+func newBot(cfg config, store bot.Store, daily bot.DailyStore, ai *bot.AIJudge, lib *bot.Library, log *slog.Logger, wake func()) (*bot.Bot, error) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
 	var mu sync.Mutex // rand.Rand is not safe for concurrent use
 	return bot.New(bot.Config{
@@ -120,7 +121,24 @@ func newBot(cfg config, store bot.Store, daily bot.DailyStore, lib *bot.Library,
 		DailyWake:    wake,
 		NudgeAfter:   cfg.NudgeAfter,
 		AbandonAfter: cfg.AbandonAfter,
+		AI:           ai,
 	})
+}
+
+// newAIJudge builds the optional AI judge; nil when MLSD_LLM_URL is unset.
+// ledger is the store's own cache and token count.
+func newAIJudge(cfg config, ledger bot.JudgeLedger, observe func(bot.JudgeOutcome)) (*bot.AIJudge, error) {
+	if cfg.LLMURL == "" {
+		return nil, nil
+	}
+	if ledger == nil {
+		return nil, errors.New("MLSD_LLM_URL: this store cannot cache the AI judge's verdicts")
+	}
+	judge, err := llm.New(llm.Options{BaseURL: cfg.LLMURL, APIKey: cfg.LLMAPIKey, Model: cfg.LLMModel})
+	if err != nil {
+		return nil, err
+	}
+	return &bot.AIJudge{Judge: judge, Model: cfg.LLMModel, Timeout: cfg.LLMTimeout, DailyTokens: cfg.LLMDailyTokens, Ledger: ledger, Observe: observe}, nil
 }
 
 // serveAll runs the console (term != nil) or the Slack and/or Discord
@@ -232,8 +250,16 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 	// The daily challenge and idle checks use the store's own methods; the
 	// metrics wrapper does not forward them.
 	daily, _ := raw.(bot.DailyStore)
+	ledger, _ := raw.(bot.JudgeLedger)
+	ai, err := newAIJudge(cfg, ledger, m.JudgeRead)
+	if err != nil {
+		return err
+	}
+	if ai != nil {
+		log.Info("AI judge on: answers are also sent to the configured endpoint", "model", cfg.LLMModel, "timeout", cfg.LLMTimeout, "daily_tokens", cfg.LLMDailyTokens)
+	}
 	wake := make(chan struct{}, 1)
-	b, err := newBot(cfg, store, daily, lib, log, func() {
+	b, err := newBot(cfg, store, daily, ai, lib, log, func() {
 		select {
 		case wake <- struct{}{}:
 		default:
