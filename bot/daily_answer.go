@@ -38,11 +38,17 @@ func (b *Bot) dailyReply(ctx context.Context, log *slog.Logger, in Inbound) (out
 		return []Outbound{b.ephemeral(in, "The case of this challenge is no longer installed, so I can't grade answers to it.")}, true, nil
 	}
 	if post.Revealed {
-		g := GradeFollowUp(sc, text)
+		judged, note := b.readDaily(ctx, log, in, sc, "Daily challenge follow-up (bottlenecks and monitoring)", "1. "+strings.TrimSpace(sc.WrapUp.Bottleneck.Question)+" 2. "+strings.TrimSpace(sc.WrapUp.Monitoring.Question), followUpParts(sc), text)
+		g := GradeFollowUpJudged(sc, text, judged)
 		log.Info("daily: follow-up graded", "channel", in.Channel, "date", post.Date, "score", g.Score)
-		return []Outbound{b.ephemeral(in, followUpGradeText(g))}, true, nil
+		return []Outbound{b.ephemeral(in, followUpGradeText(g, note))}, true, nil
 	}
-	g := GradeLightning(sc, text)
+	var judged []*Judgment
+	note := ""
+	if len(strings.Fields(text)) >= LightningCountWords { // too short to count is not worth a call
+		judged, note = b.readDaily(ctx, log, in, sc, "Daily challenge lightning answer (the whole design in a few sentences)", lightningQuestion, lightningParts(sc), text)
+	}
+	g := GradeLightningJudged(sc, text, judged)
 	if g.Words < LightningCountWords {
 		return []Outbound{b.ephemeral(in, fmt.Sprintf("That's too short to count (%d words). Reply with a few sentences on your approach — requirements, data, model, evaluation, serving, monitoring — %d words or more; only you will see the score.", g.Words, LightningCountWords))}, true, nil
 	}
@@ -67,7 +73,7 @@ func (b *Bot) dailyReply(ctx context.Context, log *slog.Logger, in Inbound) (out
 		}
 	}
 	log.Info("daily: lightning answer", "channel", in.Channel, "date", post.Date, "score", g.Score, "counted", first)
-	return []Outbound{b.ephemeral(in, lightningText(g, first, counted, st))}, true, nil
+	return []Outbound{b.ephemeral(in, lightningText(g, first, counted, st, note))}, true, nil
 }
 
 // dailyPostOf finds the daily post a message answers: the one whose thread
@@ -126,7 +132,7 @@ func (b *Bot) dailyAnswerForm(ctx context.Context, in Inbound) ([]Outbound, erro
 	}}, nil
 }
 
-func lightningText(g LightningGrade, first bool, counted DailyAnswer, st *Stats) string {
+func lightningText(g LightningGrade, first bool, counted DailyAnswer, st *Stats, note string) string {
 	var t strings.Builder
 	if first {
 		fmt.Fprintf(&t, "⚡ **Your daily answer: %d/100** — +%s leaderboard points", g.Score, formatPoints(counted.Points))
@@ -152,11 +158,12 @@ func lightningText(g LightningGrade, first bool, counted DailyAnswer, st *Stats)
 		fmt.Fprintf(&t, "- ! no reasoning cue: say why, not just what (−%d%%)\n", pct(rubric.NoJustificationPenalty))
 	}
 	writeFlags(&t, g.RedFlags)
+	writeNote(&t, note)
 	t.WriteString("_Only you can see this. The reference outline comes with the reveal._")
 	return t.String()
 }
 
-func followUpGradeText(g FollowUpGrade) string {
+func followUpGradeText(g FollowUpGrade, note string) string {
 	var t strings.Builder
 	fmt.Fprintf(&t, "🧭 **Your follow-up answer: %d/100**\n", g.Score)
 	for i := range g.Parts {
@@ -167,6 +174,7 @@ func followUpGradeText(g FollowUpGrade) string {
 		fmt.Fprintf(&t, "- ! too short (%d words; aim for %d+)\n", g.Words, FollowUpMinWords)
 	}
 	writeFlags(&t, g.RedFlags)
+	writeNote(&t, note)
 	t.WriteString("_Only you can see this; follow-up answers are for practice and earn no points._")
 	return t.String()
 }
@@ -187,7 +195,7 @@ func writeEarnedAndAdd(t *strings.Builder, grades []rubric.StepGrade, credit []f
 		}
 	}
 	for _, m := range earned {
-		fmt.Fprintf(t, "- ✓ Earned — %s: “%s”\n", m.Label, m.Evidence)
+		fmt.Fprintf(t, "- ✓ Earned — %s%s: “%s”\n", m.Label, sourceMark(m.Source), m.Evidence)
 	}
 	weakest := -1
 	for i, g := range grades {
@@ -205,6 +213,27 @@ func writeEarnedAndAdd(t *strings.Builder, grades []rubric.StepGrade, credit []f
 				break
 			}
 		}
+	}
+}
+
+// lightningQuestion is what the daily post asks of a lightning answer.
+const lightningQuestion = "A short approach, a few sentences from requirements and data through model, evaluation, serving and monitoring."
+
+// sourceMark says who credited a concept, when the AI judge took part.
+func sourceMark(source string) string {
+	switch source {
+	case rubric.SourceJudge:
+		return " (AI judge)"
+	case rubric.SourceBoth:
+		return " (rubric + AI judge)"
+	}
+	return ""
+}
+
+// writeNote adds why the AI judge did not read the reply, if it did not.
+func writeNote(t *strings.Builder, note string) {
+	if note != "" {
+		fmt.Fprintf(t, "- ! %s\n", note)
 	}
 }
 

@@ -107,6 +107,29 @@ func tiedToCase(g rubric.StepGrade, text string, m rubric.Match) bool {
 // Generic contributions (framework concepts, and generic words alone) are
 // capped at GenericCap of each step's target.
 func GradeLightning(sc *Scenario, text string) LightningGrade {
+	return GradeLightningJudged(sc, text, nil)
+}
+
+// dailyAnswer is the rubric answer for part i of a daily reply: its AI
+// judgment's credits and claims, or, for a reply that addresses the
+// grader, that flag on the first part and nothing from the judge.
+func dailyAnswer(text string, judged []*Judgment, i int) rubric.Answer {
+	a := rubric.Answer{Text: text}
+	if c, ok := AddressesGrader(text); ok {
+		if i == 0 {
+			a.Claims = []rubric.Claim{c}
+		}
+		return a
+	}
+	if i < len(judged) && judged[i] != nil {
+		a.Credits, a.Claims = judged[i].Credits, judged[i].Claims
+	}
+	return a
+}
+
+// GradeLightningJudged is GradeLightning with each step's AI judgment
+// (judged[step-1], nil for none) applied as Grade applies it.
+func GradeLightningJudged(sc *Scenario, text string, judged []*Judgment) LightningGrade {
 	var lg LightningGrade
 	if sc == nil {
 		return lg
@@ -114,8 +137,8 @@ func GradeLightning(sc *Scenario, text string) LightningGrade {
 	base := 0.0
 	matched := false
 	for step := Clarify; step <= Monitoring; step++ {
-		g := sc.Rubric(step).Grade(rubric.Answer{Text: text})
 		i := int(step) - 1
+		g := sc.Rubric(step).Grade(dailyAnswer(text, judged, i))
 		lg.Steps[i] = g
 		lg.Words = max(lg.Words, g.Words)
 		lg.Depth = max(lg.Depth, g.Depth) // a property of the text
@@ -179,13 +202,18 @@ type FollowUpGrade struct {
 //	credit_p = min(1, (Σ case w + 0.25 × Σ generic w) / (0.4 × case weight of p))
 //	Score    = round(100 × mean(credit_p) × (0.75 + 0.25 × depth) × min(1, words/30) × 0.5^flags) − 10 × flags
 func GradeFollowUp(sc *Scenario, text string) FollowUpGrade {
+	return GradeFollowUpJudged(sc, text, nil)
+}
+
+// GradeFollowUpJudged is GradeFollowUp with each part's AI judgment.
+func GradeFollowUpJudged(sc *Scenario, text string, judged []*Judgment) FollowUpGrade {
 	var fg FollowUpGrade
 	if sc == nil {
 		return fg
 	}
 	sum, depth := 0.0, 0.0
 	for part := range fg.Parts {
-		g := sc.WrapUpRubric(part).Grade(rubric.Answer{Text: text})
+		g := sc.WrapUpRubric(part).Grade(dailyAnswer(text, judged, part))
 		fg.Parts[part] = g
 		fg.Credit[part] = caseCredit(g, text, FollowUpCaseTarget)
 		sum += fg.Credit[part]

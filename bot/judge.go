@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -157,20 +158,40 @@ var errJudgeOutput = errors.New("verdict discarded")
 // MaxConceptsPerQuote concepts with one span, is discarded whole. It
 // returns the judgment and how many quotes it rejected.
 func Verify(v JudgeVerdict, r *rubric.Rubric, text string) (Judgment, int, error) {
-	var j Judgment
 	if r == nil {
-		return j, 0, errJudgeOutput
+		return Judgment{}, 0, errJudgeOutput
 	}
+	l, rejected, err := locate(v, text)
+	if err != nil {
+		return Judgment{}, rejected, err
+	}
+	j := l.judgment(r, text, "", true)
+	j.Summary = clip(plainText(v.Summary), maxSummaryRunes)
+	j.FollowUp = followUp(v, r, text, j.Credits)
+	return j, rejected, nil
+}
+
+// located is a verdict whose quotes were all found in the answer.
+type located struct {
+	credits []locatedQuote // endorsements only
+	flags   []locatedQuote
+}
+
+type locatedQuote struct {
+	id, why string
+	off, n  int
+}
+
+// locate finds every quote of v in text and applies the checks that
+// concern the verdict as a whole.
+func locate(v JudgeVerdict, text string) (located, int, error) {
+	var l located
 	folded := foldText(text)
-	known := map[string]bool{}
-	for _, c := range r.Concepts {
-		known[c.ID] = true
-	}
 	rejected, quoted, claimed := 0, 0, 0
 	perSpan := map[int]int{}
 	for _, c := range v.Credits {
 		if c.Stance != StanceEndorses && c.Stance != StanceRejects {
-			return Judgment{}, rejected, fmt.Errorf("%w: stance %q", errJudgeOutput, c.Stance)
+			return located{}, rejected, fmt.Errorf("%w: stance %q", errJudgeOutput, c.Stance)
 		}
 		claimed++
 		off, n, ok := folded.find(c.Quote)
@@ -180,16 +201,11 @@ func Verify(v JudgeVerdict, r *rubric.Rubric, text string) (Judgment, int, error
 		}
 		quoted++
 		if perSpan[off]++; perSpan[off] > MaxConceptsPerQuote {
-			return Judgment{}, rejected, fmt.Errorf("%w: one quote credits %d concepts", errJudgeOutput, perSpan[off])
+			return located{}, rejected, fmt.Errorf("%w: one quote credits %d concepts", errJudgeOutput, perSpan[off])
 		}
-		if c.Stance != StanceEndorses || !known[c.Concept] {
-			continue
+		if c.Stance == StanceEndorses {
+			l.credits = append(l.credits, locatedQuote{id: c.Concept, off: off, n: n})
 		}
-		j.Credits = append(j.Credits, rubric.Credit{Concept: c.Concept, Evidence: text[off : off+n], Offset: off})
-	}
-	flagIDs := map[string]bool{}
-	for _, f := range r.RedFlags {
-		flagIDs[f.ID] = true
 	}
 	for _, f := range v.Flags {
 		claimed++
@@ -199,22 +215,36 @@ func Verify(v JudgeVerdict, r *rubric.Rubric, text string) (Judgment, int, error
 			continue
 		}
 		quoted++
-		why := clip(plainText(f.Why), maxWhyRunes)
-		id := f.ID
-		if !flagIDs[id] {
-			id = ""
-			if why == "" {
-				continue // a free-text claim must say what is wrong
-			}
-		}
-		j.Claims = append(j.Claims, rubric.Claim{ID: id, Evidence: text[off : off+n], Offset: off, Why: why})
+		l.flags = append(l.flags, locatedQuote{id: f.ID, why: clip(plainText(f.Why), maxWhyRunes), off: off, n: n})
 	}
 	if claimed > 0 && quoted == 0 {
-		return Judgment{}, rejected, fmt.Errorf("%w: no quote found in the answer", errJudgeOutput)
+		return located{}, rejected, fmt.Errorf("%w: no quote found in the answer", errJudgeOutput)
 	}
-	j.Summary = clip(plainText(v.Summary), maxSummaryRunes)
-	j.FollowUp = followUp(v, r, text, j.Credits)
-	return j, rejected, nil
+	return l, rejected, nil
+}
+
+// judgment keeps what r knows: credits and flags whose ids, with prefix
+// removed, are r's; free-text claims (no id) too when freeText is set.
+func (l located) judgment(r *rubric.Rubric, text, prefix string, freeText bool) Judgment {
+	var j Judgment
+	for _, c := range l.credits {
+		id, ok := strings.CutPrefix(c.id, prefix)
+		if ok && slices.ContainsFunc(r.Concepts, func(x rubric.Concept) bool { return x.ID == id }) {
+			j.Credits = append(j.Credits, rubric.Credit{Concept: id, Evidence: text[c.off : c.off+c.n], Offset: c.off})
+		}
+	}
+	for _, f := range l.flags {
+		id, ok := strings.CutPrefix(f.id, prefix)
+		switch {
+		case ok && f.id != "" && slices.ContainsFunc(r.RedFlags, func(x rubric.RedFlag) bool { return x.ID == id }):
+		case freeText && f.why != "" && (f.id == "" || !strings.Contains(f.id, "/")):
+			id = "" // a claim the rubric has no flag for; it must say what is wrong
+		default:
+			continue
+		}
+		j.Claims = append(j.Claims, rubric.Claim{ID: id, Evidence: text[f.off : f.off+f.n], Offset: f.off, Why: f.why})
+	}
+	return j
 }
 
 // followUp returns the model's follow-up question when it is fit to ask:

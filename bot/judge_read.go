@@ -75,9 +75,8 @@ const (
 // is added, and checks what it says. It returns nil when there is nothing
 // for it to read. Failures fall back to the rubric, with a note.
 func (b *Bot) readAnswer(ctx context.Context, log *slog.Logger, in Inbound, s *Session, sc *Scenario, text string) *Judgment {
-	ai := b.cfg.AI
 	text = strings.TrimSpace(text)
-	if ai == nil || s.Status != Active || text == "" || len([]rune(text)) > MaxAnswerRunes {
+	if b.cfg.AI == nil || s.Status != Active || text == "" || len([]rune(text)) > MaxAnswerRunes {
 		return nil
 	}
 	a, r, req := answerUnderWay(s, sc)
@@ -86,12 +85,6 @@ func (b *Bot) readAnswer(ctx context.Context, log *slog.Logger, in Inbound, s *S
 	}
 	full := joinAnswer(a.Text, text)
 	req.Answer = full
-	outcome := JudgeOutcome{Platform: in.Platform}
-	defer func() {
-		if ai.Observe != nil {
-			ai.Observe(outcome)
-		}
-	}()
 	offline := func(note string) *Judgment {
 		j := &Judgment{Offline: note, Length: len(full)}
 		if a.Judged != nil { // an earlier reading of the answer's start still holds
@@ -99,55 +92,16 @@ func (b *Bot) readAnswer(ctx context.Context, log *slog.Logger, in Inbound, s *S
 		}
 		return j
 	}
-	if _, ok := AddressesGrader(full); ok {
-		outcome.Result = "injection"
+	outcome := JudgeOutcome{Platform: in.Platform}
+	defer b.observe(&outcome)
+	v, note := b.consult(ctx, log, in, &req, &outcome)
+	switch {
+	case outcome.Result == resultInjection:
 		return nil // gradeAnswer flags it and grades by the rubric alone
+	case note != "":
+		return offline(note)
 	}
-	ws := Workspace{Platform: in.Platform, ID: in.Workspace}
-	day := b.cfg.Now().In(b.cfg.Location).Format("2006-01-02")
-	key := judgeCacheKey(ai.Model, &req)
-	verdict, cached := b.cachedVerdict(ctx, log, key)
-	if cached {
-		outcome.Result = "cached"
-	} else {
-		if ai.DailyTokens > 0 {
-			used, err := ai.Ledger.JudgeTokens(ctx, ws, day)
-			if err != nil {
-				log.Warn("ai judge: could not read the token count; grading offline", "err", err)
-				outcome.Result = JudgeUnavailable
-				return offline(offlineUnavailable)
-			}
-			if used >= ai.DailyTokens {
-				outcome.Result = "budget"
-				return offline(offlineBudget)
-			}
-		}
-		callCtx, cancel := context.WithTimeout(ctx, ai.Timeout)
-		v, err := ai.Judge.Judge(callCtx, req)
-		cancel()
-		if v.Tokens > 0 {
-			outcome.Tokens = v.Tokens
-			if _, terr := ai.Ledger.AddJudgeTokens(ctx, ws, day, v.Tokens, judgeTokensTTL); terr != nil {
-				log.Warn("ai judge: could not count tokens", "err", terr)
-			}
-		}
-		if err != nil {
-			outcome.Result = judgeFailure(err)
-			log.Warn("ai judge unavailable; grading offline", "reason", outcome.Result, "err", err)
-			if outcome.Result == JudgeBadOutput {
-				return offline(offlineBadOutput)
-			}
-			return offline(offlineUnavailable)
-		}
-		verdict = v
-		if data, err := json.Marshal(v); err == nil {
-			if err := ai.Ledger.CacheVerdict(ctx, key, data, judgeCacheTTL); err != nil {
-				log.Warn("ai judge: could not cache the verdict", "err", err)
-			}
-		}
-		outcome.Result = "ok"
-	}
-	j, rejected, err := Verify(verdict, r, full)
+	j, rejected, err := Verify(v, r, full)
 	outcome.QuotesRejected = rejected
 	if err != nil {
 		outcome.Result = JudgeBadOutput
@@ -156,6 +110,68 @@ func (b *Bot) readAnswer(ctx context.Context, log *slog.Logger, in Inbound, s *S
 	}
 	j.Length = len(full)
 	return &j
+}
+
+const resultInjection = "injection"
+
+func (b *Bot) observe(o *JudgeOutcome) {
+	if b.cfg.AI.Observe != nil {
+		b.cfg.AI.Observe(*o)
+	}
+}
+
+// consult gets the model's verdict on req.Answer: from the cache, else
+// from the judge within the budget and the timeout. On failure it returns
+// the note to show; outcome.Result says what happened.
+func (b *Bot) consult(ctx context.Context, log *slog.Logger, in Inbound, req *JudgeRequest, outcome *JudgeOutcome) (JudgeVerdict, string) {
+	ai := b.cfg.AI
+	if _, ok := AddressesGrader(req.Answer); ok {
+		outcome.Result = resultInjection
+		return JudgeVerdict{}, ""
+	}
+	key := judgeCacheKey(ai.Model, req)
+	if v, ok := b.cachedVerdict(ctx, log, key); ok {
+		outcome.Result = "cached"
+		return v, ""
+	}
+	ws := Workspace{Platform: in.Platform, ID: in.Workspace}
+	day := b.cfg.Now().In(b.cfg.Location).Format("2006-01-02")
+	if ai.DailyTokens > 0 {
+		used, err := ai.Ledger.JudgeTokens(ctx, ws, day)
+		if err != nil {
+			log.Warn("ai judge: could not read the token count; grading offline", "err", err)
+			outcome.Result = JudgeUnavailable
+			return JudgeVerdict{}, offlineUnavailable
+		}
+		if used >= ai.DailyTokens {
+			outcome.Result = "budget"
+			return JudgeVerdict{}, offlineBudget
+		}
+	}
+	callCtx, cancel := context.WithTimeout(ctx, ai.Timeout)
+	v, err := ai.Judge.Judge(callCtx, *req)
+	cancel()
+	if v.Tokens > 0 {
+		outcome.Tokens = v.Tokens
+		if _, terr := ai.Ledger.AddJudgeTokens(ctx, ws, day, v.Tokens, judgeTokensTTL); terr != nil {
+			log.Warn("ai judge: could not count tokens", "err", terr)
+		}
+	}
+	if err != nil {
+		outcome.Result = judgeFailure(err)
+		log.Warn("ai judge unavailable; grading offline", "reason", outcome.Result, "err", err)
+		if outcome.Result == JudgeBadOutput {
+			return JudgeVerdict{}, offlineBadOutput
+		}
+		return JudgeVerdict{}, offlineUnavailable
+	}
+	if data, err := json.Marshal(v); err == nil {
+		if err := ai.Ledger.CacheVerdict(ctx, key, data, judgeCacheTTL); err != nil {
+			log.Warn("ai judge: could not cache the verdict", "err", err)
+		}
+	}
+	outcome.Result = "ok"
+	return v, ""
 }
 
 // cachedVerdict looks a verdict up; a store error is a miss.
@@ -259,4 +275,68 @@ func (b *Bot) helpFooter() string {
 		return ""
 	}
 	return "\n\n_AI judge on (" + plainText(b.cfg.AI.Model) + "): your answers are also sent to the configured model endpoint. It can add credit only for words it quotes from your answer; the rubric's checks always apply._"
+}
+
+// dailyPart is one rubric a daily reply is read against.
+type dailyPart struct {
+	key, title string
+	r          *rubric.Rubric
+}
+
+// lightningParts are the seven step rubrics a lightning answer spans.
+func lightningParts(sc *Scenario) []dailyPart {
+	var ps []dailyPart
+	for step := Clarify; step <= Monitoring; step++ {
+		ps = append(ps, dailyPart{step.Key(), step.Title(), sc.Rubric(step)})
+	}
+	return ps
+}
+
+// followUpParts are the wrap-up rubrics a follow-up reply is graded on.
+func followUpParts(sc *Scenario) []dailyPart {
+	return []dailyPart{{"bottleneck", WrapUpPartTitle(0), sc.WrapUpRubric(0)}, {"monitoring", WrapUpPartTitle(1), sc.WrapUpRubric(1)}}
+}
+
+// readDaily asks the AI judge to read a daily reply against several
+// rubrics at once (ids prefixed "part/"), checks the verdict, and splits
+// it by part. It returns no judgments when the judge is off, the reply
+// addresses the grader, or the reading failed (then with the note).
+func (b *Bot) readDaily(ctx context.Context, log *slog.Logger, in Inbound, sc *Scenario, step, question string, parts []dailyPart, text string) ([]*Judgment, string) {
+	if b.cfg.AI == nil {
+		return nil, ""
+	}
+	req := JudgeRequest{Case: sc.Title, Prompt: sc.Prompt, Step: step, Question: question, Answer: text}
+	for _, p := range parts {
+		if p.r == nil {
+			continue
+		}
+		cs, fs := judgeRubric(p.r)
+		for _, c := range cs {
+			req.Concepts = append(req.Concepts, JudgeConcept{ID: p.key + "/" + c.ID, Label: p.title + ": " + c.Label, Earns: c.Earns})
+		}
+		for _, f := range fs {
+			req.RedFlags = append(req.RedFlags, JudgeFlag{ID: p.key + "/" + f.ID, Label: p.title + ": " + f.Label})
+		}
+	}
+	outcome := JudgeOutcome{Platform: in.Platform}
+	defer b.observe(&outcome)
+	v, note := b.consult(ctx, log, in, &req, &outcome)
+	if outcome.Result == resultInjection || note != "" {
+		return nil, note
+	}
+	l, rejected, err := locate(v, text)
+	outcome.QuotesRejected = rejected
+	if err != nil {
+		outcome.Result = JudgeBadOutput
+		log.Warn("ai judge verdict discarded", "err", err)
+		return nil, offlineBadOutput
+	}
+	out := make([]*Judgment, len(parts))
+	for i, p := range parts {
+		if p.r != nil {
+			j := l.judgment(p.r, text, p.key+"/", i == 0)
+			out[i] = &j
+		}
+	}
+	return out, ""
 }

@@ -125,6 +125,16 @@ func newBot(cfg config, store bot.Store, daily bot.DailyStore, ai *bot.AIJudge, 
 	})
 }
 
+// maxRunning is how many events an adapter handles at once: its default
+// (0) without the AI judge; with it, handlers spend seconds waiting on the
+// model, so more may run before one slow reading holds up other channels.
+func maxRunning(ai *bot.AIJudge) int {
+	if ai == nil {
+		return 0
+	}
+	return 64
+}
+
 // newAIJudge builds the optional AI judge; nil when MLSD_LLM_URL is unset.
 // ledger is the store's own cache and token count.
 func newAIJudge(cfg config, ledger bot.JudgeLedger, observe func(bot.JudgeOutcome)) (*bot.AIJudge, error) {
@@ -290,6 +300,7 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 			Log:             log,
 			Observe:         m.Observer(bot.Slack),
 			ShutdownTimeout: cfg.ShutdownTimeout,
+			MaxRunning:      maxRunning(ai),
 		})
 		if err != nil {
 			return err
@@ -314,6 +325,7 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 			PublicKey:       cfg.DiscordPublicKey,
 			Interviewer:     iv,
 			Observe:         m.Observer(bot.Discord),
+			MaxRunning:      maxRunning(ai),
 			Library:         lib,
 			Log:             log,
 			APIURL:          cfg.DiscordAPIURL,
