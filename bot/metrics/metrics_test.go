@@ -251,3 +251,26 @@ func TestNilMetrics(t *testing.T) {
 	m.SchedulerPosted(bot.Slack)
 	m.Observer(bot.Slack)("outbound", "x")
 }
+
+// TestJudgeRead: each AI judge reading counts once by result, with the
+// quotes its evidence check refused and the tokens it cost.
+func TestJudgeRead(t *testing.T) {
+	m := New()
+	m.JudgeRead(bot.JudgeOutcome{Platform: bot.Slack, Result: "ok", QuotesRejected: 2, Tokens: 300})
+	m.JudgeRead(bot.JudgeOutcome{Platform: bot.Slack, Result: bot.JudgeTimeout})
+	m.JudgeRead(bot.JudgeOutcome{Platform: bot.Discord, Result: "cached"})
+	for _, tt := range []struct {
+		c    prometheus.Collector
+		want float64
+	}{
+		{m.llmReadings.WithLabelValues("slack", "ok"), 1},
+		{m.llmReadings.WithLabelValues("slack", "timeout"), 1},
+		{m.llmReadings.WithLabelValues("discord", "cached"), 1},
+		{m.llmQuotesRejected, 2},
+		{m.llmTokens, 300},
+	} {
+		if got := testutil.ToFloat64(tt.c); got != tt.want {
+			t.Errorf("%v = %v, want %v", tt.c, got, tt.want)
+		}
+	}
+}
