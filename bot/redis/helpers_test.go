@@ -86,6 +86,10 @@ func openTestStore(t testing.TB, redisURL string, opts Options) *Store {
 // deleteKeys removes a test's keys from a shared server.
 func deleteKeys(t testing.TB, rdb goredis.UniversalClient, prefix string) {
 	ctx := context.Background()
+	if c, ok := rdb.(*goredis.ClusterClient); ok {
+		clusterDeleteKeys(ctx, c, prefix+":*")
+		return
+	}
 	iter := rdb.Scan(ctx, 0, prefix+":*", 500).Iterator()
 	var batch []string
 	for iter.Next(ctx) {

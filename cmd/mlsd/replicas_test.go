@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,8 +16,26 @@ import (
 // and sends one user's interview to them alternately: the start and the
 // odd answers to A, the even answers to B. The final report must equal
 // the report of the same answers in one process on the embedded store.
+// It runs on a single Redis node, and on the real Cluster and Sentinel
+// setups CI starts (.ci/redis-topologies.sh).
 func TestTwoProcessesShareOneInterview(t *testing.T) {
-	redisURL := "redis://" + redisTarget(t) + "/0"
+	for _, tp := range []struct{ name, env string }{{"single", ""}, {"cluster", "REDIS_CLUSTER_URL"}, {"sentinel", "REDIS_SENTINEL_URL"}} {
+		t.Run(tp.name, func(t *testing.T) {
+			redisURL := os.Getenv(tp.env)
+			switch {
+			case tp.env == "":
+				redisURL = "redis://" + redisTarget(t) + "/0"
+			case redisURL == "" && os.Getenv("CI") == "true":
+				t.Fatalf("CI=true but %s is unset: .ci/run starts the topology and exports it", tp.env)
+			case redisURL == "":
+				t.Skipf("%s unset: run .ci/redis-topologies.sh and export its output to test this topology", tp.env)
+			}
+			twoProcesses(t, redisURL)
+		})
+	}
+}
+
+func twoProcesses(t *testing.T, redisURL string) {
 	user := fmt.Sprintf("ada%d", time.Now().UnixNano())
 	// A strong candidate's messages, planned like the golden transcripts.
 	sc, cal := loadCalibrated(t, "email-spam-filtering")
