@@ -43,6 +43,11 @@ type Config struct {
 	// abandoned (default 72h).
 	NudgeAfter   time.Duration
 	AbandonAfter time.Duration
+
+	// Progress keeps concept coverage and history (the store's own
+	// methods); nil leaves /mlsd me at the numbers and turns off the
+	// commands that need it.
+	Progress ProgressStore
 }
 
 // Bot is the interviewer: it turns inbound messages into state changes and
@@ -215,11 +220,7 @@ func (b *Bot) command(ctx context.Context, log *slog.Logger, in Inbound) ([]Outb
 	case CmdLeaderboard:
 		return b.leaderboard(ctx, in, cmd.Period)
 	case CmdMe:
-		st, err := b.cfg.Store.Stats(ctx, in.User())
-		if err != nil {
-			return nil, err
-		}
-		return []Outbound{b.ephemeral(in, MeText(st))}, nil
+		return b.me(ctx, in)
 	case CmdStatus:
 		s, err := b.cfg.Store.ActiveSession(ctx, in.User())
 		if errors.Is(err, ErrNotFound) {
@@ -671,6 +672,8 @@ func (b *Bot) completion(s *Session) *Completion {
 			c.StepScores[i] = st.Score
 		}
 	}
+	c.Marks = r.Coverage
+	c.History = historyEntry(s, KindInterview, c.StepScores)
 	return c
 }
 

@@ -162,6 +162,12 @@ type Completion struct {
 	Week       string // ISO week of At, "2026-W48"
 	Month      string // "2026-11"
 	Day        string // local date, "2026-11-25", for streaks
+	// Marks are the concept outcomes of the finished session; each is
+	// added to the owner's coverage with ConceptTrack.Track (ProgressStore).
+	Marks []ConceptMark
+	// History, when set, is put first in the owner's history; entries
+	// beyond HistoryLimit are dropped.
+	History *HistoryEntry
 }
 
 // Stats are one user's totals.

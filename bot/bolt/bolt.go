@@ -59,7 +59,9 @@ var (
 	bucketExpiry   = []byte("expiry")   // expires-at, kind, key → ""
 	bucketStats    = []byte("stats")    // user → bot.Stats
 	bucketBoards   = []byte("boards")   // platform, workspace, period, user id → boardRecord
-	allBuckets     = [][]byte{bucketDedupe, bucketSessions, bucketActive, bucketThreads, bucketExpiry, bucketStats, bucketBoards}
+	bucketCoverage = []byte("coverage") // user → map of bot.ConceptTrack by key
+	bucketHistory  = []byte("history")  // user → []bot.HistoryEntry, newest first
+	allBuckets     = [][]byte{bucketDedupe, bucketSessions, bucketActive, bucketThreads, bucketExpiry, bucketStats, bucketBoards, bucketCoverage, bucketHistory}
 )
 
 // Kinds of expiry index entries.
@@ -537,7 +539,9 @@ func complete(tx *bbolt.Tx, user bot.UserKey, c *bot.Completion, now time.Time) 
 	if err := putJSON(sb, userKey(user), st); err != nil {
 		return err
 	}
-
+	if err := recordProgress(tx, user, c); err != nil {
+		return err
+	}
 	return creditBoards(tx, user, c.UserName, c.At, c.Points, 1, c.Week, c.Month, now)
 }
 

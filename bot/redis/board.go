@@ -54,13 +54,19 @@ func (s *Store) newCompletion(u bot.UserKey, c *bot.Completion) (*completion, er
 		periods:  periods,
 		expireAt: expireAt,
 	}
-	cp.keys = []string{s.keys.stats(u), s.keys.recent(u), s.keys.userPeriod(u, cp.periods[0]), s.keys.userPeriod(u, cp.periods[1])}
+	cp.keys = []string{s.keys.stats(u), s.keys.recent(u), s.keys.userPeriod(u, cp.periods[0]), s.keys.userPeriod(u, cp.periods[1]),
+		s.keys.coverage(u), s.keys.history(u)}
 	cp.args = []any{c.Score, formatFloat(c.Points)}
 	for _, st := range c.StepScores {
 		cp.args = append(cp.args, formatFloat(st))
 	}
 	cp.args = append(cp.args, at.UnixMilli(), c.ScenarioID, day, d.AddDate(0, 0, -1).Format(time.DateOnly),
 		cp.expireAt[0], cp.expireAt[1], bot.RecentLimit)
+	marks, hist, err := encodeProgress(c)
+	if err != nil {
+		return nil, err
+	}
+	cp.args = append(cp.args, marks, hist, bot.HistoryLimit, bot.CoverageWindow)
 	return cp, nil
 }
 

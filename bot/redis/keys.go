@@ -20,6 +20,9 @@ import (
 //	P:iv:{…}:recent                   LIST recent scenario ids, newest first
 //	P:iv:{…}:w:<2026-W48>             HASH pts, n, at — the user's total for an ISO week
 //	P:iv:{…}:m:<2026-11>              HASH pts, n, at — the user's total for a month
+//	P:iv:{…}:cov                      HASH h:<key> latest outcomes, n:<key> chances,
+//	                                  l:<key> step, weight, label — concept coverage
+//	P:iv:{…}:hist                     LIST history entries (JSON), newest first
 //
 // A session's keys (active or s:<sid>, seen, its thread binding) get the
 // same idle TTL from every change, so they expire together; stats have
@@ -57,6 +60,10 @@ func (k keys) seen(u bot.UserKey, sid string) string { return k.session(u, sid) 
 func (k keys) stats(u bot.UserKey) string { return k.user(u) + ":stats" }
 
 func (k keys) recent(u bot.UserKey) string { return k.user(u) + ":recent" }
+
+func (k keys) coverage(u bot.UserKey) string { return k.user(u) + ":cov" }
+
+func (k keys) history(u bot.UserKey) string { return k.user(u) + ":hist" }
 
 // userPeriod holds the user's total for a week or month period.
 func (k keys) userPeriod(u bot.UserKey, p bot.Period) string { return k.user(u) + ":" + string(p) }

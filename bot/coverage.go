@@ -1,0 +1,178 @@
+package bot
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mlsdbot/mlsd/bot/rubric"
+)
+
+// Outcome is what one graded answer did with one rubric concept or red flag.
+type Outcome byte
+
+const (
+	Earned    Outcome = 'E' // the answer credited the concept
+	Missed    Outcome = 'M' // the answer did not mention it
+	Dismissed Outcome = 'D' // the answer mentioned it only to dismiss it
+	Flagged   Outcome = 'F' // the answer raised the red flag
+)
+
+// CoverageWindow is how many of a concept's latest chances a person's
+// coverage keeps: "missed 4 of the last 5 times" counts inside it.
+const CoverageWindow = 10
+
+// HistoryLimit bounds the sessions and drills a person's history keeps.
+const HistoryLimit = 20
+
+// ConceptMark is one concept's (or red flag's) outcome in one graded step.
+//
+// Key names what carries across sessions: a framework concept is the same
+// idea in every scenario ("f:monitoring:feedback_loop"), a case concept
+// belongs to its scenario ("c:news-feed:data:dwell_time"), a red flag is
+// the same mistake wherever it is made ("r:random_split").
+type ConceptMark struct {
+	Key   string `json:"k"`
+	Label string `json:"l"`
+	Step  StepID `json:"s"`
+	// Weight and Important are the concept's in its rubric; they rank
+	// concepts missed equally often.
+	Weight    float64 `json:"w,omitempty"`
+	Important bool    `json:"i,omitempty"`
+	Outcome   Outcome `json:"o"`
+}
+
+// ConceptTrack is one concept's or red flag's record for a person.
+type ConceptTrack struct {
+	Key       string  `json:"key"`
+	Label     string  `json:"label"`
+	Step      StepID  `json:"step"`
+	Weight    float64 `json:"weight,omitempty"`
+	Important bool    `json:"important,omitempty"`
+	// Recent holds the latest outcomes, oldest first, at most
+	// CoverageWindow of them ("EMMEM").
+	Recent string `json:"recent"`
+	// Total counts every chance ever recorded (for a red flag: every time
+	// it was raised).
+	Total int `json:"total"`
+}
+
+// Misses counts the chances in Recent the concept was not earned.
+func (t ConceptTrack) Misses() int {
+	return strings.Count(t.Recent, string(Missed)) + strings.Count(t.Recent, string(Dismissed))
+}
+
+// IsFlag reports whether the track is a red flag's rather than a concept's.
+func (t ConceptTrack) IsFlag() bool { return strings.HasPrefix(t.Key, "r:") }
+
+// Track adds one outcome to t, keeping the window; label and step follow
+// the latest mark. Every store applies marks through this rule (the Redis
+// script holds the same in Lua; storetest checks both).
+func (t *ConceptTrack) Track(m ConceptMark) {
+	t.Key, t.Label, t.Step, t.Weight, t.Important = m.Key, m.Label, m.Step, m.Weight, m.Important
+	t.Recent += string(m.Outcome)
+	if len(t.Recent) > CoverageWindow {
+		t.Recent = t.Recent[len(t.Recent)-CoverageWindow:]
+	}
+	t.Total++
+}
+
+// HistoryKind tells an interview from a drill in a person's history.
+type HistoryKind string
+
+const (
+	KindInterview HistoryKind = "interview"
+	KindDrill     HistoryKind = "drill"
+)
+
+// HistoryEntry is one finished interview or drill in a person's history.
+type HistoryEntry struct {
+	SessionID  string         `json:"session"`
+	Kind       HistoryKind    `json:"kind"`
+	ScenarioID string         `json:"scenario"`
+	Title      string         `json:"title"`
+	Mode       Mode           `json:"mode"`
+	Score      int            `json:"score"`
+	Band       string         `json:"band"`
+	StepScores [Steps]float64 `json:"step_scores"`
+	// Step is the drilled step (drills only).
+	Step    StepID    `json:"step,omitempty"`
+	At      time.Time `json:"at"`
+	Channel string    `json:"channel,omitempty"`
+	Thread  string    `json:"thread,omitempty"`
+	// Report is the report as shown, without the reference outline (the
+	// scenario still has it) so that twenty of them stay small.
+	Report *Report `json:"report,omitempty"`
+}
+
+// PersonProgress is what a person's coverage and history hold.
+type PersonProgress struct {
+	// Tracks are the person's concept and red-flag records, in no
+	// particular order.
+	Tracks []ConceptTrack
+	// History is newest first, at most HistoryLimit entries.
+	History []HistoryEntry
+}
+
+// ProgressStore keeps concept coverage and history. A completing Save
+// records Completion.Marks and Completion.History in the same atomic
+// change that counts the completion, so a replay never counts them twice.
+type ProgressStore interface {
+	// Progress returns a person's coverage and history (zero when none),
+	// in a bounded number of round trips.
+	Progress(ctx context.Context, user UserKey) (PersonProgress, error)
+}
+
+// conceptMarks lists every concept of a graded step with its outcome, then
+// the red flags the answer raised.
+func conceptMarks(sc *Scenario, step StepID, r *rubric.Rubric, g *rubric.StepGrade) []ConceptMark {
+	if r == nil {
+		return nil
+	}
+	var own map[string]bool
+	if spec := sc.Spec(step); spec != nil {
+		own = make(map[string]bool, len(spec.Concepts))
+		for _, c := range spec.Concepts {
+			own[c.ID] = true
+		}
+	}
+	out := make([]ConceptMark, 0, len(r.Concepts)+len(g.RedFlags))
+	for _, c := range r.Concepts {
+		m := ConceptMark{Key: conceptKey(sc.ID, step, c.ID, own[c.ID]), Label: c.Label, Step: step,
+			Weight: c.Weight, Important: c.Important, Outcome: Missed}
+		switch {
+		case slices.ContainsFunc(g.Matches, func(x rubric.Match) bool { return x.Concept == c.ID }):
+			m.Outcome = Earned
+		case slices.ContainsFunc(g.Dismissed, func(x rubric.Match) bool { return x.Concept == c.ID }):
+			m.Outcome = Dismissed
+		}
+		out = append(out, m)
+	}
+	for _, f := range g.RedFlags {
+		if f.Dismissed {
+			continue // its concept is marked Dismissed above
+		}
+		out = append(out, ConceptMark{Key: "r:" + f.ID, Label: f.Label, Step: step, Outcome: Flagged})
+	}
+	return out
+}
+
+func conceptKey(scenario string, step StepID, id string, caseConcept bool) string {
+	if caseConcept {
+		return "c:" + scenario + ":" + step.Key() + ":" + id
+	}
+	return "f:" + step.Key() + ":" + id
+}
+
+// historyEntry summarises a finished session for its owner's history.
+func historyEntry(s *Session, kind HistoryKind, stepScores [Steps]float64) *HistoryEntry {
+	r := *s.Final
+	r.Outline = nil
+	r.Coverage = nil
+	return &HistoryEntry{
+		SessionID: s.ID, Kind: kind, ScenarioID: s.ScenarioID, Title: r.ScenarioTitle, Mode: s.Mode,
+		Score: r.Score, Band: BandFor(r.Score), StepScores: stepScores, At: s.Updated,
+		Channel: s.Channel, Thread: s.Thread, Report: &r,
+	}
+}

@@ -1,0 +1,165 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mlsdbot/mlsd/bot"
+)
+
+// ProgressStore is a store with the coverage and history port: a
+// completing Save records them, so the suite checks both ports together.
+type ProgressStore interface {
+	bot.Store
+	bot.ProgressStore
+}
+
+// RunProgress runs the contract of bot.ProgressStore: Completion.Marks and
+// Completion.History are recorded exactly once, by the Save that counts
+// the completion. newStore is called once per subtest (see Run).
+func RunProgress(t *testing.T, newStore func(t *testing.T) ProgressStore) {
+	t.Helper()
+	for _, tc := range progressCases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			tc.run(&progressFixture{fixture: fixture{t: t, s: s, ctx: ctx, ns: namespace(t)}, p: s})
+		})
+	}
+}
+
+type progressFixture struct {
+	fixture
+	p bot.ProgressStore
+}
+
+func (f *progressFixture) progress(u bot.UserKey) bot.PersonProgress {
+	f.t.Helper()
+	p, err := f.p.Progress(f.ctx, u)
+	if err != nil {
+		f.t.Fatalf("Progress(%s) = %v", u, err)
+	}
+	slices.SortFunc(p.Tracks, func(a, b bot.ConceptTrack) int { return strings.Compare(a.Key, b.Key) })
+	return p
+}
+
+// withProgress adds marks and a history entry to a completion.
+func withProgress(s bot.Session, c *bot.Completion, marks ...bot.ConceptMark) *bot.Completion {
+	c.Marks = marks
+	c.History = &bot.HistoryEntry{
+		SessionID: s.ID, Kind: bot.KindInterview, ScenarioID: s.ScenarioID, Title: "Title of " + s.ScenarioID + " “ü”",
+		Mode: s.Mode, Score: c.Score, Band: bot.BandFor(c.Score), StepScores: c.StepScores, At: c.At.UTC(),
+		Channel: "C1", Thread: "th-" + s.ID,
+		Report: &bot.Report{SessionID: s.ID, ScenarioID: s.ScenarioID, Score: c.Score, Gaps: []string{"What about <drift>?"}},
+	}
+	return c
+}
+
+func mark(key string, step bot.StepID, o bot.Outcome) bot.ConceptMark {
+	return bot.ConceptMark{Key: key, Label: "Label of " + key + " & co", Step: step, Weight: 1.5, Important: step == bot.Monitoring, Outcome: o}
+}
+
+var progressCases = []struct {
+	name string
+	run  func(f *progressFixture)
+}{
+	{"EmptyForNewUser", func(f *progressFixture) {
+		p := f.progress(f.user("U1"))
+		if len(p.Tracks) != 0 || len(p.History) != 0 {
+			f.t.Errorf("Progress of a new user = %+v, want zero", p)
+		}
+	}},
+	{"MarksFollowTrackRule", func(f *progressFixture) {
+		u := f.user("U1")
+		want := map[string]bot.ConceptTrack{}
+		outcomes := []bot.Outcome{bot.Missed, bot.Earned, bot.Dismissed, bot.Missed}
+		for i := range 13 { // more than CoverageWindow chances of one key
+			s := f.session(u, fmt.Sprintf("s%d", i))
+			f.create(s)
+			marks := []bot.ConceptMark{
+				mark("f:monitoring:feedback_loop", bot.Monitoring, outcomes[i%len(outcomes)]),
+				mark(fmt.Sprintf("c:scen-%d:data:x", i%2), bot.Data, bot.Missed),
+			}
+			if i%5 == 0 {
+				marks = append(marks, mark("r:random_split", bot.Evaluation, bot.Flagged))
+			}
+			c := withProgress(s, completion(s, 50, 50, t0.Add(time.Duration(i)*time.Minute)), marks...)
+			f.finish(s, bot.Completed, c)
+			for _, m := range marks {
+				tr := want[m.Key]
+				tr.Track(m)
+				want[m.Key] = tr
+			}
+		}
+		var wantTracks []bot.ConceptTrack
+		for _, tr := range want {
+			wantTracks = append(wantTracks, tr)
+		}
+		slices.SortFunc(wantTracks, func(a, b bot.ConceptTrack) int { return strings.Compare(a.Key, b.Key) })
+		got := f.progress(u)
+		if d := cmp.Diff(wantTracks, got.Tracks, cmpOpts); d != "" {
+			f.t.Errorf("coverage (-want +got):\n%s", d)
+		}
+		if fb := want["f:monitoring:feedback_loop"]; len(fb.Recent) != bot.CoverageWindow || fb.Total != 13 {
+			f.t.Errorf("suite bug: window not exercised: %+v", fb)
+		}
+		if len(got.History) != 13 || got.History[0].SessionID != f.id("s12") || got.History[12].SessionID != f.id("s0") {
+			f.t.Errorf("history: %d entries, want 13 newest first", len(got.History))
+		}
+		if other := f.progress(f.user("U2")); len(other.Tracks)+len(other.History) != 0 {
+			f.t.Errorf("another user's progress = %+v, want zero", other)
+		}
+	}},
+	{"HistoryBoundedNewestFirstAndWhole", func(f *progressFixture) {
+		u := f.user("U1")
+		var entries []bot.HistoryEntry
+		for i := range bot.HistoryLimit + 2 {
+			s := f.session(u, fmt.Sprintf("s%d", i))
+			f.create(s)
+			c := withProgress(s, completion(s, 40+i, 40, t0.Add(time.Duration(i)*time.Minute)))
+			f.finish(s, bot.Completed, c)
+			entries = append([]bot.HistoryEntry{*c.History}, entries...)
+		}
+		got := f.progress(u)
+		if d := cmp.Diff(entries[:bot.HistoryLimit], got.History, cmpOpts); d != "" {
+			f.t.Errorf("history (-want +got):\n%s", d)
+		}
+	}},
+	{"ReplayRecordsOnce", func(f *progressFixture) {
+		u := f.user("U1")
+		s := f.create(f.session(u, "s1"))
+		c := withProgress(s, completion(s, 64, 96, t0), mark("f:data:labels", bot.Data, bot.Missed), mark("r:leak", bot.Data, bot.Flagged))
+		done := next(s, "the end")
+		done.Status = bot.Completed
+		ch := bot.Change{Session: done, Expected: s.Version, MessageID: f.id("end"), Completion: c, TTL: ttl}
+		if err := f.s.Save(f.ctx, ch); err != nil {
+			f.t.Fatalf("Save(complete) = %v", err)
+		}
+		before := f.progress(u)
+		for i := range 3 {
+			wantErr(f.t, fmt.Sprintf("replay #%d", i+1), f.s.Save(f.ctx, ch), bot.ErrNotActive)
+		}
+		after := f.progress(u)
+		if d := cmp.Diff(before, after, cmpOpts); d != "" {
+			f.t.Errorf("replays changed progress (-before +after):\n%s", d)
+		}
+		if len(after.Tracks) != 2 || after.Tracks[0].Total != 1 || len(after.History) != 1 {
+			f.t.Errorf("after one completion: %+v", after)
+		}
+	}},
+	{"AbandonRecordsNothing", func(f *progressFixture) {
+		u := f.user("U1")
+		s := f.create(f.session(u, "s1"))
+		f.finish(s, bot.Abandoned, nil)
+		if p := f.progress(u); len(p.Tracks)+len(p.History) != 0 {
+			f.t.Errorf("progress after an abandoned session = %+v", p)
+		}
+	}},
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/bolt"
+	"github.com/mlsdbot/mlsd/scenarios"
+)
+
+// missedLine is one line of /mlsd me's "Concepts you miss most".
+var missedLine = regexp.MustCompile(`(?m)^  - (.+) \(([^()]+)\) — missed (?:(\d+) of the last (\d+) times|the one time it came up)$`)
+
+// TestProgressAcceptance is issue 14's first acceptance point, through the
+// console with several people: after their interviews, /mlsd me names the
+// concepts actually missed, with counts that match the reports (each
+// report re-derived from the stored session by bot.Evaluate).
+func TestProgressAcceptance(t *testing.T) {
+	lib, err := scenarios.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]*bot.Scenario{}
+	for _, sc := range lib {
+		byID[sc.ID] = sc
+	}
+	weak, pitfalls := candidates[1], candidates[2]
+	plan := []struct {
+		user, scenario string
+		cand           candidate
+	}{
+		{"ada", "email-spam-filtering", weak},
+		{"grace", "visual-search", pitfalls},
+		{"ada", "ad-click-prediction", pitfalls},
+		{"ada", "ecommerce-search-ranking", weak},
+	}
+	var lines []string
+	for _, p := range plan {
+		lines = append(lines, "/as "+p.user)
+		s := script(t, byID[p.scenario], readCalibration(t, p.scenario), p.cand)
+		lines = append(lines, s[:len(s)-1]...) // without its /mlsd me
+	}
+	lines = append(lines, "/as ada", "/mlsd me")
+	dir := t.TempDir()
+	out, errOut, err := runWith(t, env("MLSD_DATA_DIR", dir, "USER", "ada"), strings.Join(lines, "\n")+"\n")
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, errOut)
+	}
+	me := out[strings.LastIndex(out, "ada> /mlsd me"):]
+
+	store, err := bolt.Open(filepath.Join(dir, "mlsd.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	ada := bot.UserKey{Platform: bot.Console, Workspace: "local", UserID: "ada"}
+	prog, err := store.Progress(ctx, ada)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prog.History) != 3 {
+		t.Fatalf("ada's history has %d entries, want 3", len(prog.History))
+	}
+	// What the reports say: per concept label, chances and misses.
+	type tally struct{ chances, misses int }
+	want := map[string]*tally{}
+	for _, h := range prog.History {
+		ses, err := store.Session(ctx, ada, h.SessionID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := bot.Evaluate(byID[ses.ScenarioID], &ses)
+		if rep.Score != h.Score || ses.Final == nil || ses.Final.Score != rep.Score {
+			t.Fatalf("session %s: re-derived score %d, history %d", ses.ID, rep.Score, h.Score)
+		}
+		if !strings.Contains(out, fmt.Sprintf("Score: %d/100", rep.Score)) {
+			t.Errorf("transcript lacks the report's score %d", rep.Score)
+		}
+		for _, m := range rep.Coverage {
+			if m.Outcome == bot.Flagged {
+				continue
+			}
+			k := m.Label + " (" + m.Step.Title() + ")"
+			if want[k] == nil {
+				want[k] = &tally{}
+			}
+			want[k].chances++
+			if m.Outcome != bot.Earned {
+				want[k].misses++
+			}
+		}
+	}
+	rows := missedLine.FindAllStringSubmatch(me, -1)
+	if len(rows) != 5 {
+		t.Fatalf("/mlsd me lists %d missed concepts, want 5:\n%s", len(rows), me)
+	}
+	most := 0
+	for _, w := range want {
+		most = max(most, w.misses)
+	}
+	for i, r := range rows {
+		k := strings.Trim(r[1], "_") + " (" + r[2] + ")"
+		w := want[k]
+		if w == nil {
+			t.Errorf("/mlsd me names %q, which no report has", k)
+			continue
+		}
+		misses, chances := 1, 1
+		if r[3] != "" {
+			misses, _ = strconv.Atoi(r[3])
+			chances, _ = strconv.Atoi(r[4])
+		}
+		if misses != w.misses || chances != w.chances {
+			t.Errorf("%s: /mlsd me says %d of %d, the reports %d of %d", k, misses, chances, w.misses, w.chances)
+		}
+		if i == 0 && misses != most {
+			t.Errorf("first missed concept %s has %d misses; the reports' most missed has %d", k, misses, most)
+		}
+	}
+	if !strings.Contains(me, "Weakest step trend:") || !strings.Contains(me, "Next: a drill on") {
+		t.Errorf("/mlsd me lacks the trend or the plan:\n%s", me)
+	}
+	if t.Failed() {
+		t.Logf("/mlsd me:\n%s", me)
+	}
+}
