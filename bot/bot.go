@@ -235,6 +235,10 @@ func (b *Bot) command(ctx context.Context, log *slog.Logger, in Inbound) ([]Outb
 		return []Outbound{b.ephemeral(in, HelpText)}, nil
 	case CmdDaily:
 		return b.daily(ctx, log, in, cmd)
+	case CmdHistory:
+		return b.history(ctx, in)
+	case CmdReport:
+		return b.report(ctx, in, cmd.N)
 	}
 	return []Outbound{b.ephemeral(in, cmd.Problem+"\n\n"+HelpText)}, nil
 }

@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -18,6 +20,8 @@ const (
 	CmdStatus      CommandName = "status"
 	CmdHelp        CommandName = "help"
 	CmdDaily       CommandName = "daily"
+	CmdHistory     CommandName = "history"
+	CmdReport      CommandName = "report"
 	CmdUnknown     CommandName = ""
 )
 
@@ -31,6 +35,8 @@ type Command struct {
 	Period string
 	// Args are the remaining words (daily subcommands).
 	Args []string
+	// N is the report argument: 1 is the latest entry of the history.
+	N int
 	// Problem explains why the line could not be understood; the reply is
 	// Problem followed by help.
 	Problem string
@@ -58,7 +64,9 @@ func ParseCommand(text string) Command {
 	switch CommandName(name) {
 	case CmdStart:
 		return parseStart(args)
-	case CmdScenarios, CmdMe, CmdStatus, CmdHelp:
+	case CmdReport:
+		return parseReport(args)
+	case CmdScenarios, CmdMe, CmdStatus, CmdHelp, CmdHistory:
 		if len(args) > 0 && CommandName(name) != CmdHelp {
 			return Command{Problem: code(name) + " takes no arguments."}
 		}
@@ -83,6 +91,19 @@ func ParseCommand(text string) Command {
 		return Command{Name: CmdDaily, Args: args}
 	}
 	return Command{Problem: "I don't know the command `" + clip(fields[0], 40) + "`."}
+}
+
+// parseReport reads `report N`, N a position in the history (1 = latest).
+func parseReport(args []string) Command {
+	usage := fmt.Sprintf("Use `report N`, N from 1 (your latest) to %d, as `/mlsd history` numbers them.", HistoryLimit)
+	if len(args) != 1 {
+		return Command{Problem: usage}
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(args[0], "#"))
+	if err != nil || n < 1 || n > HistoryLimit {
+		return Command{Problem: "I could not use " + code(clip(args[0], 20)) + ". " + usage}
+	}
+	return Command{Name: CmdReport, N: n}
 }
 
 func parseStart(args []string) Command {

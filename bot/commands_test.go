@@ -27,6 +27,9 @@ func TestParseCommand(t *testing.T) {
 		{"leaderboard week", Command{Name: CmdLeaderboard, Period: "week"}},
 		{"leaderboard ALL", Command{Name: CmdLeaderboard, Period: "all"}},
 		{"me", Command{Name: CmdMe}},
+		{"history", Command{Name: CmdHistory}},
+		{"report 3", Command{Name: CmdReport, N: 3}},
+		{"report #20", Command{Name: CmdReport, N: 20}},
 		{"status", Command{Name: CmdStatus}},
 		{"daily on 0 9 * * 1-5 Europe/Berlin", Command{Name: CmdDaily, Args: []string{"on", "0", "9", "*", "*", "1-5", "Europe/Berlin"}}},
 	}
@@ -50,6 +53,12 @@ func TestParseCommandProblems(t *testing.T) {
 		"leaderboard week all",
 		"me too",
 		"status now",
+		"history all",
+		"report",
+		"report 0",
+		"report 21",
+		"report two",
+		"report 1 2",
 		strings.Repeat("x", maxCommandLength+1),
 	} {
 		t.Run(clip(in, 20), func(t *testing.T) {

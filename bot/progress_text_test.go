@@ -78,3 +78,21 @@ func TestProgressText(t *testing.T) {
 		t.Error("ProgressText of nothing is not empty")
 	}
 }
+
+func TestThreadLink(t *testing.T) {
+	for _, tt := range []struct {
+		p                    Platform
+		ws, ch, thread, want string
+	}{
+		{Discord, "111", "222", "333", "https://discord.com/channels/111/333"},
+		{Slack, "T1", "C1", "1700000000.123456", "https://app.slack.com/client/T1/C1/thread/C1-1700000000.123456"},
+		{Console, "local", "console", "t1", ""},
+		{Slack, "T1", "C1", "", ""},
+		{Slack, "T1", "C1>", "1.2", ""},
+		{Discord, "1 1", "2", "3", ""},
+	} {
+		if got := ThreadLink(tt.p, tt.ws, tt.ch, tt.thread); got != tt.want {
+			t.Errorf("ThreadLink(%s, %q, %q, %q) = %q, want %q", tt.p, tt.ws, tt.ch, tt.thread, got, tt.want)
+		}
+	}
+}

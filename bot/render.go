@@ -114,7 +114,8 @@ const HelpText = `**MLSD — ML system design interview coach**
 - ` + "`/mlsd start [scenario-id|random] [mock|practice]`" + ` — start an interview (mock: feedback at the end; practice: after each step)
 - ` + "`/mlsd scenarios`" + ` — list the case studies
 - ` + "`/mlsd leaderboard [week|all]`" + ` — top 10 of this workspace and your rank
-- ` + "`/mlsd me`" + ` — your sessions, average per step, weakest step
+- ` + "`/mlsd me`" + ` — your numbers, the concepts you miss most, your weakest step's trend and what to drill next
+- ` + "`/mlsd history`" + ` · ` + "`/mlsd report N`" + ` — your last 20 interviews and drills; show one report again
 - ` + "`/mlsd status`" + ` — your interview in progress
 - ` + "`/mlsd daily on [cron] [time zone]`" + ` · ` + "`off`" + ` · ` + "`status`" + ` · ` + "`now`" + ` — the channel's daily case study (admins change it)
 - ` + "`/mlsd help`" + ` — this help

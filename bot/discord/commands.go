@@ -35,6 +35,9 @@ func Commands() []*discordgo.ApplicationCommand {
 	mode.Choices = []*discordgo.ApplicationCommandOptionChoice{{Name: "mock", Value: "mock"}, {Name: "practice", Value: "practice"}}
 	period := str("period", "This week or all time (default: both)")
 	period.Choices = []*discordgo.ApplicationCommandOptionChoice{{Name: "week", Value: "week"}, {Name: "all", Value: "all"}}
+	minOne := 1.0
+	number := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionInteger, Name: "number",
+		Description: "Which one: 1 is your latest (see /mlsd history)", Required: true, MinValue: &minOne, MaxValue: bot.HistoryLimit}
 	cron := str("cron", "When to post, as a cron line (default: weekdays 09:00)")
 	zone := str("timezone", "IANA time zone, e.g. Europe/Berlin")
 	return []*discordgo.ApplicationCommand{
@@ -46,7 +49,9 @@ func Commands() []*discordgo.ApplicationCommand {
 				sub("start", "Start a mock interview in a new thread", scenario, mode),
 				sub("scenarios", "List the case studies"),
 				sub("leaderboard", "Top candidates of this server", period),
-				sub("me", "Your sessions, average per step and weakest step"),
+				sub("me", "Your numbers, the concepts you miss most and what to drill next"),
+				sub("history", "Your last 20 interviews and drills"),
+				sub("report", "Show one of your past reports again", number),
 				sub("status", "Where your current interview stands"),
 				sub("help", "How MLSD works"),
 				{Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: "daily", Description: "The daily challenge",
@@ -108,7 +113,7 @@ func commandText(d discordgo.ApplicationCommandInteractionData) string {
 	}
 	// Values go in the order the command declares them, whatever order the
 	// client sent.
-	for _, name := range []string{"scenario", "mode", "period", "cron", "timezone"} {
+	for _, name := range []string{"scenario", "mode", "period", "number", "cron", "timezone"} {
 		for _, o := range opts {
 			if o != nil && o.Name == name && o.Value != nil {
 				if v := strings.TrimSpace(fmt.Sprint(o.Value)); v != "" {

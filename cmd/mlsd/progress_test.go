@@ -46,7 +46,7 @@ func TestProgressAcceptance(t *testing.T) {
 		s := script(t, byID[p.scenario], readCalibration(t, p.scenario), p.cand)
 		lines = append(lines, s[:len(s)-1]...) // without its /mlsd me
 	}
-	lines = append(lines, "/as ada", "/mlsd me")
+	lines = append(lines, "/as ada", "/mlsd history", "/mlsd report 2", "/mlsd report 9", "/mlsd me")
 	dir := t.TempDir()
 	out, errOut, err := runWith(t, env("MLSD_DATA_DIR", dir, "USER", "ada"), strings.Join(lines, "\n")+"\n")
 	if err != nil {
@@ -97,6 +97,28 @@ func TestProgressAcceptance(t *testing.T) {
 			}
 		}
 	}
+	// /mlsd history lists ada's three interviews, newest first; report 2
+	// shows the middle one again, whole.
+	hist := between(out, "ada> /mlsd history", "ada> /mlsd report 2")
+	for i, h := range prog.History {
+		row := fmt.Sprintf("  %d. %s · %s · interview · %d/100 — %s", i+1, h.At.Local().Format("2006-01-02"), h.Title, h.Score, h.Band)
+		if !strings.Contains(hist, row+"\n") {
+			t.Errorf("/mlsd history lacks %q:\n%s", row, hist)
+		}
+	}
+	if strings.Contains(hist, "Visual") {
+		t.Errorf("ada's history shows grace's interview:\n%s", hist)
+	}
+	rep2 := between(out, "ada> /mlsd report 2", "ada> /mlsd report 9")
+	for _, want := range []string{"Report 2 of your history", "Report — " + prog.History[1].Title, fmt.Sprintf("Score: %d/100", prog.History[1].Score), "Reference outline"} {
+		if !strings.Contains(rep2, want) {
+			t.Errorf("/mlsd report 2 lacks %q:\n%s", want, rep2)
+		}
+	}
+	if r9 := between(out, "ada> /mlsd report 9", "ada> /mlsd me"); !strings.Contains(r9, "Your history has 3 entries") {
+		t.Errorf("/mlsd report 9 = %s", r9)
+	}
+
 	rows := missedLine.FindAllStringSubmatch(me, -1)
 	if len(rows) != 5 {
 		t.Fatalf("/mlsd me lists %d missed concepts, want 5:\n%s", len(rows), me)
@@ -130,4 +152,17 @@ func TestProgressAcceptance(t *testing.T) {
 	if t.Failed() {
 		t.Logf("/mlsd me:\n%s", me)
 	}
+}
+
+// between returns the text of out from the first from to the next to.
+func between(out, from, to string) string {
+	i := strings.Index(out, from)
+	if i < 0 {
+		return ""
+	}
+	rest := out[i:]
+	if j := strings.Index(rest, to); j >= 0 {
+		return rest[:j]
+	}
+	return rest
 }

@@ -1,0 +1,47 @@
+package discord
+
+import (
+	"testing"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/mlsdbot/mlsd/bot"
+)
+
+// TestCommandTextProgress: the progress subcommands reach the domain as
+// the words /mlsd takes everywhere, and each is registered.
+func TestCommandTextProgress(t *testing.T) {
+	sub := func(name string, opts ...*discordgo.ApplicationCommandInteractionDataOption) discordgo.ApplicationCommandInteractionData {
+		return discordgo.ApplicationCommandInteractionData{Name: commandName, Options: []*discordgo.ApplicationCommandInteractionDataOption{{
+			Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Options: opts,
+		}}}
+	}
+	for _, tt := range []struct {
+		data discordgo.ApplicationCommandInteractionData
+		want bot.Command
+	}{
+		{sub("history"), bot.Command{Name: bot.CmdHistory}},
+		// JSON numbers arrive as float64
+		{sub("report", &discordgo.ApplicationCommandInteractionDataOption{Name: "number", Type: discordgo.ApplicationCommandOptionInteger, Value: float64(3)}),
+			bot.Command{Name: bot.CmdReport, N: 3}},
+	} {
+		text := commandText(tt.data)
+		if got := bot.ParseCommand(text); got.Name != tt.want.Name || got.N != tt.want.N || got.Problem != "" {
+			t.Errorf("commandText = %q, parsed %+v, want %+v", text, got, tt.want)
+		}
+	}
+	registered := map[string]bool{}
+	for _, c := range Commands() {
+		if c.Name != commandName {
+			continue
+		}
+		for _, o := range c.Options {
+			registered[o.Name] = true
+		}
+	}
+	for _, name := range []string{"history", "report"} {
+		if !registered[name] {
+			t.Errorf("/mlsd %s is not registered", name)
+		}
+	}
+}
