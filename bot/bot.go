@@ -239,6 +239,8 @@ func (b *Bot) command(ctx context.Context, log *slog.Logger, in Inbound) ([]Outb
 		return b.history(ctx, in)
 	case CmdReport:
 		return b.report(ctx, in, cmd.N)
+	case CmdTeam:
+		return b.team(ctx, in)
 	}
 	return []Outbound{b.ephemeral(in, cmd.Problem+"\n\n"+HelpText)}, nil
 }

@@ -22,6 +22,7 @@ const (
 	CmdDaily       CommandName = "daily"
 	CmdHistory     CommandName = "history"
 	CmdReport      CommandName = "report"
+	CmdTeam        CommandName = "team"
 	CmdUnknown     CommandName = ""
 )
 
@@ -66,7 +67,7 @@ func ParseCommand(text string) Command {
 		return parseStart(args)
 	case CmdReport:
 		return parseReport(args)
-	case CmdScenarios, CmdMe, CmdStatus, CmdHelp, CmdHistory:
+	case CmdScenarios, CmdMe, CmdStatus, CmdHelp, CmdHistory, CmdTeam:
 		if len(args) > 0 && CommandName(name) != CmdHelp {
 			return Command{Problem: code(name) + " takes no arguments."}
 		}

@@ -118,10 +118,51 @@ type PersonProgress struct {
 // ProgressStore keeps concept coverage and history. A completing Save
 // records Completion.Marks and Completion.History in the same atomic
 // change that counts the completion, so a replay never counts them twice.
+//
+// A completing Save also adds the completion to its workspace's
+// TeamStats, once per session id: Sessions, Week[Completion.Week],
+// Month[Completion.Month] and Scenarios[ScenarioID] by one, StepTotals by
+// StepScores, and the team's miss count of every mark that is Missed or
+// Dismissed by one.
 type ProgressStore interface {
 	// Progress returns a person's coverage and history (zero when none),
 	// in a bounded number of round trips.
 	Progress(ctx context.Context, user UserKey) (PersonProgress, error)
+
+	// Team returns a workspace's aggregate for the given ISO week and
+	// month, with the limit concepts missed most (most first; equal
+	// counts by key, descending, as Redis orders ties), in a bounded number of round trips whatever the number of
+	// people.
+	Team(ctx context.Context, ws Workspace, week, month string, limit int) (TeamStats, error)
+}
+
+// TeamStats is a workspace's aggregate: counts only, no person in it.
+type TeamStats struct {
+	Sessions   int            // completions ever
+	Week       int            // completions in the week asked for
+	Month      int            // completions in the month asked for
+	StepTotals [Steps]float64 // sums of step scores; divide by Sessions
+	Missed     []TeamMiss     // the concepts missed most
+	Scenarios  map[string]int // completions by scenario id
+}
+
+// TeamMiss is one concept and how many times the team missed it.
+type TeamMiss struct {
+	Key    string
+	Label  string
+	Step   StepID
+	Misses int
+}
+
+// TeamMisses returns the marks that count as misses of the team.
+func TeamMisses(marks []ConceptMark) []ConceptMark {
+	var out []ConceptMark
+	for _, m := range marks {
+		if m.Outcome == Missed || m.Outcome == Dismissed {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // conceptMarks lists every concept of a graded step with its outcome, then

@@ -116,6 +116,7 @@ const HelpText = `**MLSD — ML system design interview coach**
 - ` + "`/mlsd leaderboard [week|all]`" + ` — top 10 of this workspace and your rank
 - ` + "`/mlsd me`" + ` — your numbers, the concepts you miss most, your weakest step's trend and what to drill next
 - ` + "`/mlsd history`" + ` · ` + "`/mlsd report N`" + ` — your last 20 interviews and drills; show one report again
+- ` + "`/mlsd team`" + ` — how this workspace is doing: completions, average per step, what the team misses (no one's scores)
 - ` + "`/mlsd status`" + ` — your interview in progress
 - ` + "`/mlsd daily on [cron] [time zone]`" + ` · ` + "`off`" + ` · ` + "`status`" + ` · ` + "`now`" + ` — the channel's daily case study (admins change it)
 - ` + "`/mlsd help`" + ` — this help

@@ -61,7 +61,8 @@ var (
 	bucketBoards   = []byte("boards")   // platform, workspace, period, user id → boardRecord
 	bucketCoverage = []byte("coverage") // user → map of bot.ConceptTrack by key
 	bucketHistory  = []byte("history")  // user → []bot.HistoryEntry, newest first
-	allBuckets     = [][]byte{bucketDedupe, bucketSessions, bucketActive, bucketThreads, bucketExpiry, bucketStats, bucketBoards, bucketCoverage, bucketHistory}
+	bucketTeams    = []byte("teams")    // platform, workspace → teamRecord
+	allBuckets     = [][]byte{bucketDedupe, bucketSessions, bucketActive, bucketThreads, bucketExpiry, bucketStats, bucketBoards, bucketCoverage, bucketHistory, bucketTeams}
 )
 
 // Kinds of expiry index entries.

@@ -3,6 +3,8 @@ package bolt
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -30,6 +32,9 @@ func recordProgress(tx *bbolt.Tx, user bot.UserKey, c *bot.Completion) error {
 		if err := putJSON(cb, key, tracks); err != nil {
 			return err
 		}
+	}
+	if err := recordTeam(tx, user, c); err != nil {
+		return err
 	}
 	if c.History != nil {
 		hb := tx.Bucket(bucketHistory)
@@ -66,4 +71,77 @@ func (s *Store) Progress(ctx context.Context, user bot.UserKey) (bot.PersonProgr
 		return nil
 	})
 	return p, err
+}
+
+// teamRecord is a workspace's aggregate (bot.TeamStats), kept whole.
+type teamRecord struct {
+	Sessions   int                    `json:"sessions"`
+	Weeks      map[string]int         `json:"weeks"`
+	Months     map[string]int         `json:"months"`
+	StepTotals [bot.Steps]float64     `json:"step_totals"`
+	Misses     map[string]int         `json:"misses"`
+	Concepts   map[string]teamConcept `json:"concepts"`
+	Scenarios  map[string]int         `json:"scenarios"`
+}
+
+type teamConcept struct {
+	Label string     `json:"label"`
+	Step  bot.StepID `json:"step"`
+}
+
+func teamKey(ws bot.Workspace) []byte { return encodeKey(string(ws.Platform), ws.ID) }
+
+// recordTeam adds a completion to its workspace's aggregate, in the
+// transaction that counts the completion (so once per session).
+func recordTeam(tx *bbolt.Tx, user bot.UserKey, c *bot.Completion) error {
+	b := tx.Bucket(bucketTeams)
+	key := teamKey(bot.Workspace{Platform: user.Platform, ID: user.Workspace})
+	var t teamRecord
+	if err := getJSON(b, key, &t); err != nil && !errors.Is(err, bot.ErrNotFound) {
+		return err
+	}
+	if t.Weeks == nil {
+		t.Weeks, t.Months, t.Misses, t.Concepts, t.Scenarios = map[string]int{}, map[string]int{}, map[string]int{}, map[string]teamConcept{}, map[string]int{}
+	}
+	t.Sessions++
+	t.Weeks[c.Week]++
+	t.Months[c.Month]++
+	t.Scenarios[c.ScenarioID]++
+	for i, v := range c.StepScores {
+		t.StepTotals[i] += v
+	}
+	for _, m := range bot.TeamMisses(c.Marks) {
+		t.Misses[m.Key]++
+		t.Concepts[m.Key] = teamConcept{Label: m.Label, Step: m.Step}
+	}
+	return putJSON(b, key, t)
+}
+
+// Team implements bot.ProgressStore in one read transaction.
+func (s *Store) Team(ctx context.Context, ws bot.Workspace, week, month string, limit int) (bot.TeamStats, error) {
+	var out bot.TeamStats
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		var t teamRecord
+		if err := getJSON(tx.Bucket(bucketTeams), teamKey(ws), &t); errors.Is(err, bot.ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		out = bot.TeamStats{Sessions: t.Sessions, Week: t.Weeks[week], Month: t.Months[month], StepTotals: t.StepTotals, Scenarios: t.Scenarios}
+		for k, n := range t.Misses {
+			c := t.Concepts[k]
+			out.Missed = append(out.Missed, bot.TeamMiss{Key: k, Label: c.Label, Step: c.Step, Misses: n})
+		}
+		slices.SortFunc(out.Missed, func(a, b bot.TeamMiss) int {
+			if a.Misses != b.Misses {
+				return b.Misses - a.Misses
+			}
+			return strings.Compare(b.Key, a.Key)
+		})
+		if len(out.Missed) > max(limit, 0) {
+			out.Missed = out.Missed[:max(limit, 0)]
+		}
+		return nil
+	})
+	return out, err
 }

@@ -52,6 +52,7 @@ func Commands() []*discordgo.ApplicationCommand {
 				sub("me", "Your numbers, the concepts you miss most and what to drill next"),
 				sub("history", "Your last 20 interviews and drills"),
 				sub("report", "Show one of your past reports again", number),
+				sub("team", "How this server is doing (no one's scores)"),
 				sub("status", "Where your current interview stands"),
 				sub("help", "How MLSD works"),
 				{Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: "daily", Description: "The daily challenge",

@@ -21,6 +21,7 @@ func TestCommandTextProgress(t *testing.T) {
 		want bot.Command
 	}{
 		{sub("history"), bot.Command{Name: bot.CmdHistory}},
+		{sub("team"), bot.Command{Name: bot.CmdTeam}},
 		// JSON numbers arrive as float64
 		{sub("report", &discordgo.ApplicationCommandInteractionDataOption{Name: "number", Type: discordgo.ApplicationCommandOptionInteger, Value: float64(3)}),
 			bot.Command{Name: bot.CmdReport, N: 3}},
@@ -39,7 +40,7 @@ func TestCommandTextProgress(t *testing.T) {
 			registered[o.Name] = true
 		}
 	}
-	for _, name := range []string{"history", "report"} {
+	for _, name := range []string{"history", "report", "team"} {
 		if !registered[name] {
 			t.Errorf("/mlsd %s is not registered", name)
 		}

@@ -22,6 +22,9 @@ type completion struct {
 	userName string
 	periods  [3]bot.Period // week, month, all time: the order save.lua returns totals in
 	expireAt [3]int64      // unix ms; 0 = never
+	// team.lua's call: the workspace aggregate
+	teamKeys []string
+	teamArgs []any
 }
 
 func (s *Store) newCompletion(u bot.UserKey, c *bot.Completion) (*completion, error) {
@@ -67,6 +70,9 @@ func (s *Store) newCompletion(u bot.UserKey, c *bot.Completion) (*completion, er
 		return nil, err
 	}
 	cp.args = append(cp.args, marks, hist, bot.HistoryLimit, bot.CoverageWindow)
+	if cp.teamKeys, cp.teamArgs, err = s.teamCall(cp.ws, c, week, month, cp.expireAt[1]); err != nil {
+		return nil, err
+	}
 	return cp, nil
 }
 
@@ -135,13 +141,69 @@ func (s *Store) publishTotals(ctx context.Context, u bot.UserKey, c *completion,
 		keys = append(keys, s.keys.board(c.ws, p), s.keys.boardMeta(c.ws, p))
 		args = append(args, pt.sessions, pt.points, boardMember(u.UserID, pt.atMs), c.expireAt[i])
 	}
-	if len(keys) == 0 {
-		return
+	calls := []scriptCall{{s.team, c.teamKeys, c.teamArgs}}
+	if len(keys) > 0 {
+		calls = append(calls, scriptCall{s.publish, keys, args})
 	}
-	if err := s.publish.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
+	errs := s.runPipelined(ctx, calls)
+	if errs[0] != nil {
+		s.log.Error("redis: team aggregate update failed; a replay of the completing message repairs it",
+			"user", u.String(), "err", errs[0])
+	}
+	if len(errs) > 1 && errs[1] != nil {
 		s.log.Error("redis: leaderboard update failed; it catches up at the next completion",
-			"user", u.String(), "err", err)
+			"user", u.String(), "err", errs[1])
 	}
+}
+
+// scriptCall is one script run inside a pipeline.
+type scriptCall struct {
+	script *goredis.Script
+	keys   []string
+	args   []any
+}
+
+// runPipelined sends the scripts in one pipeline (one round trip; they
+// may share a slot or not, a Cluster client splits the pipeline by node)
+// and resends those that found their script missing with EVAL. It returns
+// each call's error.
+func (s *Store) runPipelined(ctx context.Context, calls []scriptCall) []error {
+	send := func(eval bool, idx []int) []*goredis.Cmd {
+		cmds := make([]*goredis.Cmd, len(idx))
+		_, _ = s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			for i, j := range idx {
+				c := calls[j]
+				if eval {
+					cmds[i] = c.script.Eval(ctx, p, c.keys, c.args...)
+				} else {
+					cmds[i] = c.script.EvalSha(ctx, p, c.keys, c.args...)
+				}
+			}
+			return nil
+		})
+		return cmds
+	}
+	all := make([]int, len(calls))
+	for i := range all {
+		all[i] = i
+	}
+	errs := make([]error, len(calls))
+	var again []int
+	for i, cmd := range send(false, all) {
+		if err := cmd.Err(); goredis.HasErrorPrefix(err, "NOSCRIPT") {
+			again = append(again, i)
+		} else if err != nil && !errors.Is(err, goredis.Nil) {
+			errs[i] = err
+		}
+	}
+	if len(again) > 0 {
+		for i, cmd := range send(true, again) {
+			if err := cmd.Err(); err != nil && !errors.Is(err, goredis.Nil) {
+				errs[again[i]] = err
+			}
+		}
+	}
+	return errs
 }
 
 // Stats reads the user's totals in one round trip.

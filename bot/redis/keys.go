@@ -35,6 +35,10 @@ import (
 //	                                        binding); TTL ≥ the bindings'
 //	P:lb:{…}:all | :w:<week> | :m:<month>   ZSET score = points, member = <inverted ms>:<user>
 //	P:lb:{…}:<period>:meta                  HASH n:<user>, m:<user> (current member), name:<user>
+//	P:lb:{…}:team                           HASH n, w:<week>, m:<month>, st1..st7, l:<concept>
+//	P:lb:{…}:team:miss                      ZSET concept key → times missed
+//	P:lb:{…}:team:scen                      ZSET scenario id → completions
+//	P:lb:{…}:team:applied:<month>           SET session ids counted (expires with the month)
 //
 // Ingress dedupe: P:evt:<id> STRING, SET NX EX (one key, no tag needed).
 //
@@ -75,6 +79,12 @@ func (k keys) team(ws bot.Workspace) string {
 func (k keys) board(ws bot.Workspace, p bot.Period) string { return k.team(ws) + ":" + string(p) }
 
 func (k keys) boardMeta(ws bot.Workspace, p bot.Period) string { return k.board(ws, p) + ":meta" }
+
+// teamKeys are the workspace aggregate's keys in team.lua's order.
+func (k keys) teamKeys(ws bot.Workspace, month string) []string {
+	t := k.team(ws) + ":team"
+	return []string{t, t + ":miss", t + ":scen", t + ":applied:" + esc(month)}
+}
 
 // binding is the user-slot record that a thread hosts one of the user's
 // sessions. Every ThreadRef field is part of the name.

@@ -82,3 +82,55 @@ func (s *Store) Progress(ctx context.Context, user bot.UserKey) (bot.PersonProgr
 	}
 	return out, nil
 }
+
+// teamCall builds team.lua's keys and arguments for a completion.
+func (s *Store) teamCall(ws bot.Workspace, c *bot.Completion, week, month string, monthExpireMs int64) ([]string, []any, error) {
+	missed := bot.TeamMisses(c.Marks)
+	rows := make([][2]string, len(missed))
+	for i, m := range missed {
+		rows[i] = [2]string{m.Key, strconv.Itoa(int(m.Step)) + "\t" + m.Label}
+	}
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return nil, nil, fmt.Errorf("redis: encode team misses: %w", err)
+	}
+	args := []any{c.SessionID, week, month, c.ScenarioID, monthExpireMs}
+	for _, v := range c.StepScores {
+		args = append(args, formatFloat(v))
+	}
+	return s.keys.teamKeys(ws, month), append(args, string(b)), nil
+}
+
+// Team reads the workspace aggregate with team_read.lua: one round trip.
+func (s *Store) Team(ctx context.Context, ws bot.Workspace, week, month string, limit int) (bot.TeamStats, error) {
+	raw, err := s.teamRead.Run(ctx, s.rdb, s.keys.teamKeys(ws, month), week, month, max(limit, 0)).Result()
+	if err != nil {
+		return bot.TeamStats{}, s.fail("team", err)
+	}
+	bad := fmt.Errorf("redis: unexpected team_read.lua reply %#v", raw)
+	parts, ok := raw.([]any)
+	if !ok || len(parts) != 3 {
+		return bot.TeamStats{}, bad
+	}
+	counts, ok1 := parts[0].([]any)
+	missed, ok2 := parts[1].([]any)
+	scen, ok3 := parts[2].([]any)
+	if !ok1 || !ok2 || !ok3 || len(counts) != 3+bot.Steps {
+		return bot.TeamStats{}, bad
+	}
+	str := func(v any) string { x, _ := v.(string); return x }
+	num := func(v any) float64 { x, _ := strconv.ParseFloat(str(v), 64); return x }
+	out := bot.TeamStats{Sessions: int(num(counts[0])), Week: int(num(counts[1])), Month: int(num(counts[2])), Scenarios: map[string]int{}}
+	for i := range out.StepTotals {
+		out.StepTotals[i] = num(counts[3+i])
+	}
+	for i := 0; i+2 < len(missed); i += 3 {
+		step, label, _ := strings.Cut(str(missed[i+2]), "\t")
+		n, _ := strconv.Atoi(step)
+		out.Missed = append(out.Missed, bot.TeamMiss{Key: str(missed[i]), Label: label, Step: bot.StepID(n), Misses: int(num(missed[i+1]))})
+	}
+	for i := 0; i+1 < len(scen); i += 2 {
+		out.Scenarios[str(scen[i])] = int(num(scen[i+1]))
+	}
+	return out, nil
+}

@@ -76,6 +76,7 @@ type Store struct {
 	log  *slog.Logger
 
 	save, publish, board *goredis.Script
+	team, teamRead       *goredis.Script
 
 	tokenBase string
 	tokens    atomic.Uint64
@@ -121,14 +122,16 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("REDIS_URL: cannot reach Redis (%s %s): %w: %v", cfg.Kind, cfg.host(), bot.ErrUnavailable, err)
 	}
 	s := &Store{
-		rdb:     rdb,
-		kind:    cfg.Kind,
-		keys:    keys{prefix: prefix},
-		now:     opts.Now,
-		log:     opts.Log,
-		save:    goredis.NewScript(saveLua),
-		publish: goredis.NewScript(publishLua),
-		board:   goredis.NewScript(boardLua),
+		rdb:      rdb,
+		kind:     cfg.Kind,
+		keys:     keys{prefix: prefix},
+		now:      opts.Now,
+		log:      opts.Log,
+		save:     goredis.NewScript(saveLua),
+		publish:  goredis.NewScript(publishLua),
+		board:    goredis.NewScript(boardLua),
+		team:     goredis.NewScript(teamLua),
+		teamRead: goredis.NewScript(teamReadLua),
 	}
 	var id [9]byte
 	rand.Read(id[:]) // never fails (crypto/rand panics instead)

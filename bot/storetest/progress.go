@@ -25,7 +25,7 @@ type ProgressStore interface {
 // the completion. newStore is called once per subtest (see Run).
 func RunProgress(t *testing.T, newStore func(t *testing.T) ProgressStore) {
 	t.Helper()
-	for _, tc := range progressCases {
+	for _, tc := range slices.Concat(progressCases, teamCases) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
 			ctx, cancel := context.WithCancel(context.Background())
@@ -160,6 +160,82 @@ var progressCases = []struct {
 		f.finish(s, bot.Abandoned, nil)
 		if p := f.progress(u); len(p.Tracks)+len(p.History) != 0 {
 			f.t.Errorf("progress after an abandoned session = %+v", p)
+		}
+	}},
+}
+
+var teamCases = []struct {
+	name string
+	run  func(f *progressFixture)
+}{
+	{"TeamAggregatesOncePerSession", func(f *progressFixture) {
+		ws := f.workspace(1)
+		week, month := bot.ISOWeek(t0), t0.Format("2006-01")
+		later := t0.AddDate(0, 0, 7) // another week, and another month (t0 is the 25th)
+		want := bot.TeamStats{Scenarios: map[string]int{}}
+		misses := map[string]int{}
+		plays := []struct {
+			user, scenario string
+			at             time.Time
+			marks          []bot.ConceptMark
+		}{
+			{"U1", "feed", t0, []bot.ConceptMark{mark("f:data:labels", bot.Data, bot.Missed), mark("f:model:baseline", bot.Model, bot.Earned)}},
+			{"U2", "feed", t0, []bot.ConceptMark{mark("f:data:labels", bot.Data, bot.Dismissed), mark("f:model:baseline", bot.Model, bot.Missed)}},
+			{"U3", "search", t0, []bot.ConceptMark{mark("f:data:labels", bot.Data, bot.Missed), mark("r:leak", bot.Data, bot.Flagged)}},
+			{"U1", "ads", later, []bot.ConceptMark{mark("c:ads:data:ctr", bot.Data, bot.Missed)}},
+		}
+		for i, p := range plays {
+			u := f.userIn(ws, p.user)
+			s := f.session(u, fmt.Sprintf("s%d", i))
+			s.ScenarioID = p.scenario
+			f.create(s)
+			c := withProgress(s, completion(s, 50, 50, p.at), p.marks...)
+			done := next(s, "the end")
+			done.Status = bot.Completed
+			ch := bot.Change{Session: done, Expected: s.Version, MessageID: f.id(fmt.Sprintf("end%d", i)), Completion: c, TTL: ttl}
+			if err := f.s.Save(f.ctx, ch); err != nil {
+				f.t.Fatalf("Save(complete %d) = %v", i, err)
+			}
+			wantErr(f.t, "replay", f.s.Save(f.ctx, ch), bot.ErrNotActive) // counted once
+			want.Sessions++
+			if c.Week == week {
+				want.Week++
+			}
+			if c.Month == month {
+				want.Month++
+			}
+			want.Scenarios[p.scenario]++
+			for j, v := range c.StepScores {
+				want.StepTotals[j] += v
+			}
+			for _, m := range p.marks {
+				if m.Outcome == bot.Missed || m.Outcome == bot.Dismissed {
+					misses[m.Key]++
+				}
+			}
+		}
+		if misses["f:data:labels"] != 3 || misses["f:model:baseline"] != 1 || misses["c:ads:data:ctr"] != 1 {
+			f.t.Fatalf("suite bug: misses %v", misses)
+		}
+		// ties (1 each) by key, descending
+		want.Missed = []bot.TeamMiss{
+			{Key: "f:data:labels", Label: "Label of f:data:labels & co", Step: bot.Data, Misses: 3},
+			{Key: "f:model:baseline", Label: "Label of f:model:baseline & co", Step: bot.Model, Misses: 1},
+		}
+		got, err := f.p.Team(f.ctx, ws, week, month, 2)
+		if err != nil {
+			f.t.Fatalf("Team = %v", err)
+		}
+		if d := cmp.Diff(want, got, cmpOpts); d != "" {
+			f.t.Errorf("Team (-want +got):\n%s", d)
+		}
+		all, err := f.p.Team(f.ctx, ws, week, month, 10)
+		if err != nil || len(all.Missed) != 3 || all.Missed[2].Key != "c:ads:data:ctr" {
+			f.t.Errorf("Team(limit 10).Missed = %+v, %v", all.Missed, err)
+		}
+		other, err := f.p.Team(f.ctx, f.workspace(2), week, month, 5)
+		if err != nil || other.Sessions != 0 || len(other.Missed) != 0 || len(other.Scenarios) != 0 {
+			f.t.Errorf("another workspace's Team = %+v, %v; want zero", other, err)
 		}
 	}},
 }

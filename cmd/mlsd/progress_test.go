@@ -46,7 +46,7 @@ func TestProgressAcceptance(t *testing.T) {
 		s := script(t, byID[p.scenario], readCalibration(t, p.scenario), p.cand)
 		lines = append(lines, s[:len(s)-1]...) // without its /mlsd me
 	}
-	lines = append(lines, "/as ada", "/mlsd history", "/mlsd report 2", "/mlsd report 9", "/mlsd me")
+	lines = append(lines, "/as grace", "/mlsd team", "/as ada", "/mlsd history", "/mlsd report 2", "/mlsd report 9", "/mlsd me")
 	dir := t.TempDir()
 	out, errOut, err := runWith(t, env("MLSD_DATA_DIR", dir, "USER", "ada"), strings.Join(lines, "\n")+"\n")
 	if err != nil {
@@ -117,6 +117,18 @@ func TestProgressAcceptance(t *testing.T) {
 	}
 	if r9 := between(out, "ada> /mlsd report 9", "ada> /mlsd me"); !strings.Contains(r9, "Your history has 3 entries") {
 		t.Errorf("/mlsd report 9 = %s", r9)
+	}
+
+	// /mlsd team: aggregates of all four interviews, nobody's name or score.
+	team := between(out, "grace> /mlsd team", "grace> /as ada")
+	for _, want := range []string{"Team progress — 4 interviews finished this week", "4 in all", "Average per step", "Concepts the team misses most", "Most attempted:", "least attempted:"} {
+		if !strings.Contains(team, want) {
+			t.Errorf("/mlsd team lacks %q:\n%s", want, team)
+		}
+	}
+	_, body, _ := strings.Cut(team, "\n") // after the echoed command
+	if regexp.MustCompile(`\b(ada|grace)\b|/100|Score`).MatchString(body) {
+		t.Errorf("/mlsd team shows a person or a score:\n%s", team)
 	}
 
 	rows := missedLine.FindAllStringSubmatch(me, -1)
