@@ -241,6 +241,10 @@ func (b *Bot) command(ctx context.Context, log *slog.Logger, in Inbound) ([]Outb
 		return b.report(ctx, in, cmd.N)
 	case CmdTeam:
 		return b.team(ctx, in)
+	case CmdOptOut, CmdOptIn:
+		return b.optOut(ctx, in, cmd.Name == CmdOptOut)
+	case CmdForget:
+		return b.forget(ctx, in, len(cmd.Args) == 1)
 	}
 	return []Outbound{b.ephemeral(in, cmd.Problem+"\n\n"+HelpText)}, nil
 }
@@ -394,23 +398,36 @@ func (b *Bot) newID(now time.Time) string {
 
 func (b *Bot) leaderboard(ctx context.Context, in Inbound, period string) ([]Outbound, error) {
 	ws := Workspace{Platform: in.Platform, ID: in.Workspace}
-	var (
-		parts  []string
-		boards []Board
-	)
+	now := b.cfg.Now().In(b.cfg.Location)
+	type pick struct {
+		title  string
+		period Period
+	}
+	var picks []pick
 	if period == "" || period == "week" {
-		board, err := b.cfg.Store.Leaderboard(ctx, ws, WeekPeriod(ISOWeek(b.cfg.Now().In(b.cfg.Location))), 10, in.UserID)
-		if err != nil {
-			return nil, err
-		}
-		parts, boards = append(parts, BoardText("This week", board)), append(boards, board)
+		picks = append(picks, pick{"This week", WeekPeriod(ISOWeek(now))})
+	}
+	if period == "month" {
+		picks = append(picks, pick{"This month", MonthPeriod(now.Format("2006-01"))})
 	}
 	if period == "" || period == "all" {
-		board, err := b.cfg.Store.Leaderboard(ctx, ws, AllTime, 10, in.UserID)
+		picks = append(picks, pick{"All time", AllTime})
+	}
+	boards := make([]Board, len(picks))
+	ptrs := make([]*Board, len(picks))
+	for i, p := range picks {
+		board, err := b.cfg.Store.Leaderboard(ctx, ws, p.period, 10, in.UserID)
 		if err != nil {
 			return nil, err
 		}
-		parts, boards = append(parts, BoardText("All time", board)), append(boards, board)
+		boards[i], ptrs[i] = board, &boards[i]
+	}
+	if err := b.anonymize(ctx, ws, ptrs...); err != nil {
+		return nil, err
+	}
+	var parts []string
+	for i, p := range picks {
+		parts = append(parts, BoardText(p.title, boards[i]))
 	}
 	streaks, err := b.StreaksText(ctx, ws, in.UserID, boards...)
 	if err != nil {
@@ -443,6 +460,9 @@ func (b *Bot) Home(ctx context.Context, user UserKey) (Home, error) {
 		return h, err
 	}
 	if h.Stats, err = b.cfg.Store.Stats(ctx, user); err != nil {
+		return h, err
+	}
+	if err := b.anonymize(ctx, ws, &h.Week, &h.AllTime); err != nil {
 		return h, err
 	}
 	h.Text = BoardText("This week", h.Week) + "\n\n" + BoardText("All time", h.AllTime) + "\n\n" + MeText(h.Stats)

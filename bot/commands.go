@@ -23,6 +23,9 @@ const (
 	CmdHistory     CommandName = "history"
 	CmdReport      CommandName = "report"
 	CmdTeam        CommandName = "team"
+	CmdOptOut      CommandName = "optout"
+	CmdOptIn       CommandName = "optin"
+	CmdForget      CommandName = "forget"
 	CmdUnknown     CommandName = ""
 )
 
@@ -32,7 +35,8 @@ type Command struct {
 	// Scenario is the start argument: an id, an id prefix, "random" or "".
 	Scenario string
 	Mode     Mode
-	// Period is the leaderboard argument: "week", "all" or "" for both.
+	// Period is the leaderboard argument: "week", "month", "all" or ""
+	// for week and all time.
 	Period string
 	// Args are the remaining words (daily subcommands).
 	Args []string
@@ -67,7 +71,15 @@ func ParseCommand(text string) Command {
 		return parseStart(args)
 	case CmdReport:
 		return parseReport(args)
-	case CmdScenarios, CmdMe, CmdStatus, CmdHelp, CmdHistory, CmdTeam:
+	case CmdForget:
+		switch strings.ToLower(strings.Join(args, " ")) {
+		case "me":
+			return Command{Name: CmdForget}
+		case "me confirm":
+			return Command{Name: CmdForget, Args: []string{"confirm"}}
+		}
+		return Command{Problem: "Use `forget me`; I will ask you to confirm."}
+	case CmdScenarios, CmdMe, CmdStatus, CmdHelp, CmdHistory, CmdTeam, CmdOptOut, CmdOptIn:
 		if len(args) > 0 && CommandName(name) != CmdHelp {
 			return Command{Problem: code(name) + " takes no arguments."}
 		}
@@ -75,16 +87,18 @@ func ParseCommand(text string) Command {
 	case CmdLeaderboard:
 		c := Command{Name: CmdLeaderboard}
 		if len(args) > 1 {
-			return Command{Problem: "Use `leaderboard`, `leaderboard week` or `leaderboard all`."}
+			return Command{Problem: "Use `leaderboard`, `leaderboard week`, `leaderboard month` or `leaderboard all`."}
 		}
 		if len(args) == 1 {
 			switch p := strings.ToLower(args[0]); p {
 			case "week", "weekly":
 				c.Period = "week"
+			case "month", "monthly":
+				c.Period = "month"
 			case "all", "all-time", "alltime":
 				c.Period = "all"
 			default:
-				return Command{Problem: "Unknown leaderboard period `" + clip(args[0], 40) + "`: use `week` or `all`."}
+				return Command{Problem: "Unknown leaderboard period `" + clip(args[0], 40) + "`: use `week`, `month` or `all`."}
 			}
 		}
 		return c

@@ -134,6 +134,40 @@ type ProgressStore interface {
 	// counts by key, descending, as Redis orders ties), in a bounded number of round trips whatever the number of
 	// people.
 	Team(ctx context.Context, ws Workspace, week, month string, limit int) (TeamStats, error)
+
+	// SetAnonymous records whether the user's name is hidden ("anonymous")
+	// on the workspace's boards, reveals and standings posts.
+	SetAnonymous(ctx context.Context, user UserKey, on bool) error
+
+	// Anonymous returns which of the given user ids of ws have hidden
+	// their name, in one round trip.
+	Anonymous(ctx context.Context, ws Workspace, users []string) (map[string]bool, error)
+
+	// Forget deletes everything stored about the user in their workspace:
+	// sessions (an active one too) with their answers, applied-message
+	// sets and thread bindings, stats, period totals and leaderboard rows
+	// (so boards rank without them), coverage, history, streaks, daily
+	// answers and opt-outs, idle checks and the anonymous flag. The
+	// workspace's TeamStats keep their counts, which name nobody. It
+	// returns how many records of each kind (ForgetKinds) it deleted;
+	// calling it again deletes nothing more and is not an error.
+	Forget(ctx context.Context, user UserKey) (map[string]int, error)
+}
+
+// Kinds of records Forget counts.
+const (
+	ForgotSessions     = "sessions"
+	ForgotHistory      = "history entries"
+	ForgotCoverage     = "concept records"
+	ForgotStats        = "stats and streak records"
+	ForgotBoardRows    = "leaderboard rows"
+	ForgotDailyAnswers = "daily answers"
+	ForgotOther        = "other records (thread bindings, idle checks, settings)"
+)
+
+// ForgetKinds lists Forget's kinds in the order replies show them.
+func ForgetKinds() []string {
+	return []string{ForgotSessions, ForgotHistory, ForgotCoverage, ForgotStats, ForgotBoardRows, ForgotDailyAnswers, ForgotOther}
 }
 
 // TeamStats is a workspace's aggregate: counts only, no person in it.

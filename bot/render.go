@@ -113,11 +113,12 @@ func preview(s string, n int) string {
 const HelpText = `**MLSD — ML system design interview coach**
 - ` + "`/mlsd start [scenario-id|random] [mock|practice]`" + ` — start an interview (mock: feedback at the end; practice: after each step)
 - ` + "`/mlsd scenarios`" + ` — list the case studies
-- ` + "`/mlsd leaderboard [week|all]`" + ` — top 10 of this workspace and your rank
+- ` + "`/mlsd leaderboard [week|month|all]`" + ` — top 10 of this workspace and your rank
 - ` + "`/mlsd me`" + ` — your numbers, the concepts you miss most, your weakest step's trend and what to drill next
 - ` + "`/mlsd history`" + ` · ` + "`/mlsd report N`" + ` — your last 20 interviews and drills; show one report again
 - ` + "`/mlsd team`" + ` — how this workspace is doing: completions, average per step, what the team misses (no one's scores)
 - ` + "`/mlsd status`" + ` — your interview in progress
+- ` + "`/mlsd optout`" + ` · ` + "`optin`" + ` — show as _anonymous_ on boards, reveals and standings (your stats stay) · ` + "`/mlsd forget me`" + ` — delete everything kept about you
 - ` + "`/mlsd daily on [cron] [time zone]`" + ` · ` + "`off`" + ` · ` + "`status`" + ` · ` + "`now`" + ` — the channel's daily case study (admins change it)
 - ` + "`/mlsd help`" + ` — this help
 In an interview, reply with your answer or one of: ` + "`hint` `next` `skip` `repeat` `status` `end`" + `.`

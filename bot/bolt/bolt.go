@@ -52,17 +52,19 @@ var _ bot.Store = (*Store)(nil)
 const sweepBatch = 64
 
 var (
-	bucketDedupe   = []byte("dedupe")   // id → expires-at
-	bucketSessions = []byte("sessions") // user, session id → sessionRecord
-	bucketActive   = []byte("active")   // user → activeRecord
-	bucketThreads  = []byte("threads")  // platform, workspace, channel, thread → threadRecord
-	bucketExpiry   = []byte("expiry")   // expires-at, kind, key → ""
-	bucketStats    = []byte("stats")    // user → bot.Stats
-	bucketBoards   = []byte("boards")   // platform, workspace, period, user id → boardRecord
-	bucketCoverage = []byte("coverage") // user → map of bot.ConceptTrack by key
-	bucketHistory  = []byte("history")  // user → []bot.HistoryEntry, newest first
-	bucketTeams    = []byte("teams")    // platform, workspace → teamRecord
-	allBuckets     = [][]byte{bucketDedupe, bucketSessions, bucketActive, bucketThreads, bucketExpiry, bucketStats, bucketBoards, bucketCoverage, bucketHistory, bucketTeams}
+	bucketDedupe   = []byte("dedupe")    // id → expires-at
+	bucketSessions = []byte("sessions")  // user, session id → sessionRecord
+	bucketActive   = []byte("active")    // user → activeRecord
+	bucketThreads  = []byte("threads")   // platform, workspace, channel, thread → threadRecord
+	bucketExpiry   = []byte("expiry")    // expires-at, kind, key → ""
+	bucketStats    = []byte("stats")     // user → bot.Stats
+	bucketBoards   = []byte("boards")    // platform, workspace, period, user id → boardRecord
+	bucketCoverage = []byte("coverage")  // user → map of bot.ConceptTrack by key
+	bucketHistory  = []byte("history")   // user → []bot.HistoryEntry, newest first
+	bucketTeams    = []byte("teams")     // platform, workspace → teamRecord
+	bucketAnon     = []byte("anonymous") // user → "" while the name is hidden
+	allBuckets     = [][]byte{bucketDedupe, bucketSessions, bucketActive, bucketThreads, bucketExpiry, bucketStats, bucketBoards,
+		bucketCoverage, bucketHistory, bucketTeams, bucketAnon}
 )
 
 // Kinds of expiry index entries.

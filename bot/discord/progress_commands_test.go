@@ -16,18 +16,32 @@ func TestCommandTextProgress(t *testing.T) {
 			Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Options: opts,
 		}}}
 	}
+	group := func(g, name string, opts ...*discordgo.ApplicationCommandInteractionDataOption) discordgo.ApplicationCommandInteractionData {
+		return discordgo.ApplicationCommandInteractionData{Name: commandName, Options: []*discordgo.ApplicationCommandInteractionDataOption{{
+			Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: g,
+			Options: []*discordgo.ApplicationCommandInteractionDataOption{{Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Options: opts}},
+		}}}
+	}
 	for _, tt := range []struct {
 		data discordgo.ApplicationCommandInteractionData
 		want bot.Command
 	}{
 		{sub("history"), bot.Command{Name: bot.CmdHistory}},
 		{sub("team"), bot.Command{Name: bot.CmdTeam}},
+		{sub("optout"), bot.Command{Name: bot.CmdOptOut}},
+		{sub("optin"), bot.Command{Name: bot.CmdOptIn}},
+		{group("forget", "me"), bot.Command{Name: bot.CmdForget}},
+		{group("forget", "me", &discordgo.ApplicationCommandInteractionDataOption{Name: "confirm", Type: discordgo.ApplicationCommandOptionString, Value: "confirm"}),
+			bot.Command{Name: bot.CmdForget, Args: []string{"confirm"}}},
+		{sub("leaderboard", &discordgo.ApplicationCommandInteractionDataOption{Name: "period", Type: discordgo.ApplicationCommandOptionString, Value: "month"}),
+			bot.Command{Name: bot.CmdLeaderboard, Period: "month"}},
 		// JSON numbers arrive as float64
 		{sub("report", &discordgo.ApplicationCommandInteractionDataOption{Name: "number", Type: discordgo.ApplicationCommandOptionInteger, Value: float64(3)}),
 			bot.Command{Name: bot.CmdReport, N: 3}},
 	} {
 		text := commandText(tt.data)
-		if got := bot.ParseCommand(text); got.Name != tt.want.Name || got.N != tt.want.N || got.Problem != "" {
+		if got := bot.ParseCommand(text); got.Name != tt.want.Name || got.N != tt.want.N || got.Period != tt.want.Period ||
+			len(got.Args) != len(tt.want.Args) || got.Problem != "" {
 			t.Errorf("commandText = %q, parsed %+v, want %+v", text, got, tt.want)
 		}
 	}
@@ -40,7 +54,7 @@ func TestCommandTextProgress(t *testing.T) {
 			registered[o.Name] = true
 		}
 	}
-	for _, name := range []string{"history", "report", "team"} {
+	for _, name := range []string{"history", "report", "team", "optout", "optin", "forget"} {
 		if !registered[name] {
 			t.Errorf("/mlsd %s is not registered", name)
 		}

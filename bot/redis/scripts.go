@@ -17,6 +17,8 @@ var (
 	teamLua string
 	//go:embed lua/team_read.lua
 	teamReadLua string
+	//go:embed lua/forget_row.lua
+	forgetRowLua string
 )
 
 // Outcomes of save.lua (the first element of its reply).

@@ -77,6 +77,7 @@ type Store struct {
 
 	save, publish, board *goredis.Script
 	team, teamRead       *goredis.Script
+	forgetRow            *goredis.Script
 
 	tokenBase string
 	tokens    atomic.Uint64
@@ -122,16 +123,17 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("REDIS_URL: cannot reach Redis (%s %s): %w: %v", cfg.Kind, cfg.host(), bot.ErrUnavailable, err)
 	}
 	s := &Store{
-		rdb:      rdb,
-		kind:     cfg.Kind,
-		keys:     keys{prefix: prefix},
-		now:      opts.Now,
-		log:      opts.Log,
-		save:     goredis.NewScript(saveLua),
-		publish:  goredis.NewScript(publishLua),
-		board:    goredis.NewScript(boardLua),
-		team:     goredis.NewScript(teamLua),
-		teamRead: goredis.NewScript(teamReadLua),
+		rdb:       rdb,
+		kind:      cfg.Kind,
+		keys:      keys{prefix: prefix},
+		now:       opts.Now,
+		log:       opts.Log,
+		save:      goredis.NewScript(saveLua),
+		publish:   goredis.NewScript(publishLua),
+		board:     goredis.NewScript(boardLua),
+		team:      goredis.NewScript(teamLua),
+		teamRead:  goredis.NewScript(teamReadLua),
+		forgetRow: goredis.NewScript(forgetRowLua),
 	}
 	var id [9]byte
 	rand.Read(id[:]) // never fails (crypto/rand panics instead)
