@@ -245,6 +245,8 @@ func (b *Bot) command(ctx context.Context, log *slog.Logger, in Inbound) ([]Outb
 		return b.optOut(ctx, in, cmd.Name == CmdOptOut)
 	case CmdForget:
 		return b.forget(ctx, in, len(cmd.Args) == 1)
+	case CmdDrill:
+		return b.drill(ctx, log, in, cmd)
 	}
 	return []Outbound{b.ephemeral(in, cmd.Problem+"\n\n"+HelpText)}, nil
 }
@@ -699,7 +701,13 @@ func (b *Bot) completion(s *Session) *Completion {
 		}
 	}
 	c.Marks = r.Coverage
-	c.History = historyEntry(s, KindInterview, c.StepScores)
+	kind := KindInterview
+	if s.Drill != 0 {
+		kind, c.Drill = KindDrill, true
+		c.StepScores = [Steps]float64{}
+		c.StepScores[s.Drill-1] = r.Steps[0].Score
+	}
+	c.History = historyEntry(s, kind, c.StepScores)
 	return c
 }
 

@@ -26,6 +26,7 @@ const (
 	CmdOptOut      CommandName = "optout"
 	CmdOptIn       CommandName = "optin"
 	CmdForget      CommandName = "forget"
+	CmdDrill       CommandName = "drill"
 	CmdUnknown     CommandName = ""
 )
 
@@ -42,6 +43,8 @@ type Command struct {
 	Args []string
 	// N is the report argument: 1 is the latest entry of the history.
 	N int
+	// Step is the drill's step argument (0: the default).
+	Step StepID
 	// Problem explains why the line could not be understood; the reply is
 	// Problem followed by help.
 	Problem string
@@ -71,6 +74,8 @@ func ParseCommand(text string) Command {
 		return parseStart(args)
 	case CmdReport:
 		return parseReport(args)
+	case CmdDrill:
+		return parseDrill(args)
 	case CmdForget:
 		switch strings.ToLower(strings.Join(args, " ")) {
 		case "me":
@@ -119,6 +124,52 @@ func parseReport(args []string) Command {
 		return Command{Problem: "I could not use " + code(clip(args[0], 20)) + ". " + usage}
 	}
 	return Command{Name: CmdReport, N: n}
+}
+
+// parseDrill reads `drill [step] [scenario]`; the step is a key
+// (monitoring), a title's first word or a number 1-7.
+func parseDrill(args []string) Command {
+	c := Command{Name: CmdDrill}
+	for _, a := range args {
+		low := strings.ToLower(a)
+		if step, ok := parseStep(low); ok && c.Step == 0 && c.Scenario == "" {
+			c.Step = step
+			continue
+		}
+		if c.Scenario == "" && validScenarioQuery(low) {
+			c.Scenario = low
+			continue
+		}
+		return Command{Problem: "Use `drill [step] [scenario]`, the step one of clarify, frame, data, model, evaluation, deployment, monitoring (or 1-7); I could not use " + code(clip(a, 40)) + "."}
+	}
+	return c
+}
+
+// parseStep reads a step key, a number 1-7 or a common short name.
+func parseStep(s string) (StepID, bool) {
+	if n, err := strconv.Atoi(s); err == nil && n >= int(Clarify) && n <= int(Monitoring) {
+		return StepID(n), true
+	}
+	if step, ok := StepByKey(s); ok && step != WrapUp {
+		return step, true
+	}
+	switch s {
+	case "requirements", "clarification":
+		return Clarify, true
+	case "framing", "task":
+		return Frame, true
+	case "features":
+		return Data, true
+	case "modeling", "modelling", "models":
+		return Model, true
+	case "eval", "metrics":
+		return Evaluation, true
+	case "serving", "deploy":
+		return Deployment, true
+	case "monitor", "infrastructure", "infra":
+		return Monitoring, true
+	}
+	return 0, false
 }
 
 func parseStart(args []string) Command {

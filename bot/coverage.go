@@ -247,7 +247,7 @@ func historyEntry(s *Session, kind HistoryKind, stepScores [Steps]float64) *Hist
 	r.Coverage = nil
 	return &HistoryEntry{
 		SessionID: s.ID, Kind: kind, ScenarioID: s.ScenarioID, Title: r.ScenarioTitle, Mode: s.Mode,
-		Score: r.Score, Band: BandFor(r.Score), StepScores: stepScores, At: s.Updated,
+		Score: r.Score, Band: BandFor(r.Score), StepScores: stepScores, Step: s.Drill, At: s.Updated,
 		Channel: s.Channel, Thread: s.Thread, Report: &r,
 	}
 }

@@ -65,6 +65,9 @@ func (b *Bot) report(ctx context.Context, in Inbound, n int) ([]Outbound, error)
 		rep.Outline = outline(sc)
 	}
 	head := fmt.Sprintf("_Report %d of your history — %s, %s._\n\n", n, e.At.In(b.cfg.Location).Format("Mon 2 Jan 2006 15:04"), e.Kind)
+	if e.Kind == KindDrill {
+		return []Outbound{b.ephemeral(in, head+DrillReportText(&rep))}, nil
+	}
 	return []Outbound{{Where: b.ephemeral(in, "").Where, Text: head + ReportText(&rep), Report: &rep}}, nil
 }
 
@@ -81,13 +84,13 @@ func HistoryText(h []HistoryEntry, in Inbound, loc *time.Location) string {
 		return "Your history is empty: finish an interview (`/mlsd start`) or a drill and it shows here."
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "**Your last %d session%s and drills** (`/mlsd report N` shows one again)\n", len(h), plural(len(h)))
+	fmt.Fprintf(&b, "**Your history** — %d entr%s, newest first (`/mlsd report N` shows one again)\n", len(h), pluralY(len(h)))
 	for i, e := range h {
-		what := "interview"
+		result := fmt.Sprintf("interview · %d/100 — %s", e.Score, e.Band)
 		if e.Kind == KindDrill {
-			what = "drill: " + e.Step.Title()
+			result = fmt.Sprintf("drill: %s · %d%%", e.Step.Title(), e.Score)
 		}
-		fmt.Fprintf(&b, "%d. %s · %s · %s · %d/100 — %s", i+1, e.At.In(loc).Format("2006-01-02"), e.Title, what, e.Score, e.Band)
+		fmt.Fprintf(&b, "%d. %s · %s · %s", i+1, e.At.In(loc).Format("2006-01-02"), e.Title, result)
 		if link := ThreadLink(in.Platform, in.Workspace, e.Channel, e.Thread); link != "" {
 			b.WriteString(" · " + link)
 		}

@@ -115,6 +115,7 @@ const HelpText = `**MLSD — ML system design interview coach**
 - ` + "`/mlsd scenarios`" + ` — list the case studies
 - ` + "`/mlsd leaderboard [week|month|all]`" + ` — top 10 of this workspace and your rank
 - ` + "`/mlsd me`" + ` — your numbers, the concepts you miss most, your weakest step's trend and what to drill next
+- ` + "`/mlsd drill [step] [scenario]`" + ` — 2–5 minutes on one step (default: your weakest), on a case chosen for what you miss
 - ` + "`/mlsd history`" + ` · ` + "`/mlsd report N`" + ` — your last 20 interviews and drills; show one report again
 - ` + "`/mlsd team`" + ` — how this workspace is doing: completions, average per step, what the team misses (no one's scores)
 - ` + "`/mlsd status`" + ` — your interview in progress
@@ -190,7 +191,7 @@ func MeText(st Stats) string {
 	if st.Sessions == 0 {
 		msg := "You have not completed an interview yet. Start one with `/mlsd start`."
 		if st.Points > 0 || st.BestStreak > 0 { // daily answers only
-			msg = fmt.Sprintf("**Your progress**: %s points from daily challenges, streak %d day%s (best %d). ", formatPoints(st.Points), st.Streak, plural(st.Streak), st.BestStreak) +
+			msg = fmt.Sprintf("**Your progress**: %s points from daily challenges and drills, streak %d day%s (best %d). ", formatPoints(st.Points), st.Streak, plural(st.Streak), st.BestStreak) +
 				"Finish a full interview (`/mlsd start`) to see your average per step."
 		}
 		return msg

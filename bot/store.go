@@ -168,6 +168,12 @@ type Completion struct {
 	// History, when set, is put first in the owner's history; entries
 	// beyond HistoryLimit are dropped.
 	History *HistoryEntry
+	// Drill marks a finished drill: it adds Points (to Stats and the
+	// boards), advances the streak and records Marks and History, but
+	// counts no session: Sessions, StepTotals, BestScore, LastScore,
+	// Recent, the boards' session counts and the workspace's TeamStats
+	// are left as they are.
+	Drill bool
 }
 
 // Stats are one user's totals.

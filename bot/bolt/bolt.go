@@ -527,16 +527,20 @@ func complete(tx *bbolt.Tx, user bot.UserKey, c *bot.Completion, now time.Time) 
 	if err := getJSON(sb, userKey(user), &st); err != nil && !errors.Is(err, bot.ErrNotFound) {
 		return err
 	}
-	st.Sessions++
 	st.Points += c.Points
-	for i, v := range c.StepScores {
-		st.StepTotals[i] += v
-	}
-	st.BestScore = max(st.BestScore, c.Score)
-	st.LastScore = c.Score
-	st.Recent = append([]string{c.ScenarioID}, st.Recent...)
-	if len(st.Recent) > bot.RecentLimit {
-		st.Recent = st.Recent[:bot.RecentLimit]
+	sessions := 0
+	if !c.Drill { // a drill adds points and a streak day, not a session
+		sessions = 1
+		st.Sessions++
+		for i, v := range c.StepScores {
+			st.StepTotals[i] += v
+		}
+		st.BestScore = max(st.BestScore, c.Score)
+		st.LastScore = c.Score
+		st.Recent = append([]string{c.ScenarioID}, st.Recent...)
+		if len(st.Recent) > bot.RecentLimit {
+			st.Recent = st.Recent[:bot.RecentLimit]
+		}
 	}
 	bot.AdvanceStreak(&st, c.Day)
 	if err := putJSON(sb, userKey(user), st); err != nil {
@@ -545,7 +549,7 @@ func complete(tx *bbolt.Tx, user bot.UserKey, c *bot.Completion, now time.Time) 
 	if err := recordProgress(tx, user, c); err != nil {
 		return err
 	}
-	return creditBoards(tx, user, c.UserName, c.At, c.Points, 1, c.Week, c.Month, now)
+	return creditBoards(tx, user, c.UserName, c.At, c.Points, sessions, c.Week, c.Month, now)
 }
 
 // creditBoards adds points (and sessions) to the user's rows of the

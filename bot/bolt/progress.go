@@ -33,8 +33,10 @@ func recordProgress(tx *bbolt.Tx, user bot.UserKey, c *bot.Completion) error {
 			return err
 		}
 	}
-	if err := recordTeam(tx, user, c); err != nil {
-		return err
+	if !c.Drill {
+		if err := recordTeam(tx, user, c); err != nil {
+			return err
+		}
 	}
 	if c.History != nil {
 		hb := tx.Bucket(bucketHistory)

@@ -35,6 +35,12 @@ func Commands() []*discordgo.ApplicationCommand {
 	mode.Choices = []*discordgo.ApplicationCommandOptionChoice{{Name: "mock", Value: "mock"}, {Name: "practice", Value: "practice"}}
 	period := str("period", "This week, this month or all time (default: week and all time)")
 	period.Choices = []*discordgo.ApplicationCommandOptionChoice{{Name: "week", Value: "week"}, {Name: "month", Value: "month"}, {Name: "all", Value: "all"}}
+	step := str("step", "The step to drill (default: your weakest)")
+	for st := bot.Clarify; st <= bot.Monitoring; st++ {
+		step.Choices = append(step.Choices, &discordgo.ApplicationCommandOptionChoice{Name: st.Title(), Value: st.Key()})
+	}
+	drillScenario := str("scenario", "Case study id (default: one chosen for what you miss)")
+	drillScenario.Autocomplete = true
 	confirm := str("confirm", "Leave empty to see what is deleted; choose confirm to delete it")
 	confirm.Choices = []*discordgo.ApplicationCommandOptionChoice{{Name: "confirm: delete everything about me", Value: "confirm"}}
 	minOne := 1.0
@@ -54,6 +60,7 @@ func Commands() []*discordgo.ApplicationCommand {
 				sub("me", "Your numbers, the concepts you miss most and what to drill next"),
 				sub("history", "Your last 20 interviews and drills"),
 				sub("report", "Show one of your past reports again", number),
+				sub("drill", "One step, one follow-up, feedback: 2-5 minutes on what you miss", step, drillScenario),
 				sub("team", "How this server is doing (no one's scores)"),
 				sub("optout", "Show as anonymous on leaderboards, reveals and standings"),
 				sub("optin", "Show your name on leaderboards, reveals and standings again"),
@@ -120,7 +127,7 @@ func commandText(d discordgo.ApplicationCommandInteractionData) string {
 	}
 	// Values go in the order the command declares them, whatever order the
 	// client sent.
-	for _, name := range []string{"scenario", "mode", "period", "number", "confirm", "cron", "timezone"} {
+	for _, name := range []string{"step", "scenario", "mode", "period", "number", "confirm", "cron", "timezone"} {
 		for _, o := range opts {
 			if o != nil && o.Name == name && o.Value != nil {
 				if v := strings.TrimSpace(fmt.Sprint(o.Value)); v != "" {

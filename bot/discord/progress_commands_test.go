@@ -28,6 +28,11 @@ func TestCommandTextProgress(t *testing.T) {
 	}{
 		{sub("history"), bot.Command{Name: bot.CmdHistory}},
 		{sub("team"), bot.Command{Name: bot.CmdTeam}},
+		{sub("drill"), bot.Command{Name: bot.CmdDrill}},
+		{sub("drill",
+			&discordgo.ApplicationCommandInteractionDataOption{Name: "scenario", Type: discordgo.ApplicationCommandOptionString, Value: "visual-search"},
+			&discordgo.ApplicationCommandInteractionDataOption{Name: "step", Type: discordgo.ApplicationCommandOptionString, Value: "monitoring"},
+		), bot.Command{Name: bot.CmdDrill, Step: bot.Monitoring, Scenario: "visual-search"}},
 		{sub("optout"), bot.Command{Name: bot.CmdOptOut}},
 		{sub("optin"), bot.Command{Name: bot.CmdOptIn}},
 		{group("forget", "me"), bot.Command{Name: bot.CmdForget}},
@@ -41,6 +46,7 @@ func TestCommandTextProgress(t *testing.T) {
 	} {
 		text := commandText(tt.data)
 		if got := bot.ParseCommand(text); got.Name != tt.want.Name || got.N != tt.want.N || got.Period != tt.want.Period ||
+			got.Step != tt.want.Step || got.Scenario != tt.want.Scenario ||
 			len(got.Args) != len(tt.want.Args) || got.Problem != "" {
 			t.Errorf("commandText = %q, parsed %+v, want %+v", text, got, tt.want)
 		}
@@ -54,7 +60,7 @@ func TestCommandTextProgress(t *testing.T) {
 			registered[o.Name] = true
 		}
 	}
-	for _, name := range []string{"history", "report", "team", "optout", "optin", "forget"} {
+	for _, name := range []string{"history", "report", "drill", "team", "optout", "optin", "forget"} {
 		if !registered[name] {
 			t.Errorf("/mlsd %s is not registered", name)
 		}

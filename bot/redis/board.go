@@ -69,9 +69,15 @@ func (s *Store) newCompletion(u bot.UserKey, c *bot.Completion) (*completion, er
 	if err != nil {
 		return nil, err
 	}
-	cp.args = append(cp.args, marks, hist, bot.HistoryLimit, bot.CoverageWindow)
-	if cp.teamKeys, cp.teamArgs, err = s.teamCall(cp.ws, c, week, month, cp.expireAt[1]); err != nil {
-		return nil, err
+	drill := "0"
+	if c.Drill {
+		drill = "1"
+	}
+	cp.args = append(cp.args, marks, hist, bot.HistoryLimit, bot.CoverageWindow, drill)
+	if !c.Drill { // the team counts interviews
+		if cp.teamKeys, cp.teamArgs, err = s.teamCall(cp.ws, c, week, month, cp.expireAt[1]); err != nil {
+			return nil, err
+		}
 	}
 	return cp, nil
 }
@@ -135,24 +141,29 @@ func (s *Store) publishTotals(ctx context.Context, u bot.UserKey, c *completion,
 	args := []any{u.UserID, c.userName}
 	for i, p := range c.periods {
 		pt := t.periods[i]
-		if pt.sessions == "0" || pt.sessions == "" {
+		if (pt.sessions == "0" || pt.sessions == "") && (pt.points == "0" || pt.points == "") {
 			continue // nothing counted in this period (a replay from another week)
 		}
 		keys = append(keys, s.keys.board(c.ws, p), s.keys.boardMeta(c.ws, p))
 		args = append(args, pt.sessions, pt.points, boardMember(u.UserID, pt.atMs), c.expireAt[i])
 	}
-	calls := []scriptCall{{s.team, c.teamKeys, c.teamArgs}}
+	var calls []scriptCall // a drill-only replay may have none
 	if len(keys) > 0 {
 		calls = append(calls, scriptCall{s.publish, keys, args})
 	}
-	errs := s.runPipelined(ctx, calls)
-	if errs[0] != nil {
-		s.log.Error("redis: team aggregate update failed; a replay of the completing message repairs it",
-			"user", u.String(), "err", errs[0])
+	if c.teamKeys != nil {
+		calls = append(calls, scriptCall{s.team, c.teamKeys, c.teamArgs})
 	}
-	if len(errs) > 1 && errs[1] != nil {
-		s.log.Error("redis: leaderboard update failed; it catches up at the next completion",
-			"user", u.String(), "err", errs[1])
+	for i, err := range s.runPipelined(ctx, calls) {
+		switch {
+		case err == nil:
+		case calls[i].script == s.publish:
+			s.log.Error("redis: leaderboard update failed; it catches up at the next completion",
+				"user", u.String(), "err", err)
+		default:
+			s.log.Error("redis: team aggregate update failed; a replay of the completing message repairs it",
+				"user", u.String(), "err", err)
+		}
 	}
 }
 
@@ -168,6 +179,9 @@ type scriptCall struct {
 // and resends those that found their script missing with EVAL. It returns
 // each call's error.
 func (s *Store) runPipelined(ctx context.Context, calls []scriptCall) []error {
+	if len(calls) == 0 {
+		return nil
+	}
 	send := func(eval bool, idx []int) []*goredis.Cmd {
 		cmds := make([]*goredis.Cmd, len(idx))
 		_, _ = s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {

@@ -154,6 +154,53 @@ var progressCases = []struct {
 			f.t.Errorf("after one completion: %+v", after)
 		}
 	}},
+	{"DrillAddsPointsStreakAndProgressOnly", func(f *progressFixture) {
+		u := f.user("U1")
+		ws := f.workspace(1)
+		f.play(u, "s0", 70, 80, t0)
+		before, board := f.stats(u), f.board(ws, bot.AllTime, 10, u.UserID)
+		team, err := f.p.Team(f.ctx, ws, bot.ISOWeek(t0), t0.Format("2006-01"), 5)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		s := f.session(u, "drill")
+		s.ScenarioID = "drilled-scenario"
+		f.create(s)
+		next := t0.AddDate(0, 0, 1) // the next day: the streak grows
+		c := withProgress(s, completion(s, 40, 6, next), mark("f:monitoring:feedback_loop", bot.Monitoring, bot.Missed))
+		c.Drill = true
+		c.History.Kind, c.History.Step = bot.KindDrill, bot.Monitoring
+		f.finish(s, bot.Completed, c)
+
+		want := before
+		want.Points += 6
+		bot.AdvanceStreak(&want, c.Day)
+		f.wantStats(u, want) // no session, step totals, scores or recent scenario
+		after := f.board(ws, bot.AllTime, 10, u.UserID)
+		if after.Viewer == nil || after.Viewer.Points != board.Viewer.Points+6 || after.Viewer.Sessions != board.Viewer.Sessions {
+			f.t.Errorf("board viewer after a drill = %+v, before %+v: want 6 more points, the same sessions", after.Viewer, board.Viewer)
+		}
+		p := f.progress(u)
+		if len(p.History) != 1 || p.History[0].Kind != bot.KindDrill || p.History[0].Step != bot.Monitoring {
+			f.t.Errorf("history after a drill = %+v", p.History)
+		}
+		if i := slices.IndexFunc(p.Tracks, func(t bot.ConceptTrack) bool { return t.Key == "f:monitoring:feedback_loop" }); i < 0 || p.Tracks[i].Recent != "M" {
+			f.t.Errorf("coverage after a drill = %+v", p.Tracks)
+		}
+		if got, err := f.p.Team(f.ctx, ws, bot.ISOWeek(t0), t0.Format("2006-01"), 5); err != nil || got.Sessions != team.Sessions {
+			f.t.Errorf("Team after a drill = %+v, %v; want it unchanged (%d sessions)", got, err, team.Sessions)
+		}
+		// A drill-only person reaches the board too.
+		v := f.user("U2")
+		d := f.session(v, "drill2")
+		f.create(d)
+		c2 := withProgress(d, completion(d, 50, 5, t0))
+		c2.Drill = true
+		f.finish(d, bot.Completed, c2)
+		if b := f.board(ws, bot.AllTime, 10, v.UserID); b.Viewer == nil || b.Viewer.Points != 5 || b.Viewer.Sessions != 0 {
+			f.t.Errorf("drill-only person's standing = %+v, want 5 points, 0 sessions", b.Viewer)
+		}
+	}},
 	{"AbandonRecordsNothing", func(f *progressFixture) {
 		u := f.user("U1")
 		s := f.create(f.session(u, "s1"))

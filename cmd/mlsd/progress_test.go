@@ -18,9 +18,12 @@ import (
 var missedLine = regexp.MustCompile(`(?m)^  - (.+) \(([^()]+)\) — missed (?:(\d+) of the last (\d+) times|the one time it came up)$`)
 
 // TestProgressAcceptance is issue 14's first acceptance point, through the
-// console with several people: after their interviews, /mlsd me names the
-// concepts actually missed, with counts that match the reports (each
-// report re-derived from the stored session by bot.Evaluate).
+// console with several people: after three interviews and two drills,
+// /mlsd me names the concepts actually missed, with counts that match the
+// reports (each re-derived from the stored session by bot.Evaluate or
+// bot.EvaluateDrill); /mlsd drill takes the weakest step; /mlsd history
+// and /mlsd report N show the sessions; /mlsd team shows aggregates and
+// nobody's score.
 func TestProgressAcceptance(t *testing.T) {
 	lib, err := scenarios.Builtin()
 	if err != nil {
@@ -46,6 +49,10 @@ func TestProgressAcceptance(t *testing.T) {
 		s := script(t, byID[p.scenario], readCalibration(t, p.scenario), p.cand)
 		lines = append(lines, s[:len(s)-1]...) // without its /mlsd me
 	}
+	// Two drills: the default step (the weakest), then monitoring. "next"
+	// skips the follow-up when one is asked, and is harmless when none is.
+	drillAnswer := "I would log every prediction with its features and label, watch for drift in the inputs, retrain on a schedule, and alert on a drop in precision because silent failures are costly."
+	lines = append(lines, "/as ada", "/mlsd drill", drillAnswer, "next", "/mlsd drill monitoring", drillAnswer, "next")
 	lines = append(lines, "/as grace", "/mlsd team", "/as ada", "/mlsd history", "/mlsd report 2", "/mlsd report 9", "/mlsd me")
 	dir := t.TempDir()
 	out, errOut, err := runWith(t, env("MLSD_DATA_DIR", dir, "USER", "ada"), strings.Join(lines, "\n")+"\n")
@@ -65,8 +72,22 @@ func TestProgressAcceptance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(prog.History) != 3 {
-		t.Fatalf("ada's history has %d entries, want 3", len(prog.History))
+	if len(prog.History) != 5 || prog.History[0].Kind != bot.KindDrill || prog.History[1].Kind != bot.KindDrill {
+		t.Fatalf("ada's history has %d entries (%+v), want 2 drills, then 3 interviews", len(prog.History), prog.History)
+	}
+	// /mlsd drill took the weakest step (drills leave the step averages as they were).
+	st, err := store.Stats(ctx, ada)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if weakest := bot.DrillStep(st, nil); prog.History[1].Step != weakest || !strings.Contains(out, "Drill for ada: "+weakest.Title()) {
+		t.Errorf("the default drill took %v, want the weakest step %v", prog.History[1].Step, weakest)
+	}
+	if prog.History[0].Step != bot.Monitoring || st.Sessions != 3 {
+		t.Errorf("second drill on %v, sessions %d; want monitoring and 3 interviews", prog.History[0].Step, st.Sessions)
+	}
+	if !strings.Contains(out, "Drill done — ") || !strings.Contains(out, "Questions to study") {
+		t.Errorf("a drill ended without its feedback")
 	}
 	// What the reports say: per concept label, chances and misses.
 	type tally struct{ chances, misses int }
@@ -77,11 +98,16 @@ func TestProgressAcceptance(t *testing.T) {
 			t.Fatal(err)
 		}
 		rep := bot.Evaluate(byID[ses.ScenarioID], &ses)
+		shown := fmt.Sprintf("Score: %d/100", rep.Score)
+		if h.Kind == bot.KindDrill {
+			rep = bot.EvaluateDrill(byID[ses.ScenarioID], &ses)
+			shown = fmt.Sprintf("` %d%% · +", rep.Score)
+		}
 		if rep.Score != h.Score || ses.Final == nil || ses.Final.Score != rep.Score {
 			t.Fatalf("session %s: re-derived score %d, history %d", ses.ID, rep.Score, h.Score)
 		}
-		if !strings.Contains(out, fmt.Sprintf("Score: %d/100", rep.Score)) {
-			t.Errorf("transcript lacks the report's score %d", rep.Score)
+		if !strings.Contains(out, shown) {
+			t.Errorf("transcript lacks the report's score %q", shown)
 		}
 		for _, m := range rep.Coverage {
 			if m.Outcome == bot.Flagged {
@@ -97,11 +123,15 @@ func TestProgressAcceptance(t *testing.T) {
 			}
 		}
 	}
-	// /mlsd history lists ada's three interviews, newest first; report 2
-	// shows the middle one again, whole.
+	// /mlsd history lists ada's drills and interviews, newest first;
+	// report 2 shows the first drill again.
 	hist := between(out, "ada> /mlsd history", "ada> /mlsd report 2")
 	for i, h := range prog.History {
-		row := fmt.Sprintf("  %d. %s · %s · interview · %d/100 — %s", i+1, h.At.Local().Format("2006-01-02"), h.Title, h.Score, h.Band)
+		result := fmt.Sprintf("interview · %d/100 — %s", h.Score, h.Band)
+		if h.Kind == bot.KindDrill {
+			result = fmt.Sprintf("drill: %s · %d%%", h.Step.Title(), h.Score)
+		}
+		row := fmt.Sprintf("  %d. %s · %s · %s", i+1, h.At.Local().Format("2006-01-02"), h.Title, result)
 		if !strings.Contains(hist, row+"\n") {
 			t.Errorf("/mlsd history lacks %q:\n%s", row, hist)
 		}
@@ -110,12 +140,12 @@ func TestProgressAcceptance(t *testing.T) {
 		t.Errorf("ada's history shows grace's interview:\n%s", hist)
 	}
 	rep2 := between(out, "ada> /mlsd report 2", "ada> /mlsd report 9")
-	for _, want := range []string{"Report 2 of your history", "Report — " + prog.History[1].Title, fmt.Sprintf("Score: %d/100", prog.History[1].Score), "Reference outline"} {
+	for _, want := range []string{"Report 2 of your history", "Drill done — " + prog.History[1].Step.Title() + " on " + prog.History[1].Title, fmt.Sprintf("` %d%% · +", prog.History[1].Score)} {
 		if !strings.Contains(rep2, want) {
 			t.Errorf("/mlsd report 2 lacks %q:\n%s", want, rep2)
 		}
 	}
-	if r9 := between(out, "ada> /mlsd report 9", "ada> /mlsd me"); !strings.Contains(r9, "Your history has 3 entries") {
+	if r9 := between(out, "ada> /mlsd report 9", "ada> /mlsd me"); !strings.Contains(r9, "Your history has 5 entries") {
 		t.Errorf("/mlsd report 9 = %s", r9)
 	}
 

@@ -18,7 +18,8 @@
 --     [25] month expire-at ms  [26] recent limit
 --     [27] concept marks, JSON [[key, meta, outcome], ...] (meta: progress.go)
 --     [28] history entry JSON ("" = none)  [29] history limit
---     [30] coverage window
+--     [30] coverage window  [31] "1" for a drill: points, streak,
+--     coverage and history only (bot.Completion.Drill)
 --
 -- Returns a table whose first element is the outcome:
 --   {1, totals...} applied      {2} duplicate message    {3, version} stale
@@ -94,13 +95,16 @@ if completing and redis.call('SADD', KEYS[3], DONE) == 1 then
   local function num(s) return tonumber(s) or 0 end
   local function f(x) return string.format('%.17g', x) end -- exact round trip
   local pts, at = tonumber(ARGV[12]), ARGV[20]
+  local drill = ARGV[31] == '1'
+  local inc = 1
+  if drill then inc = 0 end
   -- bump adds this session to one total; at records when the total last
   -- rose, which breaks leaderboard ties in favour of the earlier user.
   local function bump(key, pf, nf, af)
     local t = redis.call('HMGET', key, pf, nf, af)
     local a = t[3]
     if not a or pts ~= 0 then a = at end
-    redis.call('HSET', key, pf, f(num(t[1]) + pts), nf, num(t[2]) + 1, af, a)
+    redis.call('HSET', key, pf, f(num(t[1]) + pts), nf, num(t[2]) + inc, af, a)
   end
   bump(weekKey, 'pts', 'n', 'at'); redis.call('PEXPIREAT', weekKey, ARGV[24])
   bump(monthKey, 'pts', 'n', 'at'); redis.call('PEXPIREAT', monthKey, ARGV[25])
@@ -109,11 +113,14 @@ if completing and redis.call('SADD', KEYS[3], DONE) == 1 then
   local s = redis.call('HMGET', statsKey, 'st1', 'st2', 'st3', 'st4', 'st5', 'st6', 'st7',
     'best', 'streak', 'best_streak', 'last_day')
   local score = tonumber(ARGV[11])
-  local upd = {'last', score}
-  for i = 1, 7 do
-    upd[#upd + 1] = 'st' .. i; upd[#upd + 1] = f(num(s[i]) + tonumber(ARGV[12 + i]))
+  local upd = {}
+  if not drill then
+    upd = {'last', score}
+    for i = 1, 7 do
+      upd[#upd + 1] = 'st' .. i; upd[#upd + 1] = f(num(s[i]) + tonumber(ARGV[12 + i]))
+    end
+    if score > num(s[8]) then upd[#upd + 1] = 'best'; upd[#upd + 1] = score end
   end
-  if score > num(s[8]) then upd[#upd + 1] = 'best'; upd[#upd + 1] = score end
   -- Streaks count local days (bot.AdvanceStreak): the same or an earlier
   -- day changes nothing, the next day adds one, a later day starts at one.
   local day = ARGV[22]
@@ -124,9 +131,11 @@ if completing and redis.call('SADD', KEYS[3], DONE) == 1 then
     upd[#upd + 1] = 'best_streak'; upd[#upd + 1] = math.max(streak, num(s[10]))
     upd[#upd + 1] = 'last_day'; upd[#upd + 1] = day
   end
-  redis.call('HSET', statsKey, unpack(upd))
-  redis.call('LPUSH', recentKey, ARGV[21])
-  redis.call('LTRIM', recentKey, 0, tonumber(ARGV[26]) - 1)
+  if #upd > 0 then redis.call('HSET', statsKey, unpack(upd)) end
+  if not drill then
+    redis.call('LPUSH', recentKey, ARGV[21])
+    redis.call('LTRIM', recentKey, 0, tonumber(ARGV[26]) - 1)
+  end
 
   -- Concept coverage (bot.ConceptTrack.Track): per key, h: the latest
   -- outcomes (oldest first, at most the window), n: every chance, l: the
