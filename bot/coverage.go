@@ -135,6 +135,11 @@ type ProgressStore interface {
 	// people.
 	Team(ctx context.Context, ws Workspace, week, month string, limit int) (TeamStats, error)
 
+	// StatsOf returns the Stats (without Recent) of the given user ids of
+	// ws, zero for those with none, in one round trip: boards and posts
+	// read their people's streaks with it instead of one Stats call each.
+	StatsOf(ctx context.Context, ws Workspace, users []string) (map[string]Stats, error)
+
 	// SetAnonymous records whether the user's name is hidden ("anonymous")
 	// on the workspace's boards, reveals and standings posts.
 	SetAnonymous(ctx context.Context, user UserKey, on bool) error

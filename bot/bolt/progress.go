@@ -147,3 +147,21 @@ func (s *Store) Team(ctx context.Context, ws bot.Workspace, week, month string, 
 	})
 	return out, err
 }
+
+// StatsOf implements bot.ProgressStore in one read transaction.
+func (s *Store) StatsOf(ctx context.Context, ws bot.Workspace, users []string) (map[string]bot.Stats, error) {
+	out := make(map[string]bot.Stats, len(users))
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketStats)
+		for _, u := range users {
+			var st bot.Stats
+			if err := getJSON(b, userKey(bot.UserKey{Platform: ws.Platform, Workspace: ws.ID, UserID: u}), &st); err != nil && !errors.Is(err, bot.ErrNotFound) {
+				return err
+			}
+			st.Recent = nil
+			out[u] = st
+		}
+		return nil
+	})
+	return out, err
+}

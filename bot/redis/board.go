@@ -232,7 +232,11 @@ func (s *Store) Stats(ctx context.Context, user bot.UserKey) (bot.Stats, error) 
 	if err != nil {
 		return bot.Stats{}, s.fail("stats", err)
 	}
-	f := fields.Val()
+	return parseStats(fields.Val(), recent.Val())
+}
+
+// parseStats reads the stats hash (and the recent list).
+func parseStats(f map[string]string, recent []string) (bot.Stats, error) {
 	var st bot.Stats
 	var perr error
 	num := func(name string) float64 {
@@ -256,10 +260,36 @@ func (s *Store) Stats(ctx context.Context, user bot.UserKey) (bot.Stats, error) 
 	st.Streak = int(num("streak"))
 	st.BestStreak = int(num("best_streak"))
 	st.LastDay = f["last_day"]
-	if r := recent.Val(); len(r) > 0 {
-		st.Recent = r
+	if len(recent) > 0 {
+		st.Recent = recent
 	}
 	return st, perr
+}
+
+// StatsOf reads several users' stats (without Recent) in one pipeline.
+func (s *Store) StatsOf(ctx context.Context, ws bot.Workspace, users []string) (map[string]bot.Stats, error) {
+	out := make(map[string]bot.Stats, len(users))
+	if len(users) == 0 {
+		return out, nil
+	}
+	cmds := make([]*goredis.MapStringStringCmd, len(users))
+	_, err := s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for i, u := range users {
+			cmds[i] = p.HGetAll(ctx, s.keys.stats(bot.UserKey{Platform: ws.Platform, Workspace: ws.ID, UserID: u}))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.fail("stats of users", err)
+	}
+	for i, u := range users {
+		st, err := parseStats(cmds[i].Val(), nil)
+		if err != nil {
+			return nil, err
+		}
+		out[u] = st
+	}
+	return out, nil
 }
 
 // Leaderboard reads a page and the viewer's standing in one round trip.

@@ -201,6 +201,44 @@ var progressCases = []struct {
 			f.t.Errorf("drill-only person's standing = %+v, want 5 points, 0 sessions", b.Viewer)
 		}
 	}},
+	{"StatsOfReadsEachAsStats", func(f *progressFixture) {
+		ws := f.workspace(1)
+		f.play(f.user("U1"), "s1", 70, 80, t0)
+		f.play(f.user("U2"), "s2", 50, 60, t0)
+		got, err := f.p.StatsOf(f.ctx, ws, []string{"U1", "U2", "nobody"})
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		for _, id := range []string{"U1", "U2", "nobody"} {
+			want := f.stats(f.user(id))
+			want.Recent = nil
+			if d := cmp.Diff(want, got[id], cmpOpts); d != "" {
+				f.t.Errorf("StatsOf[%s] (-Stats +StatsOf):\n%s", id, d)
+			}
+		}
+		if _, ok := got["nobody"]; !ok || len(got) != 3 {
+			f.t.Errorf("StatsOf = %v, want an entry per id asked", got)
+		}
+	}},
+	{"AnonymousFlag", func(f *progressFixture) {
+		ws := f.workspace(1)
+		if err := f.p.SetAnonymous(f.ctx, f.user("U1"), true); err != nil {
+			f.t.Fatal(err)
+		}
+		got, err := f.p.Anonymous(f.ctx, ws, []string{"U1", "U2"})
+		if err != nil || !got["U1"] || got["U2"] {
+			f.t.Errorf("Anonymous = %v, %v; want U1 only", got, err)
+		}
+		if other, err := f.p.Anonymous(f.ctx, f.workspace(2), []string{"U1"}); err != nil || other["U1"] {
+			f.t.Errorf("Anonymous in another workspace = %v, %v", other, err)
+		}
+		if err := f.p.SetAnonymous(f.ctx, f.user("U1"), false); err != nil {
+			f.t.Fatal(err)
+		}
+		if got, err := f.p.Anonymous(f.ctx, ws, []string{"U1"}); err != nil || got["U1"] {
+			f.t.Errorf("Anonymous after opting in = %v, %v", got, err)
+		}
+	}},
 	{"AbandonRecordsNothing", func(f *progressFixture) {
 		u := f.user("U1")
 		s := f.create(f.session(u, "s1"))
