@@ -10,7 +10,8 @@
 // Round trips per call: FirstDelivery, ActiveSession, Session, Stats,
 // Leaderboard and Save one each (a Save with a thread pipelines the thread
 // index with the script); Thread two; a completing Save one more, for the
-// workspace's leaderboards (another hash slot). The engine's answer path
+// workspace's leaderboards and team aggregate (another hash slot, both
+// scripts in one pipeline). The engine's answer path
 // (FirstDelivery, ActiveSession, Save) is therefore three.
 package redis
 
