@@ -131,7 +131,7 @@ func TestProgressAcceptance(t *testing.T) {
 		if h.Kind == bot.KindDrill {
 			result = fmt.Sprintf("drill: %s · %d%%", h.Step.Title(), h.Score)
 		}
-		row := fmt.Sprintf("  %d. %s · %s · %s", i+1, h.At.Local().Format("2006-01-02"), h.Title, result)
+		row := fmt.Sprintf("  %d. %s · %s · %s", i+1, h.At.UTC().Format("2006-01-02"), h.Title, result)
 		if !strings.Contains(hist, row+"\n") {
 			t.Errorf("/mlsd history lacks %q:\n%s", row, hist)
 		}
