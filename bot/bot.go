@@ -44,6 +44,11 @@ type Config struct {
 	NudgeAfter   time.Duration
 	AbandonAfter time.Duration
 
+	// Progress keeps concept coverage and history (the store's own
+	// methods); nil leaves /mlsd me at the numbers and turns off the
+	// commands that need it.
+	Progress ProgressStore
+
 	// AI, when set, has an AI judge read each answer besides the rubric;
 	// nil (the default) grades by the rubric alone.
 	AI *AIJudge
@@ -229,11 +234,7 @@ func (b *Bot) command(ctx context.Context, log *slog.Logger, in Inbound) ([]Outb
 	case CmdLeaderboard:
 		return b.leaderboard(ctx, in, cmd.Period)
 	case CmdMe:
-		st, err := b.cfg.Store.Stats(ctx, in.User())
-		if err != nil {
-			return nil, err
-		}
-		return []Outbound{b.ephemeral(in, MeText(st))}, nil
+		return b.me(ctx, in)
 	case CmdStatus:
 		s, err := b.cfg.Store.ActiveSession(ctx, in.User())
 		if errors.Is(err, ErrNotFound) {
@@ -248,6 +249,18 @@ func (b *Bot) command(ctx context.Context, log *slog.Logger, in Inbound) ([]Outb
 		return []Outbound{b.ephemeral(in, HelpText+b.helpFooter())}, nil
 	case CmdDaily:
 		return b.daily(ctx, log, in, cmd)
+	case CmdHistory:
+		return b.history(ctx, in)
+	case CmdReport:
+		return b.report(ctx, in, cmd.N)
+	case CmdTeam:
+		return b.team(ctx, in)
+	case CmdOptOut, CmdOptIn:
+		return b.optOut(ctx, in, cmd.Name == CmdOptOut)
+	case CmdForget:
+		return b.forget(ctx, in, len(cmd.Args) == 1)
+	case CmdDrill:
+		return b.drill(ctx, log, in, cmd)
 	}
 	return []Outbound{b.ephemeral(in, cmd.Problem+"\n\n"+HelpText+b.helpFooter())}, nil
 }
@@ -401,23 +414,36 @@ func (b *Bot) newID(now time.Time) string {
 
 func (b *Bot) leaderboard(ctx context.Context, in Inbound, period string) ([]Outbound, error) {
 	ws := Workspace{Platform: in.Platform, ID: in.Workspace}
-	var (
-		parts  []string
-		boards []Board
-	)
+	now := b.cfg.Now().In(b.cfg.Location)
+	type pick struct {
+		title  string
+		period Period
+	}
+	var picks []pick
 	if period == "" || period == "week" {
-		board, err := b.cfg.Store.Leaderboard(ctx, ws, WeekPeriod(ISOWeek(b.cfg.Now().In(b.cfg.Location))), 10, in.UserID)
-		if err != nil {
-			return nil, err
-		}
-		parts, boards = append(parts, BoardText("This week", board)), append(boards, board)
+		picks = append(picks, pick{"This week", WeekPeriod(ISOWeek(now))})
+	}
+	if period == "month" {
+		picks = append(picks, pick{"This month", MonthPeriod(now.Format("2006-01"))})
 	}
 	if period == "" || period == "all" {
-		board, err := b.cfg.Store.Leaderboard(ctx, ws, AllTime, 10, in.UserID)
+		picks = append(picks, pick{"All time", AllTime})
+	}
+	boards := make([]Board, len(picks))
+	ptrs := make([]*Board, len(picks))
+	for i, p := range picks {
+		board, err := b.cfg.Store.Leaderboard(ctx, ws, p.period, 10, in.UserID)
 		if err != nil {
 			return nil, err
 		}
-		parts, boards = append(parts, BoardText("All time", board)), append(boards, board)
+		boards[i], ptrs[i] = board, &boards[i]
+	}
+	if err := b.anonymize(ctx, ws, ptrs...); err != nil {
+		return nil, err
+	}
+	var parts []string
+	for i, p := range picks {
+		parts = append(parts, BoardText(p.title, boards[i]))
 	}
 	streaks, err := b.StreaksText(ctx, ws, in.UserID, boards...)
 	if err != nil {
@@ -450,6 +476,9 @@ func (b *Bot) Home(ctx context.Context, user UserKey) (Home, error) {
 		return h, err
 	}
 	if h.Stats, err = b.cfg.Store.Stats(ctx, user); err != nil {
+		return h, err
+	}
+	if err := b.anonymize(ctx, ws, &h.Week, &h.AllTime); err != nil {
 		return h, err
 	}
 	h.Text = BoardText("This week", h.Week) + "\n\n" + BoardText("All time", h.AllTime) + "\n\n" + MeText(h.Stats)
@@ -691,6 +720,14 @@ func (b *Bot) completion(s *Session) *Completion {
 			c.StepScores[i] = st.Score
 		}
 	}
+	c.Marks = r.Coverage
+	kind := KindInterview
+	if s.Drill != 0 {
+		kind, c.Drill = KindDrill, true
+		c.StepScores = [Steps]float64{}
+		c.StepScores[s.Drill-1] = r.Steps[0].Score
+	}
+	c.History = historyEntry(s, kind, c.StepScores)
 	return c
 }
 

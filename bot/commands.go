@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -18,6 +20,13 @@ const (
 	CmdStatus      CommandName = "status"
 	CmdHelp        CommandName = "help"
 	CmdDaily       CommandName = "daily"
+	CmdHistory     CommandName = "history"
+	CmdReport      CommandName = "report"
+	CmdTeam        CommandName = "team"
+	CmdOptOut      CommandName = "optout"
+	CmdOptIn       CommandName = "optin"
+	CmdForget      CommandName = "forget"
+	CmdDrill       CommandName = "drill"
 	CmdUnknown     CommandName = ""
 )
 
@@ -27,10 +36,15 @@ type Command struct {
 	// Scenario is the start argument: an id, an id prefix, "random" or "".
 	Scenario string
 	Mode     Mode
-	// Period is the leaderboard argument: "week", "all" or "" for both.
+	// Period is the leaderboard argument: "week", "month", "all" or ""
+	// for week and all time.
 	Period string
 	// Args are the remaining words (daily subcommands).
 	Args []string
+	// N is the report argument: 1 is the latest entry of the history.
+	N int
+	// Step is the drill's step argument (0: the default).
+	Step StepID
 	// Problem explains why the line could not be understood; the reply is
 	// Problem followed by help.
 	Problem string
@@ -58,7 +72,19 @@ func ParseCommand(text string) Command {
 	switch CommandName(name) {
 	case CmdStart:
 		return parseStart(args)
-	case CmdScenarios, CmdMe, CmdStatus, CmdHelp:
+	case CmdReport:
+		return parseReport(args)
+	case CmdDrill:
+		return parseDrill(args)
+	case CmdForget:
+		switch strings.ToLower(strings.Join(args, " ")) {
+		case "me":
+			return Command{Name: CmdForget}
+		case "me confirm":
+			return Command{Name: CmdForget, Args: []string{"confirm"}}
+		}
+		return Command{Problem: "Use `forget me`; I will ask you to confirm."}
+	case CmdScenarios, CmdMe, CmdStatus, CmdHelp, CmdHistory, CmdTeam, CmdOptOut, CmdOptIn:
 		if len(args) > 0 && CommandName(name) != CmdHelp {
 			return Command{Problem: code(name) + " takes no arguments."}
 		}
@@ -66,16 +92,18 @@ func ParseCommand(text string) Command {
 	case CmdLeaderboard:
 		c := Command{Name: CmdLeaderboard}
 		if len(args) > 1 {
-			return Command{Problem: "Use `leaderboard`, `leaderboard week` or `leaderboard all`."}
+			return Command{Problem: "Use `leaderboard`, `leaderboard week`, `leaderboard month` or `leaderboard all`."}
 		}
 		if len(args) == 1 {
 			switch p := strings.ToLower(args[0]); p {
 			case "week", "weekly":
 				c.Period = "week"
+			case "month", "monthly":
+				c.Period = "month"
 			case "all", "all-time", "alltime":
 				c.Period = "all"
 			default:
-				return Command{Problem: "Unknown leaderboard period `" + clip(args[0], 40) + "`: use `week` or `all`."}
+				return Command{Problem: "Unknown leaderboard period `" + clip(args[0], 40) + "`: use `week`, `month` or `all`."}
 			}
 		}
 		return c
@@ -83,6 +111,65 @@ func ParseCommand(text string) Command {
 		return Command{Name: CmdDaily, Args: args}
 	}
 	return Command{Problem: "I don't know the command `" + clip(fields[0], 40) + "`."}
+}
+
+// parseReport reads `report N`, N a position in the history (1 = latest).
+func parseReport(args []string) Command {
+	usage := fmt.Sprintf("Use `report N`, N from 1 (your latest) to %d, as `/mlsd history` numbers them.", HistoryLimit)
+	if len(args) != 1 {
+		return Command{Problem: usage}
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(args[0], "#"))
+	if err != nil || n < 1 || n > HistoryLimit {
+		return Command{Problem: "I could not use " + code(clip(args[0], 20)) + ". " + usage}
+	}
+	return Command{Name: CmdReport, N: n}
+}
+
+// parseDrill reads `drill [step] [scenario]`; the step is a key
+// (monitoring), a title's first word or a number 1-7.
+func parseDrill(args []string) Command {
+	c := Command{Name: CmdDrill}
+	for _, a := range args {
+		low := strings.ToLower(a)
+		if step, ok := parseStep(low); ok && c.Step == 0 && c.Scenario == "" {
+			c.Step = step
+			continue
+		}
+		if c.Scenario == "" && validScenarioQuery(low) {
+			c.Scenario = low
+			continue
+		}
+		return Command{Problem: "Use `drill [step] [scenario]`, the step one of clarify, frame, data, model, evaluation, deployment, monitoring (or 1-7); I could not use " + code(clip(a, 40)) + "."}
+	}
+	return c
+}
+
+// parseStep reads a step key, a number 1-7 or a common short name.
+func parseStep(s string) (StepID, bool) {
+	if n, err := strconv.Atoi(s); err == nil && n >= int(Clarify) && n <= int(Monitoring) {
+		return StepID(n), true
+	}
+	if step, ok := StepByKey(s); ok && step != WrapUp {
+		return step, true
+	}
+	switch s {
+	case "requirements", "clarification":
+		return Clarify, true
+	case "framing", "task":
+		return Frame, true
+	case "features":
+		return Data, true
+	case "modeling", "modelling", "models":
+		return Model, true
+	case "eval", "metrics":
+		return Evaluation, true
+	case "serving", "deploy":
+		return Deployment, true
+	case "monitor", "infrastructure", "infra":
+		return Monitoring, true
+	}
+	return 0, false
 }
 
 func parseStart(args []string) Command {

@@ -215,6 +215,9 @@ func (b *Bot) reveal(ctx context.Context, prev DailyPost, p Poster) (bool, error
 	if err != nil {
 		return false, err
 	}
+	if err := b.anonymousAnswers(ctx, Workspace{Platform: prev.Channel.Platform, ID: prev.Channel.Workspace}, answers); err != nil {
+		return false, err
+	}
 	sc, _ := b.cfg.Library.Get(prev.ScenarioID)
 	where := Where{Kind: InThread, Channel: prev.Channel.Channel, Thread: prev.Thread}
 	if _, err := p.Post(ctx, Outbound{Where: where, Text: revealText(sc, prev, answers, opted)}); err != nil {

@@ -251,6 +251,9 @@ func (t Turn) moveOn(sc *Scenario, now time.Time) Turn {
 // finishStep closes the current step and asks the next question.
 func (t Turn) finishStep(sc *Scenario) Turn {
 	s := &t.Session
+	if s.Drill != 0 {
+		return t.finishDrill(sc)
+	}
 	if s.Mode == Practice {
 		t.say(practiceFeedback(sc, s.Step, &s.Answers[s.Step]))
 	}

@@ -74,6 +74,7 @@ func Evaluate(sc *Scenario, s *Session) Report {
 			g.Score, g.Coverage = 0, 0
 		}
 		grades[step] = g
+		rep.Coverage = append(rep.Coverage, conceptMarks(sc, step, sc.Rubric(step), &g)...)
 		sr := StepReport{
 			Step: step, Title: step.Title(), Score: g.Score,
 			Max: 100 * step.Weight(), Skipped: ans.Skipped, Hints: ans.Hints,

@@ -121,9 +121,13 @@ func preview(s string, n int) string {
 const HelpText = `**MLSD — ML system design interview coach**
 - ` + "`/mlsd start [scenario-id|random] [mock|practice]`" + ` — start an interview (mock: feedback at the end; practice: after each step)
 - ` + "`/mlsd scenarios`" + ` — list the case studies
-- ` + "`/mlsd leaderboard [week|all]`" + ` — top 10 of this workspace and your rank
-- ` + "`/mlsd me`" + ` — your sessions, average per step, weakest step
+- ` + "`/mlsd leaderboard [week|month|all]`" + ` — top 10 of this workspace and your rank
+- ` + "`/mlsd me`" + ` — your numbers, the concepts you miss most, your weakest step's trend and what to drill next
+- ` + "`/mlsd drill [step] [scenario]`" + ` — 2–5 minutes on one step (default: your weakest), on a case chosen for what you miss
+- ` + "`/mlsd history`" + ` · ` + "`/mlsd report N`" + ` — your last 20 interviews and drills; show one report again
+- ` + "`/mlsd team`" + ` — how this workspace is doing: completions, average per step, what the team misses (no one's scores)
 - ` + "`/mlsd status`" + ` — your interview in progress
+- ` + "`/mlsd optout`" + ` · ` + "`optin`" + ` — show as _anonymous_ on boards, reveals and standings (your stats stay) · ` + "`/mlsd forget me`" + ` — delete everything kept about you
 - ` + "`/mlsd daily on [cron] [time zone]`" + ` · ` + "`off`" + ` · ` + "`status`" + ` · ` + "`now`" + ` — the channel's daily case study (admins change it)
 - ` + "`/mlsd help`" + ` — this help
 In an interview, reply with your answer or one of: ` + "`hint` `next` `skip` `repeat` `status` `end`" + `.`
@@ -195,7 +199,7 @@ func MeText(st Stats) string {
 	if st.Sessions == 0 {
 		msg := "You have not completed an interview yet. Start one with `/mlsd start`."
 		if st.Points > 0 || st.BestStreak > 0 { // daily answers only
-			msg = fmt.Sprintf("**Your progress**: %s points from daily challenges, streak %d day%s (best %d). ", formatPoints(st.Points), st.Streak, plural(st.Streak), st.BestStreak) +
+			msg = fmt.Sprintf("**Your progress**: %s points from daily challenges and drills, streak %d day%s (best %d). ", formatPoints(st.Points), st.Streak, plural(st.Streak), st.BestStreak) +
 				"Finish a full interview (`/mlsd start`) to see your average per step."
 		}
 		return msg

@@ -23,6 +23,10 @@ type Report struct {
 	Gaps      []string       `json:"gaps,omitempty"` // questions to study
 	Outline   []Section      `json:"outline,omitempty"`
 	HintsUsed int            `json:"hints_used"`
+	// Coverage is every step concept's outcome and the red flags raised,
+	// for the person's concept coverage. It is derived, so it is not kept
+	// with the session: the completion built from this report carries it.
+	Coverage []ConceptMark `json:"-"`
 }
 
 // StepReport is one step's line in the report.

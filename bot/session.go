@@ -38,6 +38,9 @@ type Session struct {
 	WrapPart int `json:"wrap_part,omitempty"`
 	// Probing is the concept id of the follow-up question awaiting a reply.
 	Probing string `json:"probing,omitempty"`
+	// Drill, when set, makes the session a drill of that one step: its
+	// question, one follow-up, then practice feedback (see drill.go).
+	Drill StepID `json:"drill,omitempty"`
 	// Answers are indexed by StepID; Answers[WrapUp] is unused (see Wrap).
 	Answers [WrapUp + 1]StepAnswer `json:"answers"`
 	Wrap    [3]StepAnswer          `json:"wrap"`

@@ -162,6 +162,18 @@ type Completion struct {
 	Week       string // ISO week of At, "2026-W48"
 	Month      string // "2026-11"
 	Day        string // local date, "2026-11-25", for streaks
+	// Marks are the concept outcomes of the finished session; each is
+	// added to the owner's coverage with ConceptTrack.Track (ProgressStore).
+	Marks []ConceptMark
+	// History, when set, is put first in the owner's history; entries
+	// beyond HistoryLimit are dropped.
+	History *HistoryEntry
+	// Drill marks a finished drill: it adds Points (to Stats and the
+	// boards), advances the streak and records Marks and History, but
+	// counts no session: Sessions, StepTotals, BestScore, LastScore,
+	// Recent, the boards' session counts and the workspace's TeamStats
+	// are left as they are.
+	Drill bool
 }
 
 // Stats are one user's totals.

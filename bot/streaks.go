@@ -12,7 +12,8 @@ import (
 // given boards (and the viewer): consecutive local days with a counted
 // daily answer or a completed interview. A streak whose last day is
 // before yesterday (in the workspace zone) has ended, so it shows 0 now.
-// The leaderboard reply appends it; it reads each person's Stats once.
+// The leaderboard reply appends it; it reads everyone's Stats in one
+// round trip where the store can (ProgressStore.StatsOf).
 func (b *Bot) StreaksText(ctx context.Context, ws Workspace, viewer string, boards ...Board) (string, error) {
 	type row struct {
 		name      string
@@ -34,12 +35,13 @@ func (b *Bot) StreaksText(ctx context.Context, ws Workspace, viewer string, boar
 	}
 	local := b.cfg.Now().In(b.cfg.Location)
 	today, yesterday := local.Format(time.DateOnly), local.AddDate(0, 0, -1).Format(time.DateOnly)
+	stats, err := b.statsOf(ctx, ws, ids)
+	if err != nil {
+		return "", err
+	}
 	var rows []row
 	for _, id := range ids {
-		st, err := b.cfg.Store.Stats(ctx, UserKey{Platform: ws.Platform, Workspace: ws.ID, UserID: id})
-		if err != nil {
-			return "", err
-		}
+		st := stats[id]
 		if st.BestStreak == 0 {
 			continue
 		}
@@ -59,4 +61,21 @@ func (b *Bot) StreaksText(ctx context.Context, ws Workspace, viewer string, boar
 		fmt.Fprintf(&t, "- %s: %d now, best %d\n", r.name, r.now, r.best)
 	}
 	return strings.TrimRight(t.String(), "\n"), nil
+}
+
+// statsOf reads the Stats of several people of ws: in one call with a
+// ProgressStore, else one Stats call each.
+func (b *Bot) statsOf(ctx context.Context, ws Workspace, ids []string) (map[string]Stats, error) {
+	if b.cfg.Progress != nil {
+		return b.cfg.Progress.StatsOf(ctx, ws, ids)
+	}
+	out := make(map[string]Stats, len(ids))
+	for _, id := range ids {
+		st, err := b.cfg.Store.Stats(ctx, UserKey{Platform: ws.Platform, Workspace: ws.ID, UserID: id})
+		if err != nil {
+			return nil, err
+		}
+		out[id] = st
+	}
+	return out, nil
 }

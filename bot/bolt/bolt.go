@@ -52,14 +52,19 @@ var _ bot.Store = (*Store)(nil)
 const sweepBatch = 64
 
 var (
-	bucketDedupe   = []byte("dedupe")   // id → expires-at
-	bucketSessions = []byte("sessions") // user, session id → sessionRecord
-	bucketActive   = []byte("active")   // user → activeRecord
-	bucketThreads  = []byte("threads")  // platform, workspace, channel, thread → threadRecord
-	bucketExpiry   = []byte("expiry")   // expires-at, kind, key → ""
-	bucketStats    = []byte("stats")    // user → bot.Stats
-	bucketBoards   = []byte("boards")   // platform, workspace, period, user id → boardRecord
-	allBuckets     = [][]byte{bucketDedupe, bucketSessions, bucketActive, bucketThreads, bucketExpiry, bucketStats, bucketBoards}
+	bucketDedupe   = []byte("dedupe")    // id → expires-at
+	bucketSessions = []byte("sessions")  // user, session id → sessionRecord
+	bucketActive   = []byte("active")    // user → activeRecord
+	bucketThreads  = []byte("threads")   // platform, workspace, channel, thread → threadRecord
+	bucketExpiry   = []byte("expiry")    // expires-at, kind, key → ""
+	bucketStats    = []byte("stats")     // user → bot.Stats
+	bucketBoards   = []byte("boards")    // platform, workspace, period, user id → boardRecord
+	bucketCoverage = []byte("coverage")  // user → map of bot.ConceptTrack by key
+	bucketHistory  = []byte("history")   // user → []bot.HistoryEntry, newest first
+	bucketTeams    = []byte("teams")     // platform, workspace → teamRecord
+	bucketAnon     = []byte("anonymous") // user → "" while the name is hidden
+	allBuckets     = [][]byte{bucketDedupe, bucketSessions, bucketActive, bucketThreads, bucketExpiry, bucketStats, bucketBoards,
+		bucketCoverage, bucketHistory, bucketTeams, bucketAnon}
 )
 
 // Kinds of expiry index entries.
@@ -522,23 +527,29 @@ func complete(tx *bbolt.Tx, user bot.UserKey, c *bot.Completion, now time.Time) 
 	if err := getJSON(sb, userKey(user), &st); err != nil && !errors.Is(err, bot.ErrNotFound) {
 		return err
 	}
-	st.Sessions++
 	st.Points += c.Points
-	for i, v := range c.StepScores {
-		st.StepTotals[i] += v
-	}
-	st.BestScore = max(st.BestScore, c.Score)
-	st.LastScore = c.Score
-	st.Recent = append([]string{c.ScenarioID}, st.Recent...)
-	if len(st.Recent) > bot.RecentLimit {
-		st.Recent = st.Recent[:bot.RecentLimit]
+	sessions := 0
+	if !c.Drill { // a drill adds points and a streak day, not a session
+		sessions = 1
+		st.Sessions++
+		for i, v := range c.StepScores {
+			st.StepTotals[i] += v
+		}
+		st.BestScore = max(st.BestScore, c.Score)
+		st.LastScore = c.Score
+		st.Recent = append([]string{c.ScenarioID}, st.Recent...)
+		if len(st.Recent) > bot.RecentLimit {
+			st.Recent = st.Recent[:bot.RecentLimit]
+		}
 	}
 	bot.AdvanceStreak(&st, c.Day)
 	if err := putJSON(sb, userKey(user), st); err != nil {
 		return err
 	}
-
-	return creditBoards(tx, user, c.UserName, c.At, c.Points, 1, c.Week, c.Month, now)
+	if err := recordProgress(tx, user, c); err != nil {
+		return err
+	}
+	return creditBoards(tx, user, c.UserName, c.At, c.Points, sessions, c.Week, c.Month, now)
 }
 
 // creditBoards adds points (and sessions) to the user's rows of the

@@ -241,3 +241,10 @@ func TestDamagedFileRefusedAtOpen(t *testing.T) {
 		t.Fatalf("ActiveSession from the backup = %+v, %v", got, err)
 	}
 }
+
+// TestProgressContract runs the coverage and history contract.
+func TestProgressContract(t *testing.T) {
+	storetest.RunProgress(t, func(t *testing.T) storetest.ProgressStore {
+		return mustOpen(t, filepath.Join(t.TempDir(), "mlsd.db"), bolt.Options{Now: newClock().Now})
+	})
+}

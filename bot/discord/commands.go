@@ -33,8 +33,19 @@ func Commands() []*discordgo.ApplicationCommand {
 	scenario.Autocomplete = true
 	mode := str("mode", "mock: feedback at the end (default); practice: after every step")
 	mode.Choices = []*discordgo.ApplicationCommandOptionChoice{{Name: "mock", Value: "mock"}, {Name: "practice", Value: "practice"}}
-	period := str("period", "This week or all time (default: both)")
-	period.Choices = []*discordgo.ApplicationCommandOptionChoice{{Name: "week", Value: "week"}, {Name: "all", Value: "all"}}
+	period := str("period", "This week, this month or all time (default: week and all time)")
+	period.Choices = []*discordgo.ApplicationCommandOptionChoice{{Name: "week", Value: "week"}, {Name: "month", Value: "month"}, {Name: "all", Value: "all"}}
+	step := str("step", "The step to drill (default: your weakest)")
+	for st := bot.Clarify; st <= bot.Monitoring; st++ {
+		step.Choices = append(step.Choices, &discordgo.ApplicationCommandOptionChoice{Name: st.Title(), Value: st.Key()})
+	}
+	drillScenario := str("scenario", "Case study id (default: one chosen for what you miss)")
+	drillScenario.Autocomplete = true
+	confirm := str("confirm", "Leave empty to see what is deleted; choose confirm to delete it")
+	confirm.Choices = []*discordgo.ApplicationCommandOptionChoice{{Name: "confirm: delete everything about me", Value: "confirm"}}
+	minOne := 1.0
+	number := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionInteger, Name: "number",
+		Description: "Which one: 1 is your latest (see /mlsd history)", Required: true, MinValue: &minOne, MaxValue: bot.HistoryLimit}
 	cron := str("cron", "When to post, as a cron line (default: weekdays 09:00)")
 	zone := str("timezone", "IANA time zone, e.g. Europe/Berlin")
 	return []*discordgo.ApplicationCommand{
@@ -46,7 +57,15 @@ func Commands() []*discordgo.ApplicationCommand {
 				sub("start", "Start a mock interview in a new thread", scenario, mode),
 				sub("scenarios", "List the case studies"),
 				sub("leaderboard", "Top candidates of this server", period),
-				sub("me", "Your sessions, average per step and weakest step"),
+				sub("me", "Your numbers, the concepts you miss most and what to drill next"),
+				sub("history", "Your last 20 interviews and drills"),
+				sub("report", "Show one of your past reports again", number),
+				sub("drill", "One step, one follow-up, feedback: 2-5 minutes on what you miss", step, drillScenario),
+				sub("team", "How this server is doing (no one's scores)"),
+				sub("optout", "Show as anonymous on leaderboards, reveals and standings"),
+				sub("optin", "Show your name on leaderboards, reveals and standings again"),
+				{Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: "forget", Description: "Delete what MLSD keeps about you",
+					Options: []*discordgo.ApplicationCommandOption{sub("me", "Delete everything MLSD keeps about you here (asks first)", confirm)}},
 				sub("status", "Where your current interview stands"),
 				sub("help", "How MLSD works"),
 				{Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: "daily", Description: "The daily challenge",
@@ -108,7 +127,7 @@ func commandText(d discordgo.ApplicationCommandInteractionData) string {
 	}
 	// Values go in the order the command declares them, whatever order the
 	// client sent.
-	for _, name := range []string{"scenario", "mode", "period", "cron", "timezone"} {
+	for _, name := range []string{"step", "scenario", "mode", "period", "number", "confirm", "cron", "timezone"} {
 		for _, o := range opts {
 			if o != nil && o.Name == name && o.Value != nil {
 				if v := strings.TrimSpace(fmt.Sprint(o.Value)); v != "" {

@@ -22,6 +22,9 @@ type completion struct {
 	userName string
 	periods  [3]bot.Period // week, month, all time: the order save.lua returns totals in
 	expireAt [3]int64      // unix ms; 0 = never
+	// team.lua's call: the workspace aggregate
+	teamKeys []string
+	teamArgs []any
 }
 
 func (s *Store) newCompletion(u bot.UserKey, c *bot.Completion) (*completion, error) {
@@ -54,13 +57,28 @@ func (s *Store) newCompletion(u bot.UserKey, c *bot.Completion) (*completion, er
 		periods:  periods,
 		expireAt: expireAt,
 	}
-	cp.keys = []string{s.keys.stats(u), s.keys.recent(u), s.keys.userPeriod(u, cp.periods[0]), s.keys.userPeriod(u, cp.periods[1])}
+	cp.keys = []string{s.keys.stats(u), s.keys.recent(u), s.keys.userPeriod(u, cp.periods[0]), s.keys.userPeriod(u, cp.periods[1]),
+		s.keys.coverage(u), s.keys.history(u)}
 	cp.args = []any{c.Score, formatFloat(c.Points)}
 	for _, st := range c.StepScores {
 		cp.args = append(cp.args, formatFloat(st))
 	}
 	cp.args = append(cp.args, at.UnixMilli(), c.ScenarioID, day, d.AddDate(0, 0, -1).Format(time.DateOnly),
 		cp.expireAt[0], cp.expireAt[1], bot.RecentLimit)
+	marks, hist, err := encodeProgress(c)
+	if err != nil {
+		return nil, err
+	}
+	drill := "0"
+	if c.Drill {
+		drill = "1"
+	}
+	cp.args = append(cp.args, marks, hist, bot.HistoryLimit, bot.CoverageWindow, drill)
+	if !c.Drill { // the team counts interviews
+		if cp.teamKeys, cp.teamArgs, err = s.teamCall(cp.ws, c, week, month, cp.expireAt[1]); err != nil {
+			return nil, err
+		}
+	}
 	return cp, nil
 }
 
@@ -123,19 +141,83 @@ func (s *Store) publishTotals(ctx context.Context, u bot.UserKey, c *completion,
 	args := []any{u.UserID, c.userName}
 	for i, p := range c.periods {
 		pt := t.periods[i]
-		if pt.sessions == "0" || pt.sessions == "" {
+		if (pt.sessions == "0" || pt.sessions == "") && (pt.points == "0" || pt.points == "") {
 			continue // nothing counted in this period (a replay from another week)
 		}
 		keys = append(keys, s.keys.board(c.ws, p), s.keys.boardMeta(c.ws, p))
 		args = append(args, pt.sessions, pt.points, boardMember(u.UserID, pt.atMs), c.expireAt[i])
 	}
-	if len(keys) == 0 {
-		return
+	var calls []scriptCall // a drill-only replay may have none
+	if len(keys) > 0 {
+		calls = append(calls, scriptCall{s.publish, keys, args})
 	}
-	if err := s.publish.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
-		s.log.Error("redis: leaderboard update failed; it catches up at the next completion",
-			"user", u.String(), "err", err)
+	if c.teamKeys != nil {
+		calls = append(calls, scriptCall{s.team, c.teamKeys, c.teamArgs})
 	}
+	for i, err := range s.runPipelined(ctx, calls) {
+		switch {
+		case err == nil:
+		case calls[i].script == s.publish:
+			s.log.Error("redis: leaderboard update failed; it catches up at the next completion",
+				"user", u.String(), "err", err)
+		default:
+			s.log.Error("redis: team aggregate update failed; a replay of the completing message repairs it",
+				"user", u.String(), "err", err)
+		}
+	}
+}
+
+// scriptCall is one script run inside a pipeline.
+type scriptCall struct {
+	script *goredis.Script
+	keys   []string
+	args   []any
+}
+
+// runPipelined sends the scripts in one pipeline (one round trip; they
+// may share a slot or not, a Cluster client splits the pipeline by node)
+// and resends those that found their script missing with EVAL. It returns
+// each call's error.
+func (s *Store) runPipelined(ctx context.Context, calls []scriptCall) []error {
+	if len(calls) == 0 {
+		return nil
+	}
+	send := func(eval bool, idx []int) []*goredis.Cmd {
+		cmds := make([]*goredis.Cmd, len(idx))
+		_, _ = s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			for i, j := range idx {
+				c := calls[j]
+				if eval {
+					cmds[i] = c.script.Eval(ctx, p, c.keys, c.args...)
+				} else {
+					cmds[i] = c.script.EvalSha(ctx, p, c.keys, c.args...)
+				}
+			}
+			return nil
+		})
+		return cmds
+	}
+	all := make([]int, len(calls))
+	for i := range all {
+		all[i] = i
+	}
+	errs := make([]error, len(calls))
+	var again []int
+	for i, cmd := range send(false, all) {
+		if err := cmd.Err(); goredis.HasErrorPrefix(err, "NOSCRIPT") {
+			again = append(again, i)
+		} else if err != nil && !errors.Is(err, goredis.Nil) {
+			errs[i] = err
+		}
+	}
+	if len(again) > 0 {
+		for i, cmd := range send(true, again) {
+			if err := cmd.Err(); err != nil && !errors.Is(err, goredis.Nil) {
+				errs[again[i]] = err
+			}
+		}
+	}
+	return errs
 }
 
 // Stats reads the user's totals in one round trip.
@@ -150,7 +232,11 @@ func (s *Store) Stats(ctx context.Context, user bot.UserKey) (bot.Stats, error) 
 	if err != nil {
 		return bot.Stats{}, s.fail("stats", err)
 	}
-	f := fields.Val()
+	return parseStats(fields.Val(), recent.Val())
+}
+
+// parseStats reads the stats hash (and the recent list).
+func parseStats(f map[string]string, recent []string) (bot.Stats, error) {
 	var st bot.Stats
 	var perr error
 	num := func(name string) float64 {
@@ -174,10 +260,36 @@ func (s *Store) Stats(ctx context.Context, user bot.UserKey) (bot.Stats, error) 
 	st.Streak = int(num("streak"))
 	st.BestStreak = int(num("best_streak"))
 	st.LastDay = f["last_day"]
-	if r := recent.Val(); len(r) > 0 {
-		st.Recent = r
+	if len(recent) > 0 {
+		st.Recent = recent
 	}
 	return st, perr
+}
+
+// StatsOf reads several users' stats (without Recent) in one pipeline.
+func (s *Store) StatsOf(ctx context.Context, ws bot.Workspace, users []string) (map[string]bot.Stats, error) {
+	out := make(map[string]bot.Stats, len(users))
+	if len(users) == 0 {
+		return out, nil
+	}
+	cmds := make([]*goredis.MapStringStringCmd, len(users))
+	_, err := s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for i, u := range users {
+			cmds[i] = p.HGetAll(ctx, s.keys.stats(bot.UserKey{Platform: ws.Platform, Workspace: ws.ID, UserID: u}))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.fail("stats of users", err)
+	}
+	for i, u := range users {
+		st, err := parseStats(cmds[i].Val(), nil)
+		if err != nil {
+			return nil, err
+		}
+		out[u] = st
+	}
+	return out, nil
 }
 
 // Leaderboard reads a page and the viewer's standing in one round trip.

@@ -33,3 +33,12 @@ func TestContractWithClock(t *testing.T) {
 		return storetest.WithOptions(s, storetest.Options{Advance: mini.FastForward})
 	})
 }
+
+// TestProgressContract runs the coverage and history contract against the
+// server in REDIS_URL, or miniredis without one.
+func TestProgressContract(t *testing.T) {
+	storetest.RunProgress(t, func(t *testing.T) storetest.ProgressStore {
+		s, _ := newTestStore(t, Options{})
+		return s
+	})
+}

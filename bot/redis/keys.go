@@ -20,6 +20,9 @@ import (
 //	P:iv:{…}:recent                   LIST recent scenario ids, newest first
 //	P:iv:{…}:w:<2026-W48>             HASH pts, n, at — the user's total for an ISO week
 //	P:iv:{…}:m:<2026-11>              HASH pts, n, at — the user's total for a month
+//	P:iv:{…}:cov                      HASH h:<key> latest outcomes, n:<key> chances,
+//	                                  l:<key> step, weight, label — concept coverage
+//	P:iv:{…}:hist                     LIST history entries (JSON), newest first
 //
 // A session's keys (active or s:<sid>, seen, its thread binding) get the
 // same idle TTL from every change, so they expire together; stats have
@@ -32,6 +35,10 @@ import (
 //	                                        binding); TTL ≥ the bindings'
 //	P:lb:{…}:all | :w:<week> | :m:<month>   ZSET score = points, member = <inverted ms>:<user>
 //	P:lb:{…}:<period>:meta                  HASH n:<user>, m:<user> (current member), name:<user>
+//	P:lb:{…}:team                           HASH n, w:<week>, m:<month>, st1..st7, l:<concept>
+//	P:lb:{…}:team:miss                      ZSET concept key → times missed
+//	P:lb:{…}:team:scen                      ZSET scenario id → completions
+//	P:lb:{…}:team:applied:<month>           SET session ids counted (expires with the month)
 //
 // Ingress dedupe: P:evt:<id> STRING, SET NX EX (one key, no tag needed).
 //
@@ -61,6 +68,10 @@ func (k keys) stats(u bot.UserKey) string { return k.user(u) + ":stats" }
 
 func (k keys) recent(u bot.UserKey) string { return k.user(u) + ":recent" }
 
+func (k keys) coverage(u bot.UserKey) string { return k.user(u) + ":cov" }
+
+func (k keys) history(u bot.UserKey) string { return k.user(u) + ":hist" }
+
 // userPeriod holds the user's total for a week or month period.
 func (k keys) userPeriod(u bot.UserKey, p bot.Period) string { return k.user(u) + ":" + string(p) }
 
@@ -71,6 +82,12 @@ func (k keys) team(ws bot.Workspace) string {
 func (k keys) board(ws bot.Workspace, p bot.Period) string { return k.team(ws) + ":" + string(p) }
 
 func (k keys) boardMeta(ws bot.Workspace, p bot.Period) string { return k.board(ws, p) + ":meta" }
+
+// teamKeys are the workspace aggregate's keys in team.lua's order.
+func (k keys) teamKeys(ws bot.Workspace, month string) []string {
+	t := k.team(ws) + ":team"
+	return []string{t, t + ":miss", t + ":scen", t + ":applied:" + esc(month)}
+}
 
 // binding is the user-slot record that a thread hosts one of the user's
 // sessions. Every ThreadRef field is part of the name.

@@ -13,6 +13,12 @@ var (
 	publishLua string
 	//go:embed lua/board.lua
 	boardLua string
+	//go:embed lua/team.lua
+	teamLua string
+	//go:embed lua/team_read.lua
+	teamReadLua string
+	//go:embed lua/forget_row.lua
+	forgetRowLua string
 )
 
 // Outcomes of save.lua (the first element of its reply).

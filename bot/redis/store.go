@@ -10,7 +10,8 @@
 // Round trips per call: FirstDelivery, ActiveSession, Session, Stats,
 // Leaderboard and Save one each (a Save with a thread pipelines the thread
 // index with the script); Thread two; a completing Save one more, for the
-// workspace's leaderboards (another hash slot). The engine's answer path
+// workspace's leaderboards and team aggregate (another hash slot, both
+// scripts in one pipeline). The engine's answer path
 // (FirstDelivery, ActiveSession, Save) is therefore three.
 package redis
 
@@ -76,6 +77,8 @@ type Store struct {
 	log  *slog.Logger
 
 	save, publish, board *goredis.Script
+	team, teamRead       *goredis.Script
+	forgetRow            *goredis.Script
 
 	tokenBase string
 	tokens    atomic.Uint64
@@ -121,14 +124,17 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("REDIS_URL: cannot reach Redis (%s %s): %w: %v", cfg.Kind, cfg.host(), bot.ErrUnavailable, err)
 	}
 	s := &Store{
-		rdb:     rdb,
-		kind:    cfg.Kind,
-		keys:    keys{prefix: prefix},
-		now:     opts.Now,
-		log:     opts.Log,
-		save:    goredis.NewScript(saveLua),
-		publish: goredis.NewScript(publishLua),
-		board:   goredis.NewScript(boardLua),
+		rdb:       rdb,
+		kind:      cfg.Kind,
+		keys:      keys{prefix: prefix},
+		now:       opts.Now,
+		log:       opts.Log,
+		save:      goredis.NewScript(saveLua),
+		publish:   goredis.NewScript(publishLua),
+		board:     goredis.NewScript(boardLua),
+		team:      goredis.NewScript(teamLua),
+		teamRead:  goredis.NewScript(teamReadLua),
+		forgetRow: goredis.NewScript(forgetRowLua),
 	}
 	var id [9]byte
 	rand.Read(id[:]) // never fails (crypto/rand panics instead)

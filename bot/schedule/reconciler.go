@@ -220,7 +220,20 @@ func (r *Reconciler) channel(ctx context.Context, s bot.DailySchedule, now time.
 	if _, err := r.daily.RevealDaily(ctx, s, now, p); err != nil {
 		log.Warn("schedule: reveal failed", "err", err)
 	}
+	if st, ok := r.daily.(Standings); ok && s.Config.Enabled {
+		if _, err := st.PostStandings(ctx, s, now, p); err != nil {
+			log.Warn("schedule: weekly standings failed; retrying at the next tick", "err", err)
+		}
+	}
 }
+
+// Standings is the weekly standings post, which *bot.Bot has; a Daily
+// without it posts none.
+type Standings interface {
+	PostStandings(ctx context.Context, s bot.DailySchedule, now time.Time, p bot.Poster) (bool, error)
+}
+
+var _ Standings = (*bot.Bot)(nil)
 
 // due returns the local date whose post is due at now: the latest date,
 // after the channel's last post, whose post time has passed, lies within

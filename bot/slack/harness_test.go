@@ -126,6 +126,8 @@ type worldOpts struct {
 	// rate and burst override the fast pacing the tests use, when set.
 	rate  float64
 	burst int
+	// progress wires the store's coverage and history port into the bot.
+	progress bool
 }
 
 func newWorld(t testing.TB, o worldOpts) *world {
@@ -152,8 +154,12 @@ func newWorld(t testing.TB, o worldOpts) *world {
 		}
 		rng := rand.New(rand.NewPCG(1, 2))
 		var rmu sync.Mutex
-		b, err := bot.New(bot.Config{Store: store, Library: lib, Log: log,
-			Intn: func(n int) int { rmu.Lock(); defer rmu.Unlock(); return rng.IntN(n) }})
+		cfg := bot.Config{Store: store, Library: lib, Log: log,
+			Intn: func(n int) int { rmu.Lock(); defer rmu.Unlock(); return rng.IntN(n) }}
+		if o.progress {
+			cfg.Progress = store
+		}
+		b, err := bot.New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -100,9 +100,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdin
 	return serveAll(ctx, cfg, lib, log, term)
 }
 
-// newBot builds the interviewer. daily may be nil (the store keeps no
-// daily challenge); wake is called after `/mlsd daily now`.
-func newBot(cfg config, store bot.Store, daily bot.DailyStore, ai *bot.AIJudge, lib *bot.Library, log *slog.Logger, wake func()) (*bot.Bot, error) {
+// newBot builds the interviewer. daily, progress and ai may be nil (the
+// store keeps no daily challenge, no coverage; no AI judge); wake is
+// called after `/mlsd daily now`.
+func newBot(cfg config, store bot.Store, daily bot.DailyStore, progress bot.ProgressStore, ai *bot.AIJudge, lib *bot.Library, log *slog.Logger, wake func()) (*bot.Bot, error) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
 	var mu sync.Mutex // rand.Rand is not safe for concurrent use
 	return bot.New(bot.Config{
@@ -121,6 +122,7 @@ func newBot(cfg config, store bot.Store, daily bot.DailyStore, ai *bot.AIJudge, 
 		DailyWake:    wake,
 		NudgeAfter:   cfg.NudgeAfter,
 		AbandonAfter: cfg.AbandonAfter,
+		Progress:     progress,
 		AI:           ai,
 	})
 }
@@ -260,6 +262,7 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 	// The daily challenge and idle checks use the store's own methods; the
 	// metrics wrapper does not forward them.
 	daily, _ := raw.(bot.DailyStore)
+	progress, _ := raw.(bot.ProgressStore)
 	ledger, _ := raw.(bot.JudgeLedger)
 	ai, err := newAIJudge(cfg, ledger, m.JudgeRead)
 	if err != nil {
@@ -269,7 +272,7 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 		log.Info("AI judge on: answers are also sent to the configured endpoint", "model", cfg.LLMModel, "timeout", cfg.LLMTimeout, "daily_tokens", cfg.LLMDailyTokens)
 	}
 	wake := make(chan struct{}, 1)
-	b, err := newBot(cfg, store, daily, ai, lib, log, func() {
+	b, err := newBot(cfg, store, daily, progress, ai, lib, log, func() {
 		select {
 		case wake <- struct{}{}:
 		default:

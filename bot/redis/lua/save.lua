@@ -5,7 +5,8 @@
 --   KEYS[2] session  HASH v, tok, doc       the session once finished
 --   KEYS[3] seen     SET applied message ids (+ DONE once stats counted it)
 --   KEYS[4] binding  STRING thread binding JSON   (only when ARGV[10] ~= "")
---   then, when completing: stats HASH, recent LIST, week HASH, month HASH
+--   then, when completing: stats HASH, recent LIST, week HASH, month HASH,
+--   coverage HASH, history LIST
 --
 -- ARGV[1] sid  [2] expected version (0 creates)  [3] new version
 --     [4] new status  [5] session JSON  [6] message id ("" = no check)
@@ -15,6 +16,10 @@
 --     [11] score  [12] points  [13..19] step scores 1..7  [20] at (unix ms)
 --     [21] scenario id  [22] day  [23] the day before  [24] week expire-at ms
 --     [25] month expire-at ms  [26] recent limit
+--     [27] concept marks, JSON [[key, meta, outcome], ...] (meta: progress.go)
+--     [28] history entry JSON ("" = none)  [29] history limit
+--     [30] coverage window  [31] "1" for a drill: points, streak,
+--     coverage and history only (bot.Completion.Drill)
 --
 -- Returns a table whose first element is the outcome:
 --   {1, totals...} applied      {2} duplicate message    {3, version} stale
@@ -34,6 +39,7 @@ local k = 4
 local bindKey
 if binding ~= '' then bindKey = KEYS[4]; k = 5 end
 local statsKey, recentKey, weekKey, monthKey = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
+local coverageKey, historyKey = KEYS[k + 4], KEYS[k + 5]
 
 local function totals(out)
   if completing then
@@ -89,13 +95,16 @@ if completing and redis.call('SADD', KEYS[3], DONE) == 1 then
   local function num(s) return tonumber(s) or 0 end
   local function f(x) return string.format('%.17g', x) end -- exact round trip
   local pts, at = tonumber(ARGV[12]), ARGV[20]
+  local drill = ARGV[31] == '1'
+  local inc = 1
+  if drill then inc = 0 end
   -- bump adds this session to one total; at records when the total last
   -- rose, which breaks leaderboard ties in favour of the earlier user.
   local function bump(key, pf, nf, af)
     local t = redis.call('HMGET', key, pf, nf, af)
     local a = t[3]
     if not a or pts ~= 0 then a = at end
-    redis.call('HSET', key, pf, f(num(t[1]) + pts), nf, num(t[2]) + 1, af, a)
+    redis.call('HSET', key, pf, f(num(t[1]) + pts), nf, num(t[2]) + inc, af, a)
   end
   bump(weekKey, 'pts', 'n', 'at'); redis.call('PEXPIREAT', weekKey, ARGV[24])
   bump(monthKey, 'pts', 'n', 'at'); redis.call('PEXPIREAT', monthKey, ARGV[25])
@@ -104,11 +113,14 @@ if completing and redis.call('SADD', KEYS[3], DONE) == 1 then
   local s = redis.call('HMGET', statsKey, 'st1', 'st2', 'st3', 'st4', 'st5', 'st6', 'st7',
     'best', 'streak', 'best_streak', 'last_day')
   local score = tonumber(ARGV[11])
-  local upd = {'last', score}
-  for i = 1, 7 do
-    upd[#upd + 1] = 'st' .. i; upd[#upd + 1] = f(num(s[i]) + tonumber(ARGV[12 + i]))
+  local upd = {}
+  if not drill then
+    upd = {'last', score}
+    for i = 1, 7 do
+      upd[#upd + 1] = 'st' .. i; upd[#upd + 1] = f(num(s[i]) + tonumber(ARGV[12 + i]))
+    end
+    if score > num(s[8]) then upd[#upd + 1] = 'best'; upd[#upd + 1] = score end
   end
-  if score > num(s[8]) then upd[#upd + 1] = 'best'; upd[#upd + 1] = score end
   -- Streaks count local days (bot.AdvanceStreak): the same or an earlier
   -- day changes nothing, the next day adds one, a later day starts at one.
   local day = ARGV[22]
@@ -119,9 +131,27 @@ if completing and redis.call('SADD', KEYS[3], DONE) == 1 then
     upd[#upd + 1] = 'best_streak'; upd[#upd + 1] = math.max(streak, num(s[10]))
     upd[#upd + 1] = 'last_day'; upd[#upd + 1] = day
   end
-  redis.call('HSET', statsKey, unpack(upd))
-  redis.call('LPUSH', recentKey, ARGV[21])
-  redis.call('LTRIM', recentKey, 0, tonumber(ARGV[26]) - 1)
+  if #upd > 0 then redis.call('HSET', statsKey, unpack(upd)) end
+  if not drill then
+    redis.call('LPUSH', recentKey, ARGV[21])
+    redis.call('LTRIM', recentKey, 0, tonumber(ARGV[26]) - 1)
+  end
+
+  -- Concept coverage (bot.ConceptTrack.Track): per key, h: the latest
+  -- outcomes (oldest first, at most the window), n: every chance, l: the
+  -- step, weight, importance and label of the latest mark.
+  local window = tonumber(ARGV[30])
+  for _, m in ipairs(cjson.decode(ARGV[27])) do
+    local key, meta, o = m[1], m[2], m[3]
+    local h = (redis.call('HGET', coverageKey, 'h:' .. key) or '') .. o
+    if #h > window then h = string.sub(h, #h - window + 1) end
+    redis.call('HSET', coverageKey, 'h:' .. key, h, 'l:' .. key, meta)
+    redis.call('HINCRBY', coverageKey, 'n:' .. key, 1)
+  end
+  if ARGV[28] ~= '' then
+    redis.call('LPUSH', historyKey, ARGV[28])
+    redis.call('LTRIM', historyKey, 0, tonumber(ARGV[29]) - 1)
+  end
 end
 
 redis.call('PEXPIRE', KEYS[3], ttl) -- a no-op when no id was ever applied

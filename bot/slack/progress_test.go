@@ -1,0 +1,62 @@
+package slack
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mlsdbot/mlsd/bot/chattest/fakeslack"
+)
+
+// TestSlackProgressCommands runs the issue 14 commands through the real
+// adapter and slack-go against the fake Slack: a drill in its own thread,
+// then history (with the thread's link), report, team, optout and the
+// leaderboard, each answered privately.
+func TestSlackProgressCommands(t *testing.T) {
+	w := newWorld(t, worldOpts{progress: true})
+	w.fake.AddChannel(fakeslack.Channel{ID: general, Name: "general", Member: true})
+	w.act(1, w.fake.SlashCommand(alice, general, "drill monitoring"))
+	var thread string
+	for _, m := range w.fake.Messages() {
+		if m.ThreadTS == "" && m.BotID != "" && !m.Ephemeral {
+			thread = m.TS
+		}
+	}
+	if thread == "" {
+		t.Fatal("the drill opened no thread")
+	}
+	_, envs := w.fake.UserMessage(alice, general, thread, "skip")
+	w.act(1, envs...)
+	var done bool
+	for _, m := range w.threadMsgs(general, thread) {
+		done = done || strings.Contains(m.Text, "Drill done")
+	}
+	if !done {
+		t.Fatalf("the drill did not finish in its thread")
+	}
+	note := func(cmd string) string {
+		t.Helper()
+		before := len(w.ephemerals(alice))
+		w.act(1, w.fake.SlashCommand(alice, general, cmd))
+		notes := w.ephemerals(alice)
+		if len(notes) != before+1 {
+			t.Fatalf("%s: %d private notes, want one more than %d", cmd, len(notes), before)
+		}
+		return notes[len(notes)-1].Text
+	}
+	link := "https://app.slack.com/client/" + teamID + "/" + general + "/thread/" + general + "-" + thread
+	if h := note("history"); !strings.Contains(h, "drill: Monitoring &amp; infrastructure · 0%") || !strings.Contains(h, link) {
+		t.Errorf("history lacks the drill or its thread link %s:\n%s", link, h)
+	}
+	if r := note("report 1"); !strings.Contains(r, "Drill done") {
+		t.Errorf("report 1: %s", r)
+	}
+	if tm := note("team"); !strings.Contains(tm, "nobody here has finished an interview") {
+		t.Errorf("team after a drill only: %s", tm)
+	}
+	if o := note("optout"); !strings.Contains(o, "anonymous") {
+		t.Errorf("optout: %s", o)
+	}
+	if lb := note("leaderboard all"); !strings.Contains(lb, "anonymous") || strings.Contains(lb, "Alice") {
+		t.Errorf("leaderboard after optout:\n%s", lb)
+	}
+}
