@@ -49,6 +49,15 @@ func TestTopologies(t *testing.T) {
 					return openTestStore(t, url, Options{Now: clk.Now}), storetest.DailyOptions{AdvanceClock: clk.Advance}
 				})
 			})
+			t.Run("progress", func(t *testing.T) {
+				storetest.RunProgress(t, func(t *testing.T) storetest.ProgressStore { return openTestStore(t, url, Options{}) })
+			})
+			t.Run("forget", func(t *testing.T) {
+				storetest.RunForget(t, func(t *testing.T) (storetest.ForgetStore, storetest.Scanner) {
+					s := openTestStore(t, url, Options{})
+					return s, keyScanner(s)
+				})
+			})
 			t.Run("judge ledger", func(t *testing.T) {
 				storetest.RunJudgeLedger(t, func(t *testing.T) (bot.JudgeLedger, func(time.Duration)) {
 					return openTestStore(t, url, Options{}), nil
