@@ -461,7 +461,14 @@ type Home struct {
 	Week    Board
 	AllTime Board
 	Stats   Stats
+	// With progress kept (Config.Progress): the concepts the viewer
+	// misses most and their plan, their recent sessions, and the team's
+	// aggregate, each in the Markdown subset ("" without it).
+	Progress, History, Team string
 }
+
+// homeHistory is how many recent sessions the home view lists.
+const homeHistory = 5
 
 // Home builds the user's home view: the workspace leaderboards and their
 // own stats.
@@ -482,6 +489,26 @@ func (b *Bot) Home(ctx context.Context, user UserKey) (Home, error) {
 		return h, err
 	}
 	h.Text = BoardText("This week", h.Week) + "\n\n" + BoardText("All time", h.AllTime) + "\n\n" + MeText(h.Stats)
+	if b.cfg.Progress == nil {
+		return h, nil
+	}
+	p, err := b.cfg.Progress.Progress(ctx, user)
+	if err != nil {
+		return h, err
+	}
+	now := b.cfg.Now().In(b.cfg.Location)
+	ts, err := b.cfg.Progress.Team(ctx, ws, ISOWeek(now), now.Format("2006-01"), teamMissedShown)
+	if err != nil {
+		return h, err
+	}
+	h.Progress = ProgressText(h.Stats, p)
+	h.History = HistoryText(p.History[:min(len(p.History), homeHistory)], Inbound{Platform: user.Platform, Workspace: user.Workspace}, b.cfg.Location)
+	h.Team = TeamText(ts, b.cfg.Library)
+	for _, part := range []string{h.Progress, h.History, h.Team} {
+		if part != "" {
+			h.Text += "\n\n" + part
+		}
+	}
 	return h, nil
 }
 

@@ -77,7 +77,7 @@ func homeBlocks(h bot.Home) []slack.Block {
 	st := h.Stats
 	if st.Sessions == 0 {
 		blocks = append(blocks, slack.NewSectionBlock(mdText("_You have not completed an interview yet._"), nil, nil))
-		return blocks
+		return append(blocks, progressBlocks(h)...)
 	}
 	fields := []*slack.TextBlockObject{
 		mdText(fmt.Sprintf("*Interviews*\n%d", st.Sessions)),
@@ -98,6 +98,24 @@ func homeBlocks(h bot.Home) []slack.Block {
 		lines = append(lines, fmt.Sprintf("`%s` %3d%%  %s", bar(avg), int(math.Round(avg*100)), escapeText(step.Title())))
 	}
 	blocks = append(blocks, sections(strings.Join(lines, "\n"))...)
-	blocks = append(blocks, slack.NewContextBlock("", mdText("Weakest step: *"+escapeText(bot.StepID(weakest).Title())+"*. Practise it with `/mlsd start practice`.")))
+	blocks = append(blocks, slack.NewContextBlock("", mdText("Weakest step: *"+escapeText(bot.StepID(weakest).Title())+"*. Drill it with `/mlsd drill` in any channel (2–5 minutes, one step).")))
+	return append(blocks, progressBlocks(h)...)
+}
+
+// progressBlocks adds, when the bot keeps progress, the concepts the
+// viewer misses most, their recent sessions and the team's aggregate.
+func progressBlocks(h bot.Home) []slack.Block {
+	var blocks []slack.Block
+	for _, part := range []struct{ title, md string }{
+		{"Where you lose points", h.Progress},
+		{"Your recent sessions", h.History},
+		{"Your team", h.Team},
+	} {
+		if strings.TrimSpace(part.md) == "" {
+			continue
+		}
+		blocks = append(blocks, slack.NewDividerBlock(), slack.NewHeaderBlock(ptText(part.title)))
+		blocks = append(blocks, sections(mrkdwn(part.md))...)
+	}
 	return blocks
 }

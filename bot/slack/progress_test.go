@@ -59,4 +59,14 @@ func TestSlackProgressCommands(t *testing.T) {
 	if lb := note("leaderboard all"); !strings.Contains(lb, "anonymous") || strings.Contains(lb, "Alice") {
 		t.Errorf("leaderboard after optout:\n%s", lb)
 	}
+	// The Home tab shows the same progress: misses and plan, recent
+	// sessions with their link, the team's aggregate.
+	w.deliver(w.fake.HomeOpened(alice))
+	w.fake.Wait(t, "home tab", func(sn *fakeslack.Snapshot) bool { return sn.Home(alice) != nil })
+	home, _ := w.fake.Home(alice)
+	for _, want := range []string{"Where you lose points", "Your recent sessions", "Your team", "drill: Monitoring", "nobody here has finished an interview"} {
+		if !strings.Contains(string(home), want) {
+			t.Errorf("home tab lacks %q: %s", want, home)
+		}
+	}
 }

@@ -139,6 +139,9 @@ func TestGoldenHome(t *testing.T) {
 		}, Viewer: &bot.Standing{Rank: 2, UserID: bob, Points: 60, Sessions: 1}},
 		Stats: bot.Stats{Sessions: 2, Points: 60, BestScore: 71, LastScore: 49, Streak: 2, BestStreak: 3,
 			StepTotals: [bot.Steps]float64{1.8, 0.9, 1.5, 1.2, 1.6, 0.4, 1.0}},
+		Progress: "**Concepts you miss most**\n- *Feedback loop* (Monitoring): missed 4 of the last 5 times\nNext: a drill on Monitoring.",
+		History:  "**Your history** — 1 entry\n1. 2026-12-07 · <!channel> Case · interview · 71/100 — Hire · https://app.slack.com/client/T1/C1/thread/C1-1700000000.000001",
+		Team:     "**Team progress** — 3 interviews finished this week, 9 this month, 20 in all",
 	}
 	blocks := homeBlocks(h)
 	raw, _ := json.Marshal(blocks)
