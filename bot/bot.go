@@ -465,6 +465,9 @@ type Home struct {
 	// misses most and their plan, their recent sessions, and the team's
 	// aggregate, each in the Markdown subset ("" without it).
 	Progress, History, Team string
+	// Drill is the step a drill would practise (the weakest), 0 before
+	// any completed interview or without progress kept.
+	Drill StepID
 }
 
 // homeHistory is how many recent sessions the home view lists.
@@ -502,6 +505,9 @@ func (b *Bot) Home(ctx context.Context, user UserKey) (Home, error) {
 		return h, err
 	}
 	h.Progress = ProgressText(h.Stats, p)
+	if h.Stats.Sessions > 0 {
+		h.Drill, _ = weakestStep(h.Stats)
+	}
 	h.History = HistoryText(p.History[:min(len(p.History), homeHistory)], Inbound{Platform: user.Platform, Workspace: user.Workspace}, b.cfg.Location)
 	h.Team = TeamText(ts, b.cfg.Library)
 	for _, part := range []string{h.Progress, h.History, h.Team} {

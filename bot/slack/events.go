@@ -106,6 +106,9 @@ func (a *Adapter) interactionJob(ic slack.InteractionCallback) *job {
 	var ok bool
 	switch ic.Type {
 	case slack.InteractionTypeBlockActions:
+		if len(ic.ActionCallback.BlockActions) > 0 && ic.ActionCallback.BlockActions[0].ActionID == homeDrillActionID && ic.User.ID != "" {
+			return a.homeDrillJob(ic)
+		}
 		in, ok = fromBlockAction(&ic)
 	case slack.InteractionTypeViewSubmission:
 		in, ok = fromViewSubmission(&ic)
@@ -115,4 +118,22 @@ func (a *Adapter) interactionJob(ic slack.InteractionCallback) *job {
 	}
 	o := origin{in: in, eventID: in.MessageID, triggerID: ic.TriggerID}
 	return &job{key: userKey(in.Workspace, in.UserID), run: func(ctx context.Context) { a.handle(ctx, o) }}
+}
+
+// homeDrillJob runs the Home tab's Drill button: a click there has no
+// channel, so the drill opens in the user's direct messages with the bot.
+func (a *Adapter) homeDrillJob(ic slack.InteractionCallback) *job {
+	team, user := teamOf(&ic), ic.User.ID
+	return &job{key: userKey(team, user), run: func(ctx context.Context) {
+		ch, _, _, err := a.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}})
+		if err != nil {
+			code, needed := errorCode(err)
+			a.logSlackError("conversations.open", "", code, needed, err, "user", user)
+			return
+		}
+		a.handle(ctx, origin{in: bot.Inbound{
+			Platform: bot.Slack, Workspace: team, Channel: ch.ID, UserID: user, UserName: ic.User.Name,
+			MessageID: "act:" + ic.TriggerID, Text: "drill", Kind: bot.KindCommand,
+		}, eventID: "act:" + ic.TriggerID})
+	}}
 }

@@ -116,6 +116,13 @@ func progressBlocks(h bot.Home) []slack.Block {
 		}
 		blocks = append(blocks, slack.NewDividerBlock(), slack.NewHeaderBlock(ptText(part.title)))
 		blocks = append(blocks, sections(mrkdwn(part.md))...)
+		if part.md == h.Progress && h.Drill != 0 {
+			label := "Drill " + h.Drill.Title() + " (2–5 min)"
+			btn := slack.NewButtonBlockElement(homeDrillActionID, "drill", ptText(label))
+			btn.Style = slack.StylePrimary
+			blocks = append(blocks, slack.NewActionBlock("home_drill", btn),
+				slack.NewContextBlock("", mdText("The drill runs in your direct messages with MLSD.")))
+		}
 	}
 	return blocks
 }

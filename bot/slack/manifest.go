@@ -34,6 +34,7 @@ var methodScopes = map[string][]string{
 	"chat.update":        {"chat:write"},                                           // takes the buttons off an earlier question
 	"conversations.info": {"channels:read", "groups:read", "im:read", "mpim:read"}, // by channel type
 	"conversations.join": {"channels:join"},
+	"conversations.open": {"im:write"},   // the Home tab's Drill button runs in a DM
 	"users.info":         {"users:read"}, // display names and admin flag
 	"views.open":         nil,
 	"views.publish":      nil,

@@ -70,3 +70,46 @@ func TestSlackProgressCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestHomeDrillButton: after an interview, the Home tab offers a drill of
+// the weakest step; clicking it (a click with no channel) opens a DM with
+// the bot and runs the drill there.
+func TestHomeDrillButton(t *testing.T) {
+	w := newWorld(t, worldOpts{progress: true})
+	w.fake.AddChannel(fakeslack.Channel{ID: general, Name: "general", Member: true})
+	w.act(1, w.fake.SlashCommand(alice, general, "start "+scenarioID))
+	var thread string
+	for _, m := range w.fake.Messages() {
+		if m.ThreadTS == "" && m.BotID != "" && !m.Ephemeral {
+			thread = m.TS
+		}
+	}
+	for range 40 { // skip to the report
+		_, envs := w.fake.UserMessage(alice, general, thread, "skip")
+		w.act(1, envs...)
+		if msgs := w.threadMsgs(general, thread); strings.Contains(msgs[len(msgs)-1].Text, "Score:") {
+			break
+		}
+	}
+	w.deliver(w.fake.HomeOpened(alice))
+	w.fake.Wait(t, "home tab", func(sn *fakeslack.Snapshot) bool { return sn.Home(alice) != nil })
+	env, err := w.fake.ClickHome(alice, "Drill Clarify requirements (2–5 min)")
+	if err != nil {
+		home, _ := w.fake.Home(alice)
+		t.Fatalf("%v\n%s", err, home)
+	}
+	w.act(1, env)
+	dm := "D" + alice
+	var drillThread string
+	for _, m := range w.fake.Messages() {
+		if m.Channel == dm && m.BotID != "" && m.ThreadTS == "" && !m.Ephemeral {
+			drillThread = m.TS
+		}
+	}
+	if drillThread == "" {
+		t.Fatalf("no drill opened in the DM %s; messages: %+v", dm, w.fake.Messages())
+	}
+	if msgs := w.threadMsgs(dm, drillThread); len(msgs) == 0 || !strings.Contains(msgs[0].Text, "Clarify requirements") {
+		t.Errorf("the DM drill thread does not ask the weakest step: %+v", msgs)
+	}
+}

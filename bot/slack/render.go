@@ -22,9 +22,11 @@ type message struct {
 const (
 	actionsBlockID = "mlsd_actions"
 	choiceActionID = "mlsd_choice_"
-	formCallbackID = "mlsd_answer"
-	formBlockID    = "answer"
-	formActionID   = "answer_text"
+	// homeDrillActionID is the Home tab's Drill button.
+	homeDrillActionID = "mlsd_home_drill"
+	formCallbackID    = "mlsd_answer"
+	formBlockID       = "answer"
+	formActionID      = "answer_text"
 )
 
 func mdText(s string) *slack.TextBlockObject {

@@ -142,6 +142,7 @@ func TestGoldenHome(t *testing.T) {
 		Progress: "**Concepts you miss most**\n- *Feedback loop* (Monitoring): missed 4 of the last 5 times\nNext: a drill on Monitoring.",
 		History:  "**Your history** — 1 entry\n1. 2026-12-07 · <!channel> Case · interview · 71/100 — Hire · https://app.slack.com/client/T1/C1/thread/C1-1700000000.000001",
 		Team:     "**Team progress** — 3 interviews finished this week, 9 this month, 20 in all",
+		Drill:    bot.Deployment,
 	}
 	blocks := homeBlocks(h)
 	raw, _ := json.Marshal(blocks)

@@ -53,7 +53,7 @@ type Options struct {
 var DefaultScopes = []string{
 	"app_mentions:read", "channels:history", "channels:join", "channels:read",
 	"chat:write", "commands", "groups:history", "groups:read", "im:history",
-	"im:read", "mpim:history", "mpim:read", "users:read",
+	"im:read", "im:write", "mpim:history", "mpim:read", "users:read",
 }
 
 // Channel is a conversation in the fake workspace.
@@ -509,6 +509,7 @@ var methodScope = map[string]string{
 	"chat.postMessage":   "chat:write",
 	"chat.postEphemeral": "chat:write",
 	"conversations.join": "channels:join",
+	"conversations.open": "im:write",
 	"users.info":         "users:read",
 }
 
@@ -554,6 +555,8 @@ func (s *Server) handleLocked(req *request) apiResult {
 		return s.conversationInfoLocked(req)
 	case "conversations.join":
 		return s.joinLocked(req)
+	case "conversations.open":
+		return s.openIMLocked(req)
 	case "users.info":
 		u, ok := s.users[req.param("user")]
 		if !ok {
