@@ -747,6 +747,8 @@ func (b *Bot) completion(s *Session) *Completion {
 		Week:       ISOWeek(at),
 		Month:      at.Format("2006-01"),
 		Day:        at.Format("2006-01-02"),
+		Mode:       s.Mode,
+		Band:       r.Band,
 	}
 	for i, st := range r.Steps {
 		if i < Steps {

@@ -167,12 +167,13 @@ const (
 	ForgotStats        = "stats and streak records"
 	ForgotBoardRows    = "leaderboard rows"
 	ForgotDailyAnswers = "daily answers"
+	ForgotExportRows   = "export rows"
 	ForgotOther        = "other records (thread bindings, idle checks, settings)"
 )
 
 // ForgetKinds lists Forget's kinds in the order replies show them.
 func ForgetKinds() []string {
-	return []string{ForgotSessions, ForgotHistory, ForgotCoverage, ForgotStats, ForgotBoardRows, ForgotDailyAnswers, ForgotOther}
+	return []string{ForgotSessions, ForgotHistory, ForgotCoverage, ForgotStats, ForgotBoardRows, ForgotDailyAnswers, ForgotExportRows, ForgotOther}
 }
 
 // TeamStats is a workspace's aggregate: counts only, no person in it.

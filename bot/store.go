@@ -168,6 +168,9 @@ type Completion struct {
 	// History, when set, is put first in the owner's history; entries
 	// beyond HistoryLimit are dropped.
 	History *HistoryEntry
+	// Mode and Band of the interview, for the admin's export.
+	Mode Mode
+	Band string
 	// Drill marks a finished drill: it adds Points (to Stats and the
 	// boards), advances the streak and records Marks and History, but
 	// counts no session: Sessions, StepTotals, BestScore, LastScore,

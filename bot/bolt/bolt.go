@@ -63,8 +63,9 @@ var (
 	bucketHistory  = []byte("history")   // user → []bot.HistoryEntry, newest first
 	bucketTeams    = []byte("teams")     // platform, workspace → teamRecord
 	bucketAnon     = []byte("anonymous") // user → "" while the name is hidden
+	bucketExport   = []byte("export")    // platform, workspace, month, user id, session id → bot.ExportRow
 	allBuckets     = [][]byte{bucketDedupe, bucketSessions, bucketActive, bucketThreads, bucketExpiry, bucketStats, bucketBoards,
-		bucketCoverage, bucketHistory, bucketTeams, bucketAnon}
+		bucketCoverage, bucketHistory, bucketTeams, bucketAnon, bucketExport}
 )
 
 // Kinds of expiry index entries.

@@ -113,6 +113,7 @@ func (s *Store) Forget(ctx context.Context, user bot.UserKey) (map[string]int, e
 			}},
 			{bucketStats, bot.ForgotStats, userKeyed},
 			{bucketBoards, bot.ForgotBoardRows, func(k, _ []byte) bool { return owned(k, 3) }},
+			{bucketExport, bot.ForgotExportRows, func(k, _ []byte) bool { return owned(k, 3) }},
 			{bucketCoverage, "", userKeyed},
 			{bucketHistory, "", userKeyed},
 			{bucketAnon, bot.ForgotOther, userKeyed},

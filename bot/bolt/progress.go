@@ -1,8 +1,11 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -34,6 +37,9 @@ func recordProgress(tx *bbolt.Tx, user bot.UserKey, c *bot.Completion) error {
 		}
 	}
 	if !c.Drill {
+		if err := recordExport(tx, user, c); err != nil {
+			return err
+		}
 		if err := recordTeam(tx, user, c); err != nil {
 			return err
 		}
@@ -92,6 +98,36 @@ type teamConcept struct {
 }
 
 func teamKey(ws bot.Workspace) []byte { return encodeKey(string(ws.Platform), ws.ID) }
+
+// recordExport keeps the completion's row for the admin's export.
+func recordExport(tx *bbolt.Tx, user bot.UserKey, c *bot.Completion) error {
+	key := encodeKey(string(user.Platform), user.Workspace, c.Month, user.UserID, c.SessionID)
+	return putJSON(tx.Bucket(bucketExport), key, bot.NewExportRow(user, c))
+}
+
+// ExportRows implements bot.ExportStore: one read transaction over the
+// month's rows.
+func (s *Store) ExportRows(ctx context.Context, ws bot.Workspace, month string) ([]bot.ExportRow, error) {
+	var out []bot.ExportRow
+	prefix := encodeKey(string(ws.Platform), ws.ID, month)
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketExport)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var r bot.ExportRow
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("bolt: export row %q: %w", k, err)
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	slices.SortStableFunc(out, func(a, b bot.ExportRow) int { return a.At.Compare(b.At) })
+	return out, err
+}
 
 // recordTeam adds a completion to its workspace's aggregate, in the
 // transaction that counts the completion (so once per session).

@@ -75,7 +75,7 @@ func (s *Store) newCompletion(u bot.UserKey, c *bot.Completion) (*completion, er
 	}
 	cp.args = append(cp.args, marks, hist, bot.HistoryLimit, bot.CoverageWindow, drill)
 	if !c.Drill { // the team counts interviews
-		if cp.teamKeys, cp.teamArgs, err = s.teamCall(cp.ws, c, week, month, cp.expireAt[1]); err != nil {
+		if cp.teamKeys, cp.teamArgs, err = s.teamCall(cp.ws, u.UserID, c, week, month, cp.expireAt[1]); err != nil {
 			return nil, err
 		}
 	}

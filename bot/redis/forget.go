@@ -181,6 +181,29 @@ func (s *Store) Forget(ctx context.Context, user bot.UserKey) (map[string]int, e
 	}
 	n[bot.ForgotOther] += int(anon.Val() + optout.Val())
 
+	// Export rows: fields <user>:<session> of the workspace's month hashes.
+	for _, k := range metas {
+		if !strings.Contains(k, ":export:") {
+			continue
+		}
+		var fields []string
+		it := s.rdb.HScan(ctx, k, 0, globEscaper.Replace(esc(user.UserID)+":")+"*", 500).Iterator()
+		for it.Next(ctx) {
+			fields = append(fields, it.Val())
+			it.Next(ctx) // skip the value
+		}
+		if err := it.Err(); err != nil {
+			return fail(err)
+		}
+		if len(fields) > 0 {
+			removed, err := s.rdb.HDel(ctx, k, fields...).Result()
+			if err != nil {
+				return fail(err)
+			}
+			n[bot.ForgotExportRows] += int(removed)
+		}
+	}
+
 	// Idle checks: members of the one due set that name the user.
 	member := esc(string(user.Platform)) + ":" + esc(user.Workspace) + ":" + esc(user.UserID) + ":"
 	it := s.rdb.ZScan(ctx, s.keys.nudges(), 0, globEscaper.Replace(member)+"*", 500).Iterator()

@@ -86,8 +86,16 @@ func (k keys) boardMeta(ws bot.Workspace, p bot.Period) string { return k.board(
 // teamKeys are the workspace aggregate's keys in team.lua's order.
 func (k keys) teamKeys(ws bot.Workspace, month string) []string {
 	t := k.team(ws) + ":team"
-	return []string{t, t + ":miss", t + ":scen", t + ":applied:" + esc(month)}
+	return []string{t, t + ":miss", t + ":scen", t + ":applied:" + esc(month), k.export(ws, month)}
 }
+
+// export is a workspace's month of export rows: HASH <user>:<session> → row JSON.
+func (k keys) export(ws bot.Workspace, month string) string {
+	return k.team(ws) + ":export:" + esc(month)
+}
+
+// exportField names one row; forget finds a person's rows by its prefix.
+func exportField(user, session string) string { return esc(user) + ":" + esc(session) }
 
 // binding is the user-slot record that a thread hosts one of the user's
 // sessions. Every ThreadRef field is part of the name.

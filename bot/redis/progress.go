@@ -1,9 +1,11 @@
 package redis
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -84,7 +86,7 @@ func (s *Store) Progress(ctx context.Context, user bot.UserKey) (bot.PersonProgr
 }
 
 // teamCall builds team.lua's keys and arguments for a completion.
-func (s *Store) teamCall(ws bot.Workspace, c *bot.Completion, week, month string, monthExpireMs int64) ([]string, []any, error) {
+func (s *Store) teamCall(ws bot.Workspace, userID string, c *bot.Completion, week, month string, monthExpireMs int64) ([]string, []any, error) {
 	missed := bot.TeamMisses(c.Marks)
 	rows := make([][2]string, len(missed))
 	for i, m := range missed {
@@ -98,7 +100,41 @@ func (s *Store) teamCall(ws bot.Workspace, c *bot.Completion, week, month string
 	for _, v := range c.StepScores {
 		args = append(args, formatFloat(v))
 	}
-	return s.keys.teamKeys(ws, month), append(args, string(b)), nil
+	u := bot.UserKey{Platform: ws.Platform, Workspace: ws.ID, UserID: userID}
+	row, err := json.Marshal(bot.NewExportRow(u, c))
+	if err != nil {
+		return nil, nil, fmt.Errorf("redis: encode export row: %w", err)
+	}
+	at := c.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	args = append(args, string(b), exportField(userID, c.SessionID), string(row), at.AddDate(0, exportMonths, 0).UnixMilli())
+	return s.keys.teamKeys(ws, month), args, nil
+}
+
+// exportMonths is how long a month's export rows are kept after their
+// completion: a year of monthly exports, and a month to spare.
+const exportMonths = 13
+
+// ExportRows implements bot.ExportStore: one HGETALL.
+func (s *Store) ExportRows(ctx context.Context, ws bot.Workspace, month string) ([]bot.ExportRow, error) {
+	all, err := s.rdb.HGetAll(ctx, s.keys.export(ws, month)).Result()
+	if err != nil {
+		return nil, s.fail("export rows", err)
+	}
+	out := make([]bot.ExportRow, 0, len(all))
+	for field, v := range all {
+		var r bot.ExportRow
+		if err := json.Unmarshal([]byte(v), &r); err != nil {
+			return nil, fmt.Errorf("redis: export row %q: %w", field, err)
+		}
+		out = append(out, r)
+	}
+	slices.SortStableFunc(out, func(a, b bot.ExportRow) int {
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.SessionID, b.SessionID))
+	})
+	return out, nil
 }
 
 // Team reads the workspace aggregate with team_read.lua: one round trip.

@@ -25,7 +25,7 @@ type ProgressStore interface {
 // the completion. newStore is called once per subtest (see Run).
 func RunProgress(t *testing.T, newStore func(t *testing.T) ProgressStore) {
 	t.Helper()
-	for _, tc := range slices.Concat(progressCases, teamCases) {
+	for _, tc := range slices.Concat(progressCases, teamCases, exportCases) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
 			ctx, cancel := context.WithCancel(context.Background())
