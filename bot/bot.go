@@ -49,6 +49,10 @@ type Config struct {
 	// commands that need it.
 	Progress ProgressStore
 
+	// Export keeps the rows `/mlsd export` sends admins (the store's own
+	// methods); nil turns the command off.
+	Export ExportStore
+
 	// AI, when set, has an AI judge read each answer besides the rubric;
 	// nil (the default) grades by the rubric alone.
 	AI *AIJudge
@@ -261,6 +265,8 @@ func (b *Bot) command(ctx context.Context, log *slog.Logger, in Inbound) ([]Outb
 		return b.forget(ctx, in, len(cmd.Args) == 1)
 	case CmdDrill:
 		return b.drill(ctx, log, in, cmd)
+	case CmdExport:
+		return b.export(ctx, in, cmd)
 	}
 	return []Outbound{b.ephemeral(in, cmd.Problem+"\n\n"+HelpText+b.helpFooter())}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/mlsdbot/mlsd/bot/rubric"
@@ -27,6 +28,7 @@ const (
 	CmdOptIn       CommandName = "optin"
 	CmdForget      CommandName = "forget"
 	CmdDrill       CommandName = "drill"
+	CmdExport      CommandName = "export"
 	CmdUnknown     CommandName = ""
 )
 
@@ -76,6 +78,11 @@ func ParseCommand(text string) Command {
 		return parseReport(args)
 	case CmdDrill:
 		return parseDrill(args)
+	case CmdExport:
+		if len(args) > 1 || len(args) == 1 && !isMonth(args[0]) {
+			return Command{Problem: "Use `export` for this month, or `export 2026-11` for another."}
+		}
+		return Command{Name: CmdExport, Args: args}
 	case CmdForget:
 		switch strings.ToLower(strings.Join(args, " ")) {
 		case "me":
@@ -251,4 +258,10 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n]) + "…"
+}
+
+// isMonth reports whether s is a month as YYYY-MM.
+func isMonth(s string) bool {
+	_, err := time.Parse("2006-01", s)
+	return err == nil && len(s) == 7
 }

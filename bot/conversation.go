@@ -112,6 +112,9 @@ type Outbound struct {
 	Question *QuestionView
 	Report   *Report
 	Form     *Form
+	// File, when set, is sent with Text as an attachment (the admin's
+	// export); adapters deliver it privately when the reply is ephemeral.
+	File *File
 	// Session is the interview this message belongs to, for AttachThread.
 	Session string
 }
@@ -165,3 +168,12 @@ type Handler interface {
 type HandlerFunc func(ctx context.Context, in Inbound) ([]Outbound, error)
 
 func (f HandlerFunc) Handle(ctx context.Context, in Inbound) ([]Outbound, error) { return f(ctx, in) }
+
+// File is an attachment with its bytes.
+type File struct {
+	Name string // "mlsd-export-2026-11.csv"
+	Type string // MIME type
+	Data []byte
+	// Alt says what the file holds, for where it cannot be shown.
+	Alt string
+}

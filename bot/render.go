@@ -129,6 +129,7 @@ const HelpText = `**MLSD — ML system design interview coach**
 - ` + "`/mlsd status`" + ` — your interview in progress
 - ` + "`/mlsd optout`" + ` · ` + "`optin`" + ` — show as _anonymous_ on boards, reveals and standings (your stats stay) · ` + "`/mlsd forget me`" + ` — delete everything kept about you
 - ` + "`/mlsd daily on [cron] [time zone]`" + ` · ` + "`off`" + ` · ` + "`status`" + ` · ` + "`now`" + ` — the channel's daily case study (admins change it)
+- ` + "`/mlsd export [YYYY-MM]`" + ` — admins: the month's completed interviews as a CSV, sent privately
 - ` + "`/mlsd help`" + ` — this help
 In an interview, reply with your answer or one of: ` + "`hint` `next` `skip` `repeat` `status` `end`" + `.`
 

@@ -46,6 +46,7 @@ func Commands() []*discordgo.ApplicationCommand {
 	minOne := 1.0
 	number := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionInteger, Name: "number",
 		Description: "Which one: 1 is your latest (see /mlsd history)", Required: true, MinValue: &minOne, MaxValue: bot.HistoryLimit}
+	month := str("month", "YYYY-MM (default: this month)")
 	cron := str("cron", "When to post, as a cron line (default: weekdays 09:00)")
 	zone := str("timezone", "IANA time zone, e.g. Europe/Berlin")
 	return []*discordgo.ApplicationCommand{
@@ -88,6 +89,7 @@ func Commands() []*discordgo.ApplicationCommand {
 						sub("off", "Stop the daily challenge in this channel"),
 						sub("now", "Post today's case study now"),
 					}},
+				sub("export", "This server's completed interviews of a month as a CSV, sent privately", month),
 			},
 		},
 	}
@@ -127,7 +129,7 @@ func commandText(d discordgo.ApplicationCommandInteractionData) string {
 	}
 	// Values go in the order the command declares them, whatever order the
 	// client sent.
-	for _, name := range []string{"step", "scenario", "mode", "period", "number", "confirm", "cron", "timezone"} {
+	for _, name := range []string{"step", "scenario", "mode", "period", "number", "confirm", "month", "cron", "timezone"} {
 		for _, o := range opts {
 			if o != nil && o.Name == name && o.Value != nil {
 				if v := strings.TrimSpace(fmt.Sprint(o.Value)); v != "" {

@@ -100,12 +100,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdin
 	return serveAll(ctx, cfg, lib, log, term)
 }
 
-// newBot builds the interviewer. daily, progress and ai may be nil (the
-// store keeps no daily challenge, no coverage; no AI judge); wake is
+// newBot builds the interviewer on store (raw instrumented). The daily
+// challenge, progress and export use raw's own methods when it has them
+// (the metrics wrapper does not forward them); ai may be nil; wake is
 // called after `/mlsd daily now`.
-func newBot(cfg config, store bot.Store, daily bot.DailyStore, progress bot.ProgressStore, ai *bot.AIJudge, lib *bot.Library, log *slog.Logger, wake func()) (*bot.Bot, error) {
+func newBot(cfg config, store, raw bot.Store, ai *bot.AIJudge, lib *bot.Library, log *slog.Logger, wake func()) (*bot.Bot, error) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
 	var mu sync.Mutex // rand.Rand is not safe for concurrent use
+	daily, _ := raw.(bot.DailyStore)
+	progress, _ := raw.(bot.ProgressStore)
+	export, _ := raw.(bot.ExportStore)
 	return bot.New(bot.Config{
 		Store:   store,
 		Library: lib,
@@ -123,6 +127,7 @@ func newBot(cfg config, store bot.Store, daily bot.DailyStore, progress bot.Prog
 		NudgeAfter:   cfg.NudgeAfter,
 		AbandonAfter: cfg.AbandonAfter,
 		Progress:     progress,
+		Export:       export,
 		AI:           ai,
 	})
 }
@@ -262,7 +267,6 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 	// The daily challenge and idle checks use the store's own methods; the
 	// metrics wrapper does not forward them.
 	daily, _ := raw.(bot.DailyStore)
-	progress, _ := raw.(bot.ProgressStore)
 	ledger, _ := raw.(bot.JudgeLedger)
 	ai, err := newAIJudge(cfg, ledger, m.JudgeRead)
 	if err != nil {
@@ -272,7 +276,7 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 		log.Info("AI judge on: answers are also sent to the configured endpoint", "model", cfg.LLMModel, "timeout", cfg.LLMTimeout, "daily_tokens", cfg.LLMDailyTokens)
 	}
 	wake := make(chan struct{}, 1)
-	b, err := newBot(cfg, store, daily, progress, ai, lib, log, func() {
+	b, err := newBot(cfg, store, raw, ai, lib, log, func() {
 		select {
 		case wake <- struct{}{}:
 		default:
