@@ -27,15 +27,7 @@ const drillRecent = 5
 func EvaluateDrill(sc *Scenario, s *Session) Report {
 	step := s.Drill
 	ans := s.Answers[step]
-	answered := !ans.Skipped && strings.TrimSpace(ans.Text) != ""
-	graded := ans
-	if !answered {
-		graded.Text = ""
-	}
-	g := gradeAnswer(sc.Rubric(step), &graded)
-	if !answered {
-		g.Score, g.Coverage = 0, 0
-	}
+	g, answered := gradeStep(sc, step, &ans)
 	sr := StepReport{
 		Step: step, Title: step.Title(), Score: g.Score, Max: 100, Points: 100 * g.Score,
 		Skipped: ans.Skipped, Hints: ans.Hints, Matches: g.Matches, Missing: labels(g.Missing, maxMissingShown),

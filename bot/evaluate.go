@@ -64,15 +64,7 @@ func Evaluate(sc *Scenario, s *Session) Report {
 	base := 0.0
 	for step := Clarify; step <= Monitoring; step++ {
 		ans := s.Answers[step]
-		answered := !ans.Skipped && strings.TrimSpace(ans.Text) != ""
-		graded := ans
-		if !answered {
-			graded.Text = ""
-		}
-		g := gradeAnswer(sc.Rubric(step), &graded)
-		if !answered {
-			g.Score, g.Coverage = 0, 0
-		}
+		g, answered := gradeStep(sc, step, &ans)
 		grades[step] = g
 		rep.Coverage = append(rep.Coverage, conceptMarks(sc, step, sc.Rubric(step), &g)...)
 		sr := StepReport{
@@ -141,6 +133,21 @@ func Evaluate(sc *Scenario, s *Session) Report {
 	rep.Gaps = gaps(&grades)
 	rep.Outline = outline(sc)
 	return rep
+}
+
+// gradeStep grades a step's answer as the report counts it: a skipped or
+// empty step scores 0 (its hints still cost nothing more).
+func gradeStep(sc *Scenario, step StepID, ans *StepAnswer) (g rubric.StepGrade, answered bool) {
+	answered = !ans.Skipped && strings.TrimSpace(ans.Text) != ""
+	graded := *ans
+	if !answered {
+		graded.Text = ""
+	}
+	g = gradeAnswer(sc.Rubric(step), &graded)
+	if !answered {
+		g.Score, g.Coverage = 0, 0
+	}
+	return g, answered
 }
 
 // gradeAnswer grades one answer with its AI judgment's checked credits

@@ -196,16 +196,20 @@ func (s *Server) userRefLocked(user string) map[string]any {
 	return map[string]any{"id": user, "username": name, "name": name, "team_id": s.opts.TeamID}
 }
 
-// Click returns the block_actions payload of user clicking the button
-// labelled label on message m.
-func (s *Server) Click(user string, m Message, label string) (Envelope, error) {
+// button is a button found in blocks.
+type button struct {
+	blockID, actionID, value, text string
+}
+
+// findButton finds the button labelled label in a blocks array.
+func findButton(blocksJSON json.RawMessage, label string) (button, bool, error) {
 	var blocks []struct {
 		Type     string          `json:"type"`
 		BlockID  string          `json:"block_id"`
 		Elements json.RawMessage `json:"elements"`
 	}
-	if err := json.Unmarshal(m.Blocks, &blocks); err != nil {
-		return Envelope{}, fmt.Errorf("message %s has no blocks: %w", m.TS, err)
+	if err := json.Unmarshal(blocksJSON, &blocks); err != nil {
+		return button{}, false, err
 	}
 	for _, b := range blocks {
 		if b.Type != "actions" {
@@ -218,38 +222,55 @@ func (s *Server) Click(user string, m Message, label string) (Envelope, error) {
 			Value    string   `json:"value"`
 		}
 		if err := json.Unmarshal(b.Elements, &elems); err != nil {
-			return Envelope{}, err
+			return button{}, false, err
 		}
 		for _, e := range elems {
-			if e.Type != "button" || e.Text == nil || e.Text.Text != label {
-				continue
+			if e.Type == "button" && e.Text != nil && e.Text.Text == label {
+				return button{b.BlockID, e.ActionID, e.Value, e.Text.Text}, true, nil
 			}
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			trig, respURL := s.triggerLocked(user, m.Channel)
-			container := map[string]any{"type": "message", "message_ts": m.TS, "channel_id": m.Channel,
-				"is_ephemeral": m.Ephemeral}
-			if m.ThreadTS != "" {
-				container["thread_ts"] = m.ThreadTS
-			}
-			chName := m.Channel
-			if c, ok := s.channels[m.Channel]; ok {
-				chName = c.Name
-			}
-			return s.envelopeLocked("interactive", map[string]any{
-				"type": "block_actions", "user": s.userRefLocked(user), "api_app_id": s.opts.AppID,
-				"token": "fake-verification-token", "container": container, "trigger_id": trig,
-				"team":    map[string]any{"id": s.opts.TeamID, "domain": s.opts.TeamName},
-				"channel": map[string]any{"id": m.Channel, "name": chName},
-				"message": msgJSON(m), "response_url": respURL,
-				"actions": []map[string]any{{"action_id": e.ActionID, "block_id": b.BlockID,
-					"text":  map[string]any{"type": "plain_text", "text": e.Text.Text, "emoji": true},
-					"value": e.Value, "type": "button", "action_ts": "1700000000.000001"}},
-				"state": map[string]any{"values": map[string]any{}},
-			}), nil
 		}
 	}
-	return Envelope{}, fmt.Errorf("message %s has no button %q", m.TS, label)
+	return button{}, false, nil
+}
+
+// actionJSON is a block_actions payload's one action.
+func (b button) actionJSON() []map[string]any {
+	return []map[string]any{{"action_id": b.actionID, "block_id": b.blockID,
+		"text":  map[string]any{"type": "plain_text", "text": b.text, "emoji": true},
+		"value": b.value, "type": "button", "action_ts": "1700000000.000001"}}
+}
+
+// Click returns the block_actions payload of user clicking the button
+// labelled label on message m.
+func (s *Server) Click(user string, m Message, label string) (Envelope, error) {
+	btn, ok, err := findButton(m.Blocks, label)
+	if err != nil {
+		return Envelope{}, fmt.Errorf("message %s has no blocks: %w", m.TS, err)
+	}
+	if !ok {
+		return Envelope{}, fmt.Errorf("message %s has no button %q", m.TS, label)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	trig, respURL := s.triggerLocked(user, m.Channel)
+	container := map[string]any{"type": "message", "message_ts": m.TS, "channel_id": m.Channel,
+		"is_ephemeral": m.Ephemeral}
+	if m.ThreadTS != "" {
+		container["thread_ts"] = m.ThreadTS
+	}
+	chName := m.Channel
+	if c, ok := s.channels[m.Channel]; ok {
+		chName = c.Name
+	}
+	return s.envelopeLocked("interactive", map[string]any{
+		"type": "block_actions", "user": s.userRefLocked(user), "api_app_id": s.opts.AppID,
+		"token": "fake-verification-token", "container": container, "trigger_id": trig,
+		"team":    map[string]any{"id": s.opts.TeamID, "domain": s.opts.TeamName},
+		"channel": map[string]any{"id": m.Channel, "name": chName},
+		"message": msgJSON(m), "response_url": respURL,
+		"actions": btn.actionJSON(),
+		"state":   map[string]any{"values": map[string]any{}},
+	}), nil
 }
 
 // Submit returns the view_submission payload of user typing value into
