@@ -112,6 +112,9 @@ type Outbound struct {
 	Question *QuestionView
 	Report   *Report
 	Form     *Form
+	// Picture, when set, is an image to draw and attach (see Picture);
+	// Text is then its caption and must stand alone if drawing fails.
+	Picture *Picture
 	// Session is the interview this message belongs to, for AttachThread.
 	Session string
 }

@@ -78,7 +78,7 @@ var arrows = []struct {
 //	chargebacks ~> label join : 30-90 days later
 //
 // Each arrow line is a chain of boxes joined by "->" (solid) or "~>"
-// (dashed); text after the first ":" labels every arrow of the line. A
+// (dashed); text after the first ":" labels the line's last arrow. A
 // group line puts boxes (named before or after it) in a titled cluster;
 // a box belongs to at most one group. Box names are matched ignoring case
 // and repeated spaces. Every problem is reported with its line.
@@ -139,7 +139,11 @@ func (p *diagramParser) line(n int, line string) {
 			p.fail(n, "more than %d arrows", maxDiagramEdges)
 			return
 		}
-		p.d.Edges = append(p.d.Edges, DiagramEdge{From: ids[i-1], To: ids[i], Label: label, Dashed: dashed[i-1]})
+		e := DiagramEdge{From: ids[i-1], To: ids[i], Dashed: dashed[i-1]}
+		if i == len(ids)-1 {
+			e.Label = label
+		}
+		p.d.Edges = append(p.d.Edges, e)
 	}
 }
 
@@ -225,19 +229,20 @@ func splitArrows(s string) (parts []string, dashed []bool) {
 	}
 }
 
-// DOT compiles the diagram to Graphviz DOT, left to right, with the
-// renderer's embedded font named so output does not depend on the host.
+// DOT compiles the diagram to Graphviz DOT, left to right. Helvetica is
+// named for Graphviz's text-width estimates; the renderer draws with its
+// embedded font whatever the name.
 // Labels are user text: dotQuote escapes them.
 func (d *Diagram) DOT(title string) string {
 	var b strings.Builder
 	b.WriteString("digraph mlsd {\n")
-	b.WriteString("  graph [rankdir=LR, fontname=\"Go\", fontsize=14, nodesep=0.25, ranksep=0.45, pad=0.2, bgcolor=\"white\"")
+	b.WriteString("  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=14, nodesep=0.25, ranksep=0.45, pad=0.2, bgcolor=\"white\"")
 	if title != "" {
 		b.WriteString(", labelloc=t, label=" + dotQuote(title))
 	}
 	b.WriteString("];\n")
-	b.WriteString("  node [shape=box, style=\"rounded,filled\", fillcolor=\"#e8f0fe\", color=\"#3c5a99\", fontname=\"Go\", fontsize=11, margin=\"0.12,0.06\"];\n")
-	b.WriteString("  edge [fontname=\"Go\", fontsize=9, color=\"#555555\", fontcolor=\"#333333\"];\n")
+	b.WriteString("  node [shape=box, style=\"rounded,filled\", fillcolor=\"#e8f0fe\", color=\"#3c5a99\", fontname=\"Helvetica\", fontsize=11, margin=\"0.12,0.06\"];\n")
+	b.WriteString("  edge [fontname=\"Helvetica\", fontsize=9, color=\"#555555\", fontcolor=\"#333333\"];\n")
 	grouped := make(map[int]bool)
 	for gi, g := range d.Groups {
 		fmt.Fprintf(&b, "  subgraph cluster_%d {\n    label=%s; style=\"rounded,dashed\"; color=\"#888888\"; fontsize=11;\n", gi, dotQuote(g.Title))

@@ -38,7 +38,7 @@ type Scenario struct {
 	WrapUp     WrapUpSpec `yaml:"wrapup"`
 	// Diagram is the reference architecture in the edge-list syntax
 	// (ParseDiagram); optional for a user's own scenarios.
-	Diagram string `yaml:"diagram,omitempty"`
+	Diagram string `yaml:"diagram,omitempty" json:"diagram,omitempty"`
 
 	// Source is where the scenario came from ("built-in" or a file path).
 	Source string `yaml:"-"`
