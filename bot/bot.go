@@ -510,7 +510,11 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 			next := turn.Session
 			next.Version = s.Version + 1
 			next.Outbox = nil
-			replies := b.address(slices.Clone(turn.Replies), &next, in)
+			replies := slices.Clone(turn.Replies)
+			if next.Status == Completed && s.Status == Active {
+				replies = append(replies, b.reportPictures(ctx, log, &next, sc)...)
+			}
+			replies = b.address(replies, &next, in)
 			if in.MessageID != "" {
 				next.Outbox = &Outbox{MessageID: in.MessageID, Replies: replies}
 			}

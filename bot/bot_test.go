@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -98,19 +99,31 @@ func TestHandleFullInterview(t *testing.T) {
 	if !strings.Contains(out[0].Text, sc.Title) || !strings.Contains(out[1].Text, "Step 1/7 — Clarify requirements") {
 		t.Fatalf("start:\n%s", texts(out))
 	}
-	var last []bot.Outbound
-	for i := 0; i < 40; i++ {
+	var (
+		last []bot.Outbound
+		at   = -1
+	)
+	for i := 0; i < 40 && at < 0; i++ {
 		last = h.msg("u1", "th1", bot.KindReply, answer)
-		if r := last[len(last)-1]; r.Report != nil {
-			break
-		}
+		at = slices.IndexFunc(last, func(o bot.Outbound) bool { return o.Report != nil })
 	}
-	report := last[len(last)-1].Report
-	if report == nil {
+	if at < 0 {
 		t.Fatalf("no report after 40 answers; last replies:\n%s", texts(last))
 	}
-	if !strings.Contains(last[len(last)-1].Text, fmt.Sprintf("Score: %d/100", report.Score)) {
-		t.Fatalf("report text lacks the score:\n%s", last[len(last)-1].Text)
+	report := last[at].Report
+	if !strings.Contains(last[at].Text, fmt.Sprintf("Score: %d/100", report.Score)) {
+		t.Fatalf("report text lacks the score:\n%s", last[at].Text)
+	}
+	// The report card, then the reference diagram, follow the report.
+	if len(last) != at+3 || last[at+1].Picture == nil || last[at+1].Picture.Kind != bot.PictureReportCard ||
+		last[at+2].Picture == nil || last[at+2].Picture.Kind != bot.PictureDiagram || last[at+2].Picture.Scenario != sc.ID {
+		t.Fatalf("after the report:\n%s", texts(last[at+1:]))
+	}
+	if card := last[at+1].Picture.Card; card.Score != report.Score || card.OwnSessions != 1 || card.This[0] != report.Steps[0].Score || card.Own != card.This {
+		t.Errorf("report card = %+v, want this session's scores as the average of one", card)
+	}
+	if alt := last[at+1].Picture.Alt; !strings.Contains(alt, fmt.Sprintf("%d/100", report.Score)) || !strings.Contains(alt, "- Clarify: ") {
+		t.Errorf("report card alt text:\n%s", alt)
 	}
 	st, err := h.store.Stats(context.Background(), bot.UserKey{Platform: bot.Slack, Workspace: "T1", UserID: "u1"})
 	if err != nil || st.Sessions != 1 || st.LastScore != report.Score {

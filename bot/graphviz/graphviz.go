@@ -48,6 +48,12 @@ const (
 	dpi       = 96
 )
 
+// wasm is the right to call into go-graphviz: its WebAssembly module is a
+// package variable of that library, one per process, and concurrent calls
+// corrupt its memory, so every Renderer in the process shares this slot.
+// (A channel, so a waiting caller can give up when its deadline passes.)
+var wasm = make(chan struct{}, 1)
+
 // ErrRefused wraps every refusal of the input (too large, nested too
 // deep, syntax errors); its message is meant for the person who drew it.
 var ErrRefused = errors.New("diagram refused")
@@ -56,13 +62,10 @@ var ErrRefused = errors.New("diagram refused")
 var ErrTimeout = errors.New("diagram rendering timed out")
 
 // Renderer draws DOT as PNG. It is safe for concurrent use; renders run
-// one at a time.
+// one at a time in the whole process.
 type Renderer struct {
-	gv      *graphviz.Graphviz
-	timeout time.Duration
-	// slot holds the right to use the WebAssembly module; a channel so a
-	// waiting caller can give up when its context ends.
-	slot      chan struct{}
+	gv        *graphviz.Graphviz
+	timeout   time.Duration
 	closeOnce sync.Once
 }
 
@@ -83,6 +86,12 @@ func New(ctx context.Context, opts Options) (*Renderer, error) {
 	// Nothing in a diagram may read the host's files (image=, shapefile=
 	// are refused by check as well).
 	graphviz.SetFileSystem(fstest.MapFS{})
+	select {
+	case wasm <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-wasm }()
 	plugs, err := plugins(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("graphviz: %w", err)
@@ -91,7 +100,7 @@ func New(ctx context.Context, opts Options) (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("graphviz: %w", err)
 	}
-	r := &Renderer{gv: gv, timeout: opts.Timeout, slot: make(chan struct{}, 1)}
+	r := &Renderer{gv: gv, timeout: opts.Timeout}
 	if r.timeout <= 0 {
 		r.timeout = DefaultTimeout
 	}
@@ -102,7 +111,8 @@ func New(ctx context.Context, opts Options) (*Renderer, error) {
 func (r *Renderer) Close() error {
 	var err error
 	r.closeOnce.Do(func() {
-		r.slot <- struct{}{} // never given back: later renders fail with their deadline
+		wasm <- struct{}{}
+		defer func() { <-wasm }()
 		err = r.gv.Close()
 	})
 	return err
@@ -119,7 +129,7 @@ func (r *Renderer) Render(ctx context.Context, dot string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	select {
-	case r.slot <- struct{}{}:
+	case wasm <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ErrTimeout
 	}
@@ -129,7 +139,7 @@ func (r *Renderer) Render(ctx context.Context, dot string) ([]byte, error) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		defer func() { <-r.slot }()
+		defer func() { <-wasm }()
 		png, err := r.render(context.WithoutCancel(ctx), dot)
 		done <- result{png, err}
 	}()
@@ -141,7 +151,7 @@ func (r *Renderer) Render(ctx context.Context, dot string) ([]byte, error) {
 	}
 }
 
-// render runs inside the slot. The WebAssembly call cannot be interrupted
+// render runs holding the wasm slot. The WebAssembly call cannot be interrupted
 // midway (go-graphviz's runtime does not close on context), which is why
 // Check bounds the input first.
 func (r *Renderer) render(ctx context.Context, dot string) (_ []byte, err error) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/draw"
 	"image/png"
 	"strings"
 	"testing"
@@ -44,10 +45,7 @@ func TestBuiltinDiagramsRender(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Render: %v", err)
 			}
-			img, err := png.Decode(bytes.NewReader(data))
-			if err != nil {
-				t.Fatalf("not a PNG: %v", err)
-			}
+			img := decode(t, data)
 			b := img.Bounds()
 			if b.Dx() < 600 || b.Dy() < 200 || b.Dx() > 4000 || b.Dy() > 4000 {
 				t.Errorf("image is %dx%d, want between 600x200 and 4000x4000", b.Dx(), b.Dy())
@@ -177,14 +175,26 @@ func isFill(c [3]uint32) bool {
 	return near(c[0], 0xe8) && near(c[1], 0xf0) && near(c[2], 0xfe)
 }
 
-func rgb(img image.Image, x, y int) [3]uint32 {
-	r, g, b, _ := img.At(x, y).RGBA()
-	return [3]uint32{r >> 8, g >> 8, b >> 8}
+func rgb(img *image.RGBA, x, y int) [3]uint32 {
+	i := img.PixOffset(x, y)
+	return [3]uint32{uint32(img.Pix[i]), uint32(img.Pix[i+1]), uint32(img.Pix[i+2])}
+}
+
+// decode reads a PNG into RGBA, which the pixel checks index directly.
+func decode(t testing.TB, data []byte) *image.RGBA {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("not a PNG: %v", err)
+	}
+	rgba := image.NewRGBA(img.Bounds())
+	draw.Draw(rgba, rgba.Bounds(), img, img.Bounds().Min, draw.Src)
+	return rgba
 }
 
 // nodeBoxes finds the filled node boxes: connected regions of the fill
 // colour larger than a few hundred pixels, as bounding rectangles.
-func nodeBoxes(img image.Image) []image.Rectangle {
+func nodeBoxes(img *image.RGBA) []image.Rectangle {
 	b := img.Bounds()
 	seen := make([]bool, b.Dx()*b.Dy())
 	var boxes []image.Rectangle
@@ -223,7 +233,7 @@ func nodeBoxes(img image.Image) []image.Rectangle {
 
 // darkPixels counts pixels inside r clearly darker than the box fill:
 // the label's glyphs, anti-aliased edges included.
-func darkPixels(img image.Image, r image.Rectangle) int {
+func darkPixels(img *image.RGBA, r image.Rectangle) int {
 	n := 0
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		for x := r.Min.X; x < r.Max.X; x++ {
@@ -248,10 +258,7 @@ func TestLabelCheckSeesBlankBoxes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := png.Decode(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := decode(t, data)
 	boxes := nodeBoxes(img)
 	if len(boxes) != 3 {
 		t.Fatalf("found %d boxes, want 3", len(boxes))

@@ -36,9 +36,12 @@ var methodScopes = map[string][]string{
 	"conversations.join": {"channels:join"},
 	"users.info":         {"users:read"}, // display names and admin flag
 	"views.open":         nil,
-	"views.publish":      nil,
-	"auth.test":          nil,
-	"/mlsd":              {"commands"},
+	// Pictures (diagrams, report cards) are shared with the three-step upload.
+	"files.getUploadURLExternal":   {"files:write"},
+	"files.completeUploadExternal": {"files:write"},
+	"views.publish":                nil,
+	"auth.test":                    nil,
+	"/mlsd":                        {"commands"},
 }
 
 // Command is the slash command the app registers.

@@ -42,6 +42,9 @@ type config struct {
 	DiscordMessageContent bool
 	DiscordShardID        int
 	DiscordShardCount     int
+
+	// PicturesOff turns diagrams and charts off (MLSD_PICTURES=off).
+	PicturesOff bool
 }
 
 // secrets may also come from files (NAME_FILE), for Kubernetes and Docker
@@ -137,6 +140,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	e.loadSlack(&c)
 	e.loadDiscord(&c)
 	e.loadHTTP(&c)
+	e.loadPictures(&c)
 	return c, e.probs.err()
 }
 

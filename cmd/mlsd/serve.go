@@ -242,11 +242,14 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 	if err != nil {
 		return err
 	}
+	painter, closePainter := newPainter(runCtx, cfg, lib, log)
+	defer closePainter()
 	posters := map[bot.Platform]schedule.Poster{}
 	iv := metrics.InstrumentHandler(b, m)
 	var runners []runner
 	if term != nil {
 		term.Bot = iv
+		term.Drawer, term.PictureDir = painter, pictureDir(cfg)
 		c := console.New(*term)
 		// EOF on the console ends the whole program.
 		runners = append(runners, runnerFunc(func(ctx context.Context) error {
@@ -261,6 +264,7 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 			SigningSecret:   cfg.SlackSigningSecret,
 			APIURL:          cfg.SlackAPIURL,
 			Interviewer:     iv,
+			Drawer:          painter,
 			Log:             log,
 			Observe:         m.Observer(bot.Slack),
 			ShutdownTimeout: cfg.ShutdownTimeout,

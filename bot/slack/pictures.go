@@ -1,0 +1,89 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+
+	"github.com/slack-go/slack"
+
+	"github.com/mlsdbot/mlsd/bot"
+)
+
+// Drawer draws the pictures replies carry (bot.Painter).
+type Drawer interface {
+	Draw(ctx context.Context, pic *bot.Picture) ([]byte, error)
+}
+
+// maxAltText is Slack's limit on a file's alt text.
+const maxAltText = 1000
+
+// postPicture shares out's picture into the thread with Slack's
+// three-step upload (files.getUploadURLExternal, the bytes, then
+// files.completeUploadExternal with channel_id and thread_ts), out.Text as
+// its comment and the picture's text alternative as its alt text. The
+// picture is drawn now, not when the reply was saved, so a redelivered
+// reply draws it again. When it cannot be drawn or uploaded, the text and
+// the text alternative go out as a message with a note: the answer or
+// report around it is never lost.
+func (a *Adapter) postPicture(ctx context.Context, o origin, channel, thread string, out bot.Outbound) {
+	pic := out.Picture
+	png, err := a.draw(ctx, pic)
+	if err == nil {
+		_, err = a.out.send(ctx, channel, func(ctx context.Context) (string, error) {
+			_, err := a.api.UploadFileContext(ctx, slack.UploadFileParameters{
+				Reader:          bytes.NewReader(png),
+				FileSize:        len(png),
+				Filename:        pic.Name,
+				Title:           truncate(plainText(out.Text), 250),
+				InitialComment:  mrkdwn(out.Text),
+				AltTxt:          truncate(pic.Alt, maxAltText),
+				Channel:         channel,
+				ThreadTimestamp: thread,
+			})
+			return "", err
+		})
+		if err == nil {
+			a.cfg.Observe("outbound", "files.completeUploadExternal")
+			return
+		}
+		code, needed := errorCode(err)
+		a.logSlackError("files.upload", channel, code, needed, err, "picture", pic.Kind)
+	} else if !errors.Is(err, bot.ErrNoRenderer) {
+		a.log.Warn("slack: picture not drawn", "event", o.eventID, "kind", pic.Kind, "err", err)
+	}
+	text := out
+	text.Picture = nil
+	text.Text = out.Text + "\n" + bot.PictureNote(pictureError(err)) + "\n" + pic.Alt
+	if _, err := a.postAll(ctx, channel, thread, text); err != nil {
+		a.reportSendError(ctx, o, "chat.postMessage", channel, err)
+	}
+}
+
+func (a *Adapter) draw(ctx context.Context, pic *bot.Picture) ([]byte, error) {
+	if a.cfg.Drawer == nil {
+		return nil, bot.ErrNoRenderer
+	}
+	return a.cfg.Drawer.Draw(ctx, pic)
+}
+
+// errUploadFailed stands for an upload error in the note users see: its
+// details (codes, scopes) are for the log.
+var errUploadFailed = errors.New("the upload to Slack failed")
+
+func pictureError(err error) error {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) || errors.Is(err, context.DeadlineExceeded) {
+		return errUploadFailed
+	}
+	return err
+}
+
+// withoutPicture is an ephemeral reply's picture as text: Slack cannot
+// show a file to one person only.
+func withoutPicture(out bot.Outbound) bot.Outbound {
+	pic := out.Picture
+	out.Picture = nil
+	out.Text += "\n" + pic.Alt
+	return out
+}
