@@ -291,6 +291,7 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 			AppID:           cfg.DiscordAppID,
 			PublicKey:       cfg.DiscordPublicKey,
 			Interviewer:     iv,
+			Drawer:          painter,
 			Observe:         m.Observer(bot.Discord),
 			Library:         lib,
 			Log:             log,

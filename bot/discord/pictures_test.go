@@ -1,0 +1,78 @@
+package discord_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image/png"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mlsdbot/mlsd/bot"
+	"github.com/mlsdbot/mlsd/bot/chattest/fakediscord"
+	"github.com/mlsdbot/mlsd/bot/discord"
+	"github.com/mlsdbot/mlsd/bot/graphviz"
+	"github.com/mlsdbot/mlsd/bot/plot"
+	"github.com/mlsdbot/mlsd/scenarios"
+)
+
+// painter draws with the real renderers, shared by every test so each
+// reference diagram is drawn once (slow under -race).
+var painter = sync.OnceValues(func() (*bot.Painter, error) {
+	lib, err := scenarios.Load("")
+	if err != nil {
+		return nil, err
+	}
+	gv, err := graphviz.New(context.Background(), graphviz.Options{Timeout: time.Minute})
+	if err != nil {
+		return nil, err
+	}
+	return &bot.Painter{Library: lib, Diagrams: gv, Charts: plot.Renderer{}}, nil
+})
+
+func withPictures(t *testing.T, cfg discord.Config) discord.Config {
+	t.Helper()
+	p, err := painter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Drawer = p
+	return cfg
+}
+
+// withAttachment matches a message in channel that carries a file.
+func withAttachment(channel string) func(fakediscord.MessageEvent) bool {
+	return func(e fakediscord.MessageEvent) bool {
+		return e.Kind == "create" && e.Message.ChannelID == channel && len(e.Message.Attachments) > 0
+	}
+}
+
+// checkReportPictures: after the report, the report card and then the
+// reference diagram arrive in the thread as PNG attachments shown by an
+// embed whose description is the text alternative.
+func checkReportPictures(t *testing.T, srv *fakediscord.Server, thread string, report fakediscord.Message, scenario string, score int) {
+	t.Helper()
+	want := []struct{ name, content, alt string }{
+		{scenario + "-report-card.png", "**Report card**", fmt.Sprintf("%d/100", score)},
+		{scenario + "-architecture.png", "**Reference architecture**", "Reference architecture of"},
+	}
+	for i, w := range want {
+		m := srv.AwaitMessage(t, w.name, withAttachment(thread))
+		if m.Timestamp.Before(report.Timestamp) {
+			t.Errorf("%s was posted before the report", w.name)
+		}
+		a := m.Attachments[0]
+		if len(m.Attachments) != 1 || a.Filename != w.name || a.ContentType != "image/png" {
+			t.Fatalf("picture %d attachments %+v, want one %s", i, m.Attachments, w.name)
+		}
+		if !strings.HasPrefix(m.Content, w.content) || len(m.Embeds) != 1 || m.Embeds[0].Image == nil ||
+			m.Embeds[0].Image.URL != "attachment://"+w.name || !strings.Contains(m.Embeds[0].Description, w.alt) {
+			t.Errorf("picture %d: content %q, embeds %+v", i, m.Content, m.Embeds)
+		}
+		if _, err := png.Decode(bytes.NewReader(a.Data)); err != nil {
+			t.Errorf("%s is not a PNG: %v", w.name, err)
+		}
+	}
+}
