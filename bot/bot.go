@@ -234,6 +234,8 @@ func (b *Bot) command(ctx context.Context, log *slog.Logger, in Inbound) ([]Outb
 		return []Outbound{b.ephemeral(in, HelpText)}, nil
 	case CmdDaily:
 		return b.daily(ctx, log, in, cmd)
+	case CmdDiagram:
+		return b.diagramCommand(ctx, in, cmd.Scenario)
 	}
 	return []Outbound{b.ephemeral(in, cmd.Problem+"\n\n"+HelpText)}, nil
 }

@@ -28,6 +28,7 @@ func TestParseCommand(t *testing.T) {
 		{"leaderboard ALL", Command{Name: CmdLeaderboard, Period: "all"}},
 		{"me", Command{Name: CmdMe}},
 		{"status", Command{Name: CmdStatus}},
+		{"diagram Payment-Fraud-Detection", Command{Name: CmdDiagram, Scenario: "payment-fraud-detection"}},
 		{"daily on 0 9 * * 1-5 Europe/Berlin", Command{Name: CmdDaily, Args: []string{"on", "0", "9", "*", "*", "1-5", "Europe/Berlin"}}},
 	}
 	for _, tt := range tests {
@@ -50,6 +51,9 @@ func TestParseCommandProblems(t *testing.T) {
 		"leaderboard week all",
 		"me too",
 		"status now",
+		"diagram",
+		"diagram a b",
+		"diagram <!here>",
 		strings.Repeat("x", maxCommandLength+1),
 	} {
 		t.Run(clip(in, 20), func(t *testing.T) {

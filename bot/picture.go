@@ -206,3 +206,26 @@ func diagramPicture(sc *Scenario, where Where) (Outbound, bool) {
 		},
 	}, true
 }
+
+// diagramCommand answers `/mlsd diagram SCENARIO` with the scenario's
+// reference architecture, posted where the command was typed.
+func (b *Bot) diagramCommand(ctx context.Context, in Inbound, query string) ([]Outbound, error) {
+	var sc *Scenario
+	if query == "random" {
+		sc = b.randomScenario(nil)
+	} else {
+		var problem string
+		var err error
+		if sc, problem, err = b.pickScenario(ctx, in.User(), query); err != nil {
+			return nil, err
+		}
+		if sc == nil {
+			return []Outbound{b.ephemeral(in, problem)}, nil
+		}
+	}
+	out, ok := diagramPicture(sc, Where{Kind: InThread, Channel: in.Channel, Thread: in.Thread})
+	if !ok {
+		return []Outbound{b.ephemeral(in, fmt.Sprintf("**%s** has no reference diagram yet.", sc.Title))}, nil
+	}
+	return []Outbound{out}, nil
+}

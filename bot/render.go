@@ -116,6 +116,7 @@ const HelpText = `**MLSD — ML system design interview coach**
 - ` + "`/mlsd leaderboard [week|all]`" + ` — top 10 of this workspace and your rank
 - ` + "`/mlsd me`" + ` — your sessions, average per step, weakest step
 - ` + "`/mlsd status`" + ` — your interview in progress
+- ` + "`/mlsd diagram <scenario-id>`" + ` — a case study's reference architecture, drawn
 - ` + "`/mlsd daily on [cron] [time zone]`" + ` · ` + "`off`" + ` · ` + "`status`" + ` · ` + "`now`" + ` — the channel's daily case study (admins change it)
 - ` + "`/mlsd help`" + ` — this help
 In an interview, reply with your answer or one of: ` + "`hint` `next` `skip` `repeat` `status` `end`" + `.`

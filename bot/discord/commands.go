@@ -31,6 +31,11 @@ func Commands() []*discordgo.ApplicationCommand {
 	}
 	scenario := str("scenario", "Case study id, or random")
 	scenario.Autocomplete = true
+	required := func(o *discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
+		c := *o
+		c.Required = true
+		return &c
+	}
 	mode := str("mode", "mock: feedback at the end (default); practice: after every step")
 	mode.Choices = []*discordgo.ApplicationCommandOptionChoice{{Name: "mock", Value: "mock"}, {Name: "practice", Value: "practice"}}
 	period := str("period", "This week or all time (default: both)")
@@ -48,6 +53,7 @@ func Commands() []*discordgo.ApplicationCommand {
 				sub("leaderboard", "Top candidates of this server", period),
 				sub("me", "Your sessions, average per step and weakest step"),
 				sub("status", "Where your current interview stands"),
+				sub("diagram", "Draw a case study's reference architecture", required(scenario)),
 				sub("help", "How MLSD works"),
 				{Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: "daily", Description: "The daily challenge",
 					Options: []*discordgo.ApplicationCommandOption{

@@ -84,7 +84,7 @@ func Manifest(httpBaseURL string) (slack.Manifest, error) {
 			SlashCommands: []slack.ManifestSlashCommand{{
 				Command:     Command,
 				Description: "Practise ML system design: start an interview, see scenarios, the leaderboard or your stats",
-				UsageHint:   "start [scenario|random] [mock|practice] | scenarios | leaderboard [week|all] | me | status | help",
+				UsageHint:   "start [scenario|random] [mock|practice] | scenarios | leaderboard [week|all] | me | status | diagram scenario | help",
 			}},
 		},
 		OAuthConfig: slack.OAuthConfig{Scopes: slack.OAuthScopes{Bot: Scopes()}},
