@@ -463,6 +463,14 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 	if input.Word == "" {
 		input.Text = in.Text
 	}
+	// A diagram in the answer is drawn back, and its labels are graded
+	// as words.
+	wb, hasWhiteboard := Whiteboard{}, false
+	if input.Word == "" {
+		if wb, hasWhiteboard = FindWhiteboard(input.Text); hasWhiteboard {
+			input.Text = wb.Text
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		s, err := b.cfg.Store.ActiveSession(ctx, in.User())
 		if errors.Is(err, ErrNotFound) {
@@ -513,6 +521,9 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 			next.Version = s.Version + 1
 			next.Outbox = nil
 			replies := slices.Clone(turn.Replies)
+			if hasWhiteboard && s.Status == Active {
+				replies = append([]Outbound{whiteboardReply(wb, s.Step)}, replies...)
+			}
 			if next.Status == Completed && s.Status == Active {
 				replies = append(replies, b.reportPictures(ctx, log, &next, sc)...)
 			}

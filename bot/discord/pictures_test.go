@@ -76,3 +76,31 @@ func checkReportPictures(t *testing.T, srv *fakediscord.Server, thread string, r
 		}
 	}
 }
+
+// A whiteboard in an answer comes back as an attachment in the thread,
+// before the next question.
+func TestWhiteboardDiscord(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{})
+	alice := srv.AddUser("alice", false)
+	b, _, lib := realBot(t)
+	start(t, srv, withPictures(t, discordConfig(b, lib)), true)
+	srv.AwaitGateway(t, "identify")
+	thread, q := startInterview(t, srv, alice, "visual-search", "", srv.Dispatch)
+
+	click := srv.Click(t, alice, q, formButton)
+	srv.Dispatch(click)
+	m := srv.AwaitModal(t, click)
+	srv.Dispatch(srv.Submit(t, alice, m, "Users and scale first.\napp -> api gateway -> embedding service -> ann index"))
+	pic := srv.AwaitMessage(t, "whiteboard", withAttachment(thread.ID))
+	if a := pic.Attachments[0]; a.Filename != "whiteboard-step1.png" || !strings.Contains(pic.Embeds[0].Description, "app, api gateway, embedding service, ann index") {
+		t.Fatalf("whiteboard message: %+v", pic)
+	} else if _, err := png.Decode(bytes.NewReader(a.Data)); err != nil {
+		t.Fatalf("whiteboard is not a PNG: %v", err)
+	}
+	next := srv.AwaitMessage(t, "next question", func(e fakediscord.MessageEvent) bool {
+		return e.Kind == "create" && e.Message.ChannelID == thread.ID && len(e.Message.Buttons()) > 0
+	})
+	if next.Timestamp.Before(pic.Timestamp) {
+		t.Error("the next question came before the whiteboard")
+	}
+}

@@ -38,3 +38,49 @@ func checkReportPictures(t *testing.T, pics []fakeslack.Message, reportTS string
 		}
 	}
 }
+
+// A whiteboard in an answer comes back as a picture in the thread right
+// after the answer; a diagram Graphviz refuses comes back as a one-line
+// note with the text alternative, and the interview goes on.
+func TestWhiteboardSlack(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	w.fake.AddChannel(fakeslack.Channel{ID: general, Name: "general", Member: true})
+	w.act(1, w.fake.SlashCommand(alice, general, "start "+scenarioID))
+	thread := ""
+	for _, m := range w.fake.Messages() {
+		if m.Channel == general && m.ThreadTS == "" && m.BotID != "" && !m.Ephemeral {
+			thread = m.TS
+		}
+	}
+	answer, envs := w.fake.UserMessage(alice, general, thread, "Users, scale, a 50 ms budget.\nrider app -> eta service -> routing engine -> eta model")
+	w.act(1, envs...)
+	pics := w.pictures(general, thread)
+	if len(pics) != 1 || pics[0].Files[0].Name != "whiteboard-step1.png" || !strings.Contains(pics[0].Files[0].AltText, "rider app, eta service, routing engine, eta model") {
+		t.Fatalf("pictures after the whiteboard answer: %+v", pics)
+	}
+	if _, err := png.Decode(bytes.NewReader(pics[0].Files[0].Data)); err != nil {
+		t.Fatalf("whiteboard is not a PNG: %v", err)
+	}
+	next := w.last(general, thread)
+	if pics[0].TS <= answer.TS || next.TS <= pics[0].TS || !isQuestion(next) {
+		t.Errorf("order: answer %s, picture %s, then %q at %s; want the picture right after the answer", answer.TS, pics[0].TS, headerOf(next), next.TS)
+	}
+
+	// 300 boxes in a dot block: refused by the renderer, noted, graded.
+	var dot strings.Builder
+	dot.WriteString("```dot\ndigraph {")
+	for i := range 300 {
+		fmt.Fprintf(&dot, "n%d->n%d;", i, i+1)
+	}
+	dot.WriteString("}\n```\nI would frame it as regression on arrival time.")
+	_, envs = w.fake.UserMessage(alice, general, thread, dot.String())
+	w.act(1, envs...)
+	msgs := w.threadMsgs(general, thread)
+	note := msgs[len(msgs)-2]
+	if !strings.Contains(note.Text, "No picture: it could not be drawn: diagram refused: it has 301 boxes; the limit is 60") {
+		t.Errorf("note for a refused whiteboard: %q", note.Text)
+	}
+	if next := msgs[len(msgs)-1]; !isQuestion(next) || next.TS <= note.TS {
+		t.Errorf("after the refused whiteboard: %q, want the next question", next.Text)
+	}
+}
