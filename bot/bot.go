@@ -43,6 +43,10 @@ type Config struct {
 	// abandoned (default 72h).
 	NudgeAfter   time.Duration
 	AbandonAfter time.Duration
+
+	// TeamAverages, when set, gives the report card the workspace's
+	// average step scores (both stores offer it).
+	TeamAverages TeamAverages
 }
 
 // Bot is the interviewer: it turns inbound messages into state changes and
@@ -219,7 +223,11 @@ func (b *Bot) command(ctx context.Context, log *slog.Logger, in Inbound) ([]Outb
 		if err != nil {
 			return nil, err
 		}
-		return []Outbound{b.ephemeral(in, MeText(st))}, nil
+		out := []Outbound{b.ephemeral(in, MeText(st))}
+		if chart, ok := progressPicture(st, out[0].Where); ok {
+			out = append(out, chart)
+		}
+		return out, nil
 	case CmdStatus:
 		s, err := b.cfg.Store.ActiveSession(ctx, in.User())
 		if errors.Is(err, ErrNotFound) {

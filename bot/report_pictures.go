@@ -34,7 +34,7 @@ func (b *Bot) reportPictures(ctx context.Context, log *slog.Logger, s *Session, 
 			card.Own[i] = (st.StepTotals[i] + card.This[i]) / float64(card.OwnSessions)
 		}
 	}
-	if ta, ok := b.cfg.Store.(TeamAverages); ok {
+	if ta := b.cfg.TeamAverages; ta != nil {
 		avg, n, err := ta.StepAverages(ctx, Workspace{Platform: s.User.Platform, ID: s.User.Workspace})
 		if err != nil {
 			log.Warn("report card drawn without the workspace average", "session", s.ID, "err", err)
@@ -54,8 +54,8 @@ func (b *Bot) reportPictures(ctx context.Context, log *slog.Logger, s *Session, 
 	return out
 }
 
-// TeamAverages is an optional Store capability: the average step scores
-// of a workspace's completed interviews, and how many there are.
+// TeamAverages gives the average step scores of a workspace's completed
+// interviews, and how many there are (bot/bolt and bot/redis offer it).
 type TeamAverages interface {
 	StepAverages(ctx context.Context, ws Workspace) ([Steps]float64, int, error)
 }

@@ -533,6 +533,10 @@ func complete(tx *bbolt.Tx, user bot.UserKey, c *bot.Completion, now time.Time) 
 	if len(st.Recent) > bot.RecentLimit {
 		st.Recent = st.Recent[:bot.RecentLimit]
 	}
+	st.History = append([]bot.ScorePoint{{Day: c.Day, Score: c.Score, Steps: c.StepScores}}, st.History...)
+	if len(st.History) > bot.HistoryLimit {
+		st.History = st.History[:bot.HistoryLimit]
+	}
 	bot.AdvanceStreak(&st, c.Day)
 	if err := putJSON(sb, userKey(user), st); err != nil {
 		return err

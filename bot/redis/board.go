@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -54,13 +55,18 @@ func (s *Store) newCompletion(u bot.UserKey, c *bot.Completion) (*completion, er
 		periods:  periods,
 		expireAt: expireAt,
 	}
-	cp.keys = []string{s.keys.stats(u), s.keys.recent(u), s.keys.userPeriod(u, cp.periods[0]), s.keys.userPeriod(u, cp.periods[1])}
+	cp.keys = []string{s.keys.stats(u), s.keys.recent(u), s.keys.userPeriod(u, cp.periods[0]), s.keys.userPeriod(u, cp.periods[1]), s.keys.history(u)}
 	cp.args = []any{c.Score, formatFloat(c.Points)}
 	for _, st := range c.StepScores {
 		cp.args = append(cp.args, formatFloat(st))
 	}
 	cp.args = append(cp.args, at.UnixMilli(), c.ScenarioID, day, d.AddDate(0, 0, -1).Format(time.DateOnly),
 		cp.expireAt[0], cp.expireAt[1], bot.RecentLimit)
+	point, err := json.Marshal(bot.ScorePoint{Day: day, Score: c.Score, Steps: c.StepScores})
+	if err != nil {
+		return nil, err
+	}
+	cp.args = append(cp.args, string(point), bot.HistoryLimit)
 	return cp, nil
 }
 
@@ -141,10 +147,11 @@ func (s *Store) publishTotals(ctx context.Context, u bot.UserKey, c *completion,
 // Stats reads the user's totals in one round trip.
 func (s *Store) Stats(ctx context.Context, user bot.UserKey) (bot.Stats, error) {
 	var fields *goredis.MapStringStringCmd
-	var recent *goredis.StringSliceCmd
+	var recent, history *goredis.StringSliceCmd
 	_, err := s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		fields = p.HGetAll(ctx, s.keys.stats(user))
 		recent = p.LRange(ctx, s.keys.recent(user), 0, bot.RecentLimit-1)
+		history = p.LRange(ctx, s.keys.history(user), 0, bot.HistoryLimit-1)
 		return nil
 	})
 	if err != nil {
@@ -176,6 +183,16 @@ func (s *Store) Stats(ctx context.Context, user bot.UserKey) (bot.Stats, error) 
 	st.LastDay = f["last_day"]
 	if r := recent.Val(); len(r) > 0 {
 		st.Recent = r
+	}
+	for _, h := range history.Val() {
+		var p bot.ScorePoint
+		if err := json.Unmarshal([]byte(h), &p); err != nil {
+			if perr == nil {
+				perr = fmt.Errorf("redis: history entry %q: %w", h, err)
+			}
+			continue
+		}
+		st.History = append(st.History, p)
 	}
 	return st, perr
 }

@@ -18,6 +18,7 @@ import (
 //	P:iv:{…}:thr:<pl>:<ws>:<ch>:<th>  STRING ThreadBinding JSON — the authority on a thread
 //	P:iv:{…}:stats                    HASH all-time totals, step totals, best/last score, streaks
 //	P:iv:{…}:recent                   LIST recent scenario ids, newest first
+//	P:iv:{…}:history                  LIST recent scores (JSON bot.ScorePoint), newest first
 //	P:iv:{…}:w:<2026-W48>             HASH pts, n, at — the user's total for an ISO week
 //	P:iv:{…}:m:<2026-11>              HASH pts, n, at — the user's total for a month
 //
@@ -57,6 +58,8 @@ func (k keys) seen(u bot.UserKey, sid string) string { return k.session(u, sid) 
 func (k keys) stats(u bot.UserKey) string { return k.user(u) + ":stats" }
 
 func (k keys) recent(u bot.UserKey) string { return k.user(u) + ":recent" }
+
+func (k keys) history(u bot.UserKey) string { return k.user(u) + ":history" }
 
 // userPeriod holds the user's total for a week or month period.
 func (k keys) userPeriod(u bot.UserKey, p bot.Period) string { return k.user(u) + ":" + string(p) }

@@ -120,8 +120,8 @@ func TestScriptKeysShareOneSlot(t *testing.T) {
 		}
 	}
 	// The completing save touches every per-user key kind.
-	if widest != 8 {
-		t.Errorf("the widest script call passed %d keys, want 8 (active, session, seen, binding, stats, recent, week, month)", widest)
+	if widest != 9 {
+		t.Errorf("the widest script call passed %d keys, want 9 (active, session, seen, binding, stats, recent, week, month, history)", widest)
 	}
 }
 

@@ -23,6 +23,10 @@ func addStats(st bot.Stats, c *bot.Completion) bot.Stats {
 	if len(st.Recent) > bot.RecentLimit {
 		st.Recent = st.Recent[:bot.RecentLimit]
 	}
+	st.History = append([]bot.ScorePoint{{Day: c.Day, Score: c.Score, Steps: c.StepScores}}, st.History...)
+	if len(st.History) > bot.HistoryLimit {
+		st.History = st.History[:bot.HistoryLimit]
+	}
 	return st
 }
 
@@ -149,7 +153,7 @@ func completionCases() []testCase {
 		{name: "RecentNewestFirstBounded", run: func(f *fixture) {
 			u := f.user("U1")
 			var want bot.Stats
-			for i := range bot.RecentLimit + 3 {
+			for i := range max(bot.RecentLimit, bot.HistoryLimit) + 3 {
 				s := f.session(u, fmt.Sprintf("s%d", i))
 				s.ScenarioID = fmt.Sprintf("scenario-%02d", i)
 				f.create(s)
@@ -161,8 +165,13 @@ func completionCases() []testCase {
 			if len(got.Recent) != bot.RecentLimit {
 				f.t.Fatalf("len(Recent) = %d, want RecentLimit = %d", len(got.Recent), bot.RecentLimit)
 			}
-			if got.Recent[0] != fmt.Sprintf("scenario-%02d", bot.RecentLimit+2) {
+			newest := max(bot.RecentLimit, bot.HistoryLimit) + 2
+			if got.Recent[0] != fmt.Sprintf("scenario-%02d", newest) {
 				f.t.Fatalf("Recent[0] = %q, want the newest", got.Recent[0])
+			}
+			if len(got.History) != bot.HistoryLimit || got.History[0].Score != newest {
+				f.t.Fatalf("History has %d points, the first scoring %d; want HistoryLimit = %d, the newest (%d) first",
+					len(got.History), got.History[0].Score, bot.HistoryLimit, newest)
 			}
 			want.Streak, want.BestStreak, want.LastDay = 1, 1, t0.Format("2006-01-02")
 			f.wantStats(u, want)

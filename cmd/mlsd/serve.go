@@ -101,7 +101,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdin
 
 // newBot builds the interviewer. daily may be nil (the store keeps no
 // daily challenge); wake is called after `/mlsd daily now`.
-func newBot(cfg config, store bot.Store, daily bot.DailyStore, lib *bot.Library, log *slog.Logger, wake func()) (*bot.Bot, error) {
+func newBot(cfg config, store bot.Store, daily bot.DailyStore, team bot.TeamAverages, lib *bot.Library, log *slog.Logger, wake func()) (*bot.Bot, error) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
 	var mu sync.Mutex // rand.Rand is not safe for concurrent use
 	return bot.New(bot.Config{
@@ -120,6 +120,7 @@ func newBot(cfg config, store bot.Store, daily bot.DailyStore, lib *bot.Library,
 		DailyWake:    wake,
 		NudgeAfter:   cfg.NudgeAfter,
 		AbandonAfter: cfg.AbandonAfter,
+		TeamAverages: team,
 	})
 }
 
@@ -232,8 +233,9 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 	// The daily challenge and idle checks use the store's own methods; the
 	// metrics wrapper does not forward them.
 	daily, _ := raw.(bot.DailyStore)
+	team, _ := raw.(bot.TeamAverages)
 	wake := make(chan struct{}, 1)
-	b, err := newBot(cfg, store, daily, lib, log, func() {
+	b, err := newBot(cfg, store, daily, team, lib, log, func() {
 		select {
 		case wake <- struct{}{}:
 		default:

@@ -5,7 +5,8 @@
 --   KEYS[2] session  HASH v, tok, doc       the session once finished
 --   KEYS[3] seen     SET applied message ids (+ DONE once stats counted it)
 --   KEYS[4] binding  STRING thread binding JSON   (only when ARGV[10] ~= "")
---   then, when completing: stats HASH, recent LIST, week HASH, month HASH
+--   then, when completing: stats HASH, recent LIST, week HASH, month HASH,
+--   history LIST
 --
 -- ARGV[1] sid  [2] expected version (0 creates)  [3] new version
 --     [4] new status  [5] session JSON  [6] message id ("" = no check)
@@ -15,6 +16,7 @@
 --     [11] score  [12] points  [13..19] step scores 1..7  [20] at (unix ms)
 --     [21] scenario id  [22] day  [23] the day before  [24] week expire-at ms
 --     [25] month expire-at ms  [26] recent limit
+--     [27] history entry (JSON)  [28] history limit
 --
 -- Returns a table whose first element is the outcome:
 --   {1, totals...} applied      {2} duplicate message    {3, version} stale
@@ -34,6 +36,7 @@ local k = 4
 local bindKey
 if binding ~= '' then bindKey = KEYS[4]; k = 5 end
 local statsKey, recentKey, weekKey, monthKey = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
+local historyKey = KEYS[k + 4]
 
 local function totals(out)
   if completing then
@@ -122,6 +125,8 @@ if completing and redis.call('SADD', KEYS[3], DONE) == 1 then
   redis.call('HSET', statsKey, unpack(upd))
   redis.call('LPUSH', recentKey, ARGV[21])
   redis.call('LTRIM', recentKey, 0, tonumber(ARGV[26]) - 1)
+  redis.call('LPUSH', historyKey, ARGV[27])
+  redis.call('LTRIM', historyKey, 0, tonumber(ARGV[28]) - 1)
 end
 
 redis.call('PEXPIRE', KEYS[3], ttl) -- a no-op when no id was ever applied
