@@ -144,6 +144,18 @@ func FuzzCheck(f *testing.F) {
 	})
 }
 
+// BenchmarkRenderTinyDiagram is the baseline: two boxes, one arrow —
+// the fixed cost of a render (parse, layout, PNG encode).
+func BenchmarkRenderTinyDiagram(b *testing.B) {
+	r := newRenderer(b, time.Minute)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Render(context.Background(), "digraph { a -> b }"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkRenderReferenceDiagram(b *testing.B) {
 	r := newRenderer(b, time.Minute)
 	scs, err := scenarios.Builtin()

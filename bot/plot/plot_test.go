@@ -97,6 +97,18 @@ func TestProgress(t *testing.T) {
 	}
 }
 
+// BenchmarkReportCardOneSeries is the baseline: this session's bars only
+// (no averages known yet).
+func BenchmarkReportCardOneSeries(b *testing.B) {
+	one := &bot.ReportCard{Title: card.Title, Steps: card.Steps, This: card.This, Score: card.Score, Band: card.Band}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := (plot.Renderer{}).ReportCard(context.Background(), one); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkReportCard(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
