@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/mlsdbot/mlsd/bot"
 	"github.com/mlsdbot/mlsd/bot/bolt"
 	"github.com/mlsdbot/mlsd/bot/clocktest"
@@ -408,9 +409,18 @@ func TestRetryOfClosingMessage(t *testing.T) {
 				}
 			}
 			for i := 0; i < 2; i++ {
-				if again, err := h.bot.Handle(context.Background(), in); err != nil || texts(again) != texts(closed) {
+				again, err := h.bot.Handle(context.Background(), in)
+				if err != nil || texts(again) != texts(closed) {
 					t.Fatalf("retry %d of the closing message: %v\n%s\nwant the closing replies again:\n%s", i, err, texts(again), texts(closed))
 				}
+				// The pictures come back as the same descriptions, to be
+				// drawn again by the adapter.
+				if diff := cmp.Diff(pictures(closed), pictures(again)); diff != "" {
+					t.Fatalf("retry %d: pictures differ (-first +retry):\n%s", i, diff)
+				}
+			}
+			if closing == "skip" && len(pictures(closed)) != 2 {
+				t.Errorf("the completing message's replies hold %d pictures, want the report card and the diagram", len(pictures(closed)))
 			}
 			in.MessageID = "later"
 			if out, err := h.bot.Handle(context.Background(), in); err != nil || len(out) == 0 || texts(out) == texts(closed) {
@@ -418,4 +428,14 @@ func TestRetryOfClosingMessage(t *testing.T) {
 			}
 		})
 	}
+}
+
+func pictures(out []bot.Outbound) []*bot.Picture {
+	var pics []*bot.Picture
+	for _, o := range out {
+		if o.Picture != nil {
+			pics = append(pics, o.Picture)
+		}
+	}
+	return pics
 }

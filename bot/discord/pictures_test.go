@@ -104,3 +104,18 @@ func TestWhiteboardDiscord(t *testing.T) {
 		t.Error("the next question came before the whiteboard")
 	}
 }
+
+// /mlsd diagram posts the case's reference diagram in the channel.
+func TestDiagramCommandDiscord(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{})
+	alice := srv.AddUser("alice", false)
+	b, _, lib := realBot(t)
+	start(t, srv, withPictures(t, discordConfig(b, lib)), true)
+	srv.AwaitGateway(t, "identify")
+	cmd := srv.Command(alice, srv.Channel, "mlsd", []string{"diagram"}, fakediscord.Opt{Name: "scenario", Value: "rag-assistant"})
+	srv.Dispatch(cmd)
+	m := srv.AwaitMessage(t, "diagram", withAttachment(srv.Channel))
+	if a := m.Attachments[0]; a.Filename != "rag-assistant-architecture.png" || !strings.Contains(m.Embeds[0].Description, "permission filter → hybrid retrieval") {
+		t.Fatalf("diagram message: %s, %q", a.Filename, m.Embeds[0].Description)
+	}
+}

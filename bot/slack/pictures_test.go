@@ -83,4 +83,16 @@ func TestWhiteboardSlack(t *testing.T) {
 	if next := msgs[len(msgs)-1]; !isQuestion(next) || next.TS <= note.TS {
 		t.Errorf("after the refused whiteboard: %q, want the next question", next.Text)
 	}
+
+	// Subgraphs nested 500 deep: refused before Graphviz runs.
+	nested := "```dot\ndigraph {" + strings.Repeat("subgraph {", 500) + "a" + strings.Repeat("}", 501) + "\n```\nI would use gradient-boosted trees first."
+	_, envs = w.fake.UserMessage(alice, general, thread, nested)
+	w.act(1, envs...)
+	msgs = w.threadMsgs(general, thread)
+	if note := msgs[len(msgs)-2]; !strings.Contains(note.Text, "diagram refused: subgraphs are nested more than 8 deep") {
+		t.Errorf("note for nested subgraphs: %q", note.Text)
+	}
+	if next := msgs[len(msgs)-1]; !isQuestion(next) {
+		t.Errorf("after the nested subgraphs: %q, want the next question", next.Text)
+	}
 }
