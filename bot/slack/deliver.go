@@ -76,7 +76,8 @@ func (a *Adapter) deliver(ctx context.Context, o origin, outs []bot.Outbound) {
 				continue
 			}
 			if out.Picture != nil {
-				out = withoutPicture(out)
+				a.postPrivatePicture(ctx, o, out)
+				continue
 			}
 			a.sendEphemeral(ctx, o, out)
 			continue

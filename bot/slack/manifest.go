@@ -39,9 +39,12 @@ var methodScopes = map[string][]string{
 	// Pictures (diagrams, report cards) are shared with the three-step upload.
 	"files.getUploadURLExternal":   {"files:write"},
 	"files.completeUploadExternal": {"files:write"},
-	"views.publish":                nil,
-	"auth.test":                    nil,
-	"/mlsd":                        {"commands"},
+	// Slack has no private files: a private picture (the /mlsd me chart)
+	// goes to the user's DM with the bot.
+	"conversations.open": {"im:write"},
+	"views.publish":      nil,
+	"auth.test":          nil,
+	"/mlsd":              {"commands"},
 }
 
 // Command is the slash command the app registers.

@@ -79,11 +79,25 @@ func pictureError(err error) error {
 	return err
 }
 
-// withoutPicture is an ephemeral reply's picture as text: Slack cannot
-// show a file to one person only.
-func withoutPicture(out bot.Outbound) bot.Outbound {
+// postPrivatePicture delivers a picture meant for one person: Slack has
+// no ephemeral files, so it goes to the person's DM with the bot. Without
+// the DM (no im:write on an older install) the text alternative is shown
+// ephemerally instead.
+func (a *Adapter) postPrivatePicture(ctx context.Context, o origin, out bot.Outbound) {
+	user := out.Where.User
+	if user == "" {
+		user = o.in.UserID
+	}
+	ch, _, _, err := a.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}})
+	if err == nil && ch != nil {
+		a.cfg.Observe("outbound", "conversations.open")
+		a.postPicture(ctx, o, ch.ID, "", out)
+		return
+	}
+	code, needed := errorCode(err)
+	a.logSlackError("conversations.open", user, code, needed, err)
 	pic := out.Picture
 	out.Picture = nil
-	out.Text += "\n" + pic.Alt
-	return out
+	out.Text += "\n" + bot.PictureNote(errUploadFailed) + "\n" + pic.Alt
+	a.sendEphemeral(ctx, o, out)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlsdbot/mlsd/bot"
 	"github.com/mlsdbot/mlsd/bot/chattest/fakeslack"
 )
 
@@ -94,5 +95,40 @@ func TestWhiteboardSlack(t *testing.T) {
 	}
 	if next := msgs[len(msgs)-1]; !isQuestion(next) {
 		t.Errorf("after the nested subgraphs: %q, want the next question", next.Text)
+	}
+}
+
+// A private picture (the /mlsd me chart) goes to the user's DM with the
+// bot, since Slack has no ephemeral files; without im:write the text
+// alternative is shown privately instead.
+func TestPrivatePictureSlack(t *testing.T) {
+	chart := &bot.Picture{Kind: bot.PictureProgress, Name: "progress.png", Alt: "Your last 2 interview scores, oldest first: 11-25 41, 11-26 67.",
+		Progress: &bot.ProgressChart{Labels: []string{"11-25", "11-26"}, Scores: []int{41, 67}, Weakest: "Monitoring", Step: []float64{0.2, 0.4}}}
+	iv := stubInterviewer(func(in bot.Inbound) ([]bot.Outbound, error) {
+		where := bot.Where{Kind: bot.Ephemeral, Channel: in.Channel, User: in.UserID}
+		return []bot.Outbound{{Where: where, Text: "**Your progress**"}, {Where: where, Text: "**Your scores over time**", Picture: chart}}, nil
+	})
+	for _, tc := range []struct {
+		name   string
+		scopes []string
+	}{{"with im:write", nil}, {"without im:write", []string{"chat:write", "commands", "files:write", "users:read", "channels:read"}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, worldOpts{interviewer: iv, fake: fakeslack.Options{Scopes: tc.scopes}})
+			w.act(1, w.fake.SlashCommand(alice, general, "me"))
+			dm := w.pictures("D"+alice, "")
+			notes := w.ephemerals(alice)
+			if tc.scopes == nil {
+				if len(dm) != 1 || dm[0].Files[0].Name != "progress.png" || dm[0].Files[0].AltText != chart.Alt {
+					t.Fatalf("DM pictures: %+v, want the chart", dm)
+				}
+				if _, err := png.Decode(bytes.NewReader(dm[0].Files[0].Data)); err != nil {
+					t.Fatalf("chart is not a PNG: %v", err)
+				}
+				return
+			}
+			if len(dm) != 0 || len(notes) != 2 || !strings.Contains(notes[1].Text, "11-26 67") {
+				t.Fatalf("without im:write: DM %+v, private notes %+v; want the text alternative privately", dm, notes)
+			}
+		})
 	}
 }

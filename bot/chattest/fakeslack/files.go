@@ -118,3 +118,22 @@ func (s *Server) completeUploadLocked(req *request) apiResult {
 		BotID: s.opts.BotID, Text: req.param("initial_comment"), Files: shared, Via: "files.completeUploadExternal"})
 	return okResult(map[string]any{"files": summaries})
 }
+
+// openConversationLocked is conversations.open for one user: the bot's
+// direct message with them, created on first use.
+func (s *Server) openConversationLocked(req *request) apiResult {
+	users := req.param("users")
+	if users == "" || strings.Contains(users, ",") {
+		return errResult("invalid_arguments") // MLSD opens one-to-one DMs only
+	}
+	if _, ok := s.users[users]; !ok {
+		return errResult("user_not_found")
+	}
+	id := "D" + users
+	c, already := s.channels[id]
+	if !already {
+		c = &Channel{ID: id, Name: users, IM: true, Member: true}
+		s.channels[id] = c
+	}
+	return okResult(map[string]any{"channel": map[string]any{"id": c.ID, "is_im": true, "user": users}, "already_open": already})
+}

@@ -53,7 +53,7 @@ type Options struct {
 var DefaultScopes = []string{
 	"app_mentions:read", "channels:history", "channels:join", "channels:read",
 	"chat:write", "commands", "files:write", "groups:history", "groups:read", "im:history",
-	"im:read", "mpim:history", "mpim:read", "users:read",
+	"im:read", "im:write", "mpim:history", "mpim:read", "users:read",
 }
 
 // Channel is a conversation in the fake workspace.
@@ -518,6 +518,7 @@ var methodScope = map[string]string{
 	// Both steps of a file upload need files:write.
 	"files.getUploadURLExternal":   "files:write",
 	"files.completeUploadExternal": "files:write",
+	"conversations.open":           "im:write",
 }
 
 func (s *Server) handleLocked(req *request) apiResult {
@@ -576,6 +577,8 @@ func (s *Server) handleLocked(req *request) apiResult {
 		return s.getUploadURLLocked(req)
 	case "files.completeUploadExternal":
 		return s.completeUploadLocked(req)
+	case "conversations.open":
+		return s.openConversationLocked(req)
 	}
 	return errResult("unknown_method")
 }
