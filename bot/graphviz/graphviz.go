@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing/fstest"
@@ -179,10 +180,17 @@ func (r *Renderer) render(ctx context.Context, dot string) (_ []byte, err error)
 	if e, err := g.EdgeNum(); err != nil || e > MaxEdges {
 		return nil, fmt.Errorf("%w: it has %d arrows; the limit is %d", ErrRefused, e, MaxEdges)
 	}
-	// Whatever the DOT says, draw at screen resolution within maxInches.
-	g.SetDPI(dpi)
-	if err := g.SafeSet("size", fmt.Sprintf("%d,%d", maxInches, maxInches), ""); err != nil {
-		return nil, fmt.Errorf("graphviz: %w", err)
+	// Whatever the DOT says, draw at screen resolution within maxInches:
+	// every root attribute that scales the image is reset.
+	for _, a := range [][2]string{
+		{"dpi", strconv.Itoa(dpi)}, {"resolution", strconv.Itoa(dpi)},
+		{"size", fmt.Sprintf("%d,%d", maxInches, maxInches)},
+		{"ratio", "auto"}, {"scale", "1"}, {"pad", "0.2"}, {"margin", "0"},
+		{"viewport", ""}, {"page", ""},
+	} {
+		if err := g.SafeSet(a[0], a[1], ""); err != nil {
+			return nil, fmt.Errorf("graphviz: %w", err)
+		}
 	}
 	var buf bytes.Buffer
 	if err := r.gv.Render(ctx, g, graphviz.PNG, &buf); err != nil {

@@ -119,6 +119,21 @@ func TestRenderRefusesHostileInput(t *testing.T) {
 	}
 }
 
+// Attributes that would blow the image up are overridden: the PNG stays
+// within the size cap.
+func TestRenderCapsImageSize(t *testing.T) {
+	r := newRenderer(t, time.Minute)
+	dot := `digraph { graph [dpi=5000, resolution=5000, pad=500, margin=100, ratio=fill, size="500,500!", scale=50, page="100,100"];
+		node [width=300, height=300, fontsize=2000]; a -> b -> c }`
+	data, err := r.Render(context.Background(), dot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := decode(t, data).Bounds(); b.Dx() > 4000 || b.Dy() > 4000 {
+		t.Errorf("image is %dx%d, want at most 40 in × 96 dpi (plus padding) on each side", b.Dx(), b.Dy())
+	}
+}
+
 // A render that cannot finish in time returns ErrTimeout at once; it never
 // blocks the caller past its deadline.
 func TestRenderTimeout(t *testing.T) {
