@@ -119,3 +119,26 @@ func TestDiagramCommandDiscord(t *testing.T) {
 		t.Fatalf("diagram message: %s, %q", a.Filename, m.Embeds[0].Description)
 	}
 }
+
+// A private picture (the /mlsd me chart) is an ephemeral follow-up with
+// the file attached.
+func TestPrivatePictureDiscord(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{})
+	alice := srv.AddUser("alice", false)
+	chart := &bot.Picture{Kind: bot.PictureProgress, Name: "progress.png", Alt: "Your last 2 interview scores, oldest first: 11-25 41, 11-26 67.",
+		Progress: &bot.ProgressChart{Labels: []string{"11-25", "11-26"}, Scores: []int{41, 67}, Weakest: "Monitoring", Step: []float64{0.2, 0.4}}}
+	iv := newScripted(func(in bot.Inbound) ([]bot.Outbound, error) {
+		where := bot.Where{Kind: bot.Ephemeral, Channel: in.Channel, User: in.UserID}
+		return []bot.Outbound{{Where: where, Text: "**Your progress**"}, {Where: where, Text: "**Your scores over time**", Picture: chart}}, nil
+	})
+	start(t, srv, withPictures(t, discord.Config{Interviewer: iv}), true)
+	srv.AwaitGateway(t, "identify")
+	srv.Dispatch(srv.Command(alice, srv.Channel, "mlsd", []string{"me"}))
+	m := srv.AwaitMessage(t, "chart", withAttachment(srv.Channel))
+	if !m.Ephemeral() || m.Attachments[0].Filename != "progress.png" || !strings.Contains(m.Embeds[0].Description, "11-26 67") {
+		t.Fatalf("chart message: ephemeral %v, %+v, %+v", m.Ephemeral(), m.Attachments, m.Embeds)
+	}
+	if _, err := png.Decode(bytes.NewReader(m.Attachments[0].Data)); err != nil {
+		t.Fatalf("chart is not a PNG: %v", err)
+	}
+}
