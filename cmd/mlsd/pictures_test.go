@@ -56,4 +56,14 @@ func TestConsoleInterviewPictures(t *testing.T) {
 		t.Fatalf("run: %v\n%s", err, errOut)
 	}
 	checkPictures(t, out, dataDir, sc.ID)
+
+	// /mlsd diagram draws one on request.
+	out, _, err = runWith(t, env("MLSD_DATA_DIR", dataDir, "USER", "ada"), "/mlsd diagram rag-assistant\n")
+	want := filepath.Join(dataDir, "pictures", "rag-assistant-architecture.png")
+	if err != nil || !strings.Contains(out, "🖼 picture: "+want) {
+		t.Fatalf("/mlsd diagram: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(want); err != nil {
+		t.Fatal(err)
+	}
 }
