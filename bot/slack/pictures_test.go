@@ -85,6 +85,18 @@ func TestWhiteboardSlack(t *testing.T) {
 		t.Errorf("after the refused whiteboard: %q, want the next question", next.Text)
 	}
 
+	// Bad DOT: Graphviz's one-line syntax error, and the answer is graded.
+	_, envs = w.fake.UserMessage(alice, general, thread, "```dot\ndigraph { feature_store -> }\n```\nOffline: AUC and calibration; online: an A/B test.")
+	w.act(1, envs...)
+	msgs = w.threadMsgs(general, thread)
+	if note := msgs[len(msgs)-2]; !strings.Contains(note.Text, "No picture: it could not be drawn: diagram refused: syntax error in line 1") ||
+		strings.Count(strings.SplitN(note.Text, "\n", 3)[1], "\n") != 0 {
+		t.Errorf("note for bad DOT: %q", note.Text)
+	}
+	if next := msgs[len(msgs)-1]; !isQuestion(next) {
+		t.Errorf("after bad DOT: %q, want the next question", next.Text)
+	}
+
 	// Subgraphs nested 500 deep: refused before Graphviz runs.
 	nested := "```dot\ndigraph {" + strings.Repeat("subgraph {", 500) + "a" + strings.Repeat("}", 501) + "\n```\nI would use gradient-boosted trees first."
 	_, envs = w.fake.UserMessage(alice, general, thread, nested)
