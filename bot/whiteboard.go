@@ -8,7 +8,9 @@ import (
 
 // WhiteboardTip is added to the deployment step's question: that is where
 // a real interview goes to the whiteboard.
-const WhiteboardTip = "_Whiteboard: sketch the serving path as arrow lines (`app -> api gateway -> ranker -> feature store`) or a ```dot block, and I'll draw it._"
+// It names the dot fence without writing three backticks, which would open
+// a code block in Slack and Discord.
+const WhiteboardTip = "_Whiteboard: sketch the serving path as arrow lines (`app -> api gateway -> ranker -> feature store`) or as Graphviz DOT in a code block tagged `dot`, and I'll draw it._"
 
 // Whiteboard is a diagram found in an answer.
 type Whiteboard struct {
