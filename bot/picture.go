@@ -175,13 +175,19 @@ func (sc *Scenario) DiagramDOT() (string, error) {
 	return d.DOT(sc.Title + " — reference architecture"), nil
 }
 
+// ErrPictureNotSent is what an adapter reports when a drawn picture could
+// not be uploaded (the platform's reason goes to the log).
+var ErrPictureNotSent = errors.New("the upload failed")
+
 // PictureNote is the line an adapter adds to a picture's text when the
-// picture could not be drawn, so nothing but the image is lost.
+// picture could not be drawn or sent, so nothing but the image is lost.
 func PictureNote(err error) string {
 	reason := "it could not be drawn"
 	switch {
 	case errors.Is(err, ErrNoRenderer):
 		reason = "pictures are not set up here"
+	case errors.Is(err, ErrPictureNotSent):
+		reason = "it could not be sent"
 	case err != nil:
 		reason = "it could not be drawn: " + clip(strings.Join(strings.Fields(err.Error()), " "), 160)
 	}

@@ -65,7 +65,7 @@ func (a *Adapter) postPicture(ctx context.Context, target string, out bot.Outbou
 			return nil
 		}
 		a.logREST(log, "post picture", err)
-		err = errUploadFailed
+		err = bot.ErrPictureNotSent
 	}
 	for _, m := range render(pictureAsText(out, err)) {
 		if _, err := a.rest.ChannelMessageSendComplex(target, m.send(), discordgo.WithContext(ctx)); err != nil {
@@ -75,9 +75,6 @@ func (a *Adapter) postPicture(ctx context.Context, target string, out bot.Outbou
 	}
 	return nil
 }
-
-// errUploadFailed stands for a failed upload in the note users see.
-var errUploadFailed = errors.New("the upload to Discord failed")
 
 // sendEphemeralPicture shows out and its picture to the interaction's
 // user only (an ephemeral follow-up with the file), or in a DM outside an
@@ -115,6 +112,6 @@ func (a *Adapter) sendEphemeralPicture(ctx context.Context, t *turn, out bot.Out
 	params.Files = files
 	if _, err := a.rest.FollowupMessageCreate(t.i, true, params, discordgo.WithContext(ctx)); err != nil {
 		a.logREST(log, "ephemeral picture", err)
-		a.sendEphemeral(ctx, t, pictureAsText(out, errUploadFailed), log)
+		a.sendEphemeral(ctx, t, pictureAsText(out, bot.ErrPictureNotSent), log)
 	}
 }

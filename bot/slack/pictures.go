@@ -28,8 +28,9 @@ const maxAltText = 1000
 // report around it is never lost.
 func (a *Adapter) postPicture(ctx context.Context, o origin, channel, thread string, out bot.Outbound) {
 	pic := out.Picture
-	png, err := a.draw(ctx, pic)
-	if err == nil {
+	png, drawErr := a.draw(ctx, pic)
+	var err error
+	if drawErr == nil {
 		_, err = a.out.send(ctx, channel, func(ctx context.Context) (string, error) {
 			_, err := a.api.UploadFileContext(ctx, slack.UploadFileParameters{
 				Reader:          bytes.NewReader(png),
@@ -49,12 +50,12 @@ func (a *Adapter) postPicture(ctx context.Context, o origin, channel, thread str
 		}
 		code, needed := errorCode(err)
 		a.logSlackError("files.upload", channel, code, needed, err, "picture", pic.Kind)
-	} else if !errors.Is(err, bot.ErrNoRenderer) {
-		a.log.Warn("slack: picture not drawn", "event", o.eventID, "kind", pic.Kind, "err", err)
+	} else if !errors.Is(drawErr, bot.ErrNoRenderer) {
+		a.log.Warn("slack: picture not drawn", "event", o.eventID, "kind", pic.Kind, "err", drawErr)
 	}
 	text := out
 	text.Picture = nil
-	text.Text = out.Text + "\n" + bot.PictureNote(pictureError(err)) + "\n" + pic.Alt
+	text.Text = out.Text + "\n" + bot.PictureNote(pictureError(drawErr)) + "\n" + pic.Alt
 	if _, err := a.postAll(ctx, channel, thread, text); err != nil {
 		a.reportSendError(ctx, o, "chat.postMessage", channel, err)
 	}
@@ -67,16 +68,13 @@ func (a *Adapter) draw(ctx context.Context, pic *bot.Picture) ([]byte, error) {
 	return a.cfg.Drawer.Draw(ctx, pic)
 }
 
-// errUploadFailed stands for an upload error in the note users see: its
-// details (codes, scopes) are for the log.
-var errUploadFailed = errors.New("the upload to Slack failed")
-
-func pictureError(err error) error {
-	var se slack.SlackErrorResponse
-	if errors.As(err, &se) || errors.Is(err, context.DeadlineExceeded) {
-		return errUploadFailed
+// pictureError is what the note says: the drawing error, else that the
+// upload failed (its codes and scopes are for the log).
+func pictureError(drawErr error) error {
+	if drawErr != nil {
+		return drawErr
 	}
-	return err
+	return bot.ErrPictureNotSent
 }
 
 // postPrivatePicture delivers a picture meant for one person: Slack has
@@ -98,6 +96,6 @@ func (a *Adapter) postPrivatePicture(ctx context.Context, o origin, out bot.Outb
 	a.logSlackError("conversations.open", user, code, needed, err)
 	pic := out.Picture
 	out.Picture = nil
-	out.Text += "\n" + bot.PictureNote(errUploadFailed) + "\n" + pic.Alt
+	out.Text += "\n" + bot.PictureNote(bot.ErrPictureNotSent) + "\n" + pic.Alt
 	a.sendEphemeral(ctx, o, out)
 }

@@ -144,3 +144,20 @@ func TestPrivatePictureSlack(t *testing.T) {
 		})
 	}
 }
+
+// Without files:write the upload fails; the picture's caption, a note and
+// its text alternative still go out, and the log names the scope.
+func TestPictureUploadFailsSlack(t *testing.T) {
+	scopes := []string{"app_mentions:read", "channels:history", "channels:join", "channels:read", "chat:write", "commands", "users:read"}
+	w := newWorld(t, worldOpts{fake: fakeslack.Options{Scopes: scopes}})
+	w.fake.AddChannel(fakeslack.Channel{ID: general, Name: "general", Member: true})
+	w.act(1, w.fake.SlashCommand(alice, general, "diagram "+scenarioID))
+	msgs := w.threadMsgs(general, "")
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "No picture: it could not be sent.") ||
+		!strings.Contains(msgs[0].Text, "driver GPS pings → GPS stream processor") {
+		t.Fatalf("messages after a failed upload: %+v", msgs)
+	}
+	if !strings.Contains(w.logs.String(), "files:write") {
+		t.Errorf("the log does not name the missing scope:\n%s", w.logs.String())
+	}
+}
