@@ -156,8 +156,9 @@ func (Renderer) Progress(ctx context.Context, chart *bot.ProgressChart) ([]byte,
 }
 
 // addBands draws each level band's lower bound as a dashed line from x0
-// to x1, labelled with the band's name.
+// to x1 and names it on the y axis ("Hire 65"), where no bar covers it.
 func addBands(p *plot.Plot, x0, x1 float64) error {
+	ticks := []plot.Tick{{Value: 0, Label: "0"}, {Value: 100, Label: "100"}}
 	for _, band := range bot.Bands {
 		if band.Min == 0 {
 			continue
@@ -170,19 +171,10 @@ func addBands(p *plot.Plot, x0, x1 float64) error {
 		line.Color = bandColor
 		line.Width = vg.Points(0.6)
 		line.Dashes = []vg.Length{vg.Points(3), vg.Points(3)}
-		labels, err := plotter.NewLabels(plotter.XYLabels{
-			XYs:    []plotter.XY{{X: x0 - 0.45, Y: y + 1}},
-			Labels: []string{band.Name},
-		})
-		if err != nil {
-			return err
-		}
-		for i := range labels.TextStyle {
-			labels.TextStyle[i].Color = bandColor
-			labels.TextStyle[i].Font.Size = vg.Points(7)
-		}
-		p.Add(line, labels)
+		p.Add(line)
+		ticks = append(ticks, plot.Tick{Value: y, Label: fmt.Sprintf("%s %d", band.Name, band.Min)})
 	}
+	p.Y.Tick.Marker = plot.ConstantTicks(ticks)
 	return nil
 }
 
