@@ -56,6 +56,10 @@ type Config struct {
 	// AI, when set, has an AI judge read each answer besides the rubric;
 	// nil (the default) grades by the rubric alone.
 	AI *AIJudge
+
+	// TeamAverages, when set, gives the report card the workspace's
+	// average step scores (both stores offer it).
+	TeamAverages TeamAverages
 }
 
 // Bot is the interviewer: it turns inbound messages into state changes and
@@ -267,6 +271,8 @@ func (b *Bot) command(ctx context.Context, log *slog.Logger, in Inbound) ([]Outb
 		return b.drill(ctx, log, in, cmd)
 	case CmdExport:
 		return b.export(ctx, in, cmd)
+	case CmdDiagram:
+		return b.diagramCommand(ctx, in, cmd.Scenario)
 	}
 	return []Outbound{b.ephemeral(in, cmd.Problem+"\n\n"+HelpText+b.helpFooter())}, nil
 }
@@ -543,6 +549,14 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 	if input.Word == "" {
 		input.Text = in.Text
 	}
+	// A diagram in the answer is drawn back, and its labels are graded
+	// as words.
+	wb, hasWhiteboard := Whiteboard{}, false
+	if input.Word == "" {
+		if wb, hasWhiteboard = FindWhiteboard(input.Text); hasWhiteboard {
+			input.Text = wb.Text
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		s, err := b.cfg.Store.ActiveSession(ctx, in.User())
 		if errors.Is(err, ErrNotFound) {
@@ -598,7 +612,14 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 			next := turn.Session
 			next.Version = s.Version + 1
 			next.Outbox = nil
-			replies := b.address(slices.Clone(turn.Replies), &next, in)
+			replies := slices.Clone(turn.Replies)
+			if hasWhiteboard && s.Status == Active {
+				replies = append([]Outbound{whiteboardReply(wb, s.Step)}, replies...)
+			}
+			if next.Status == Completed && s.Status == Active {
+				replies = append(replies, b.reportPictures(ctx, log, &next, sc)...)
+			}
+			replies = b.address(replies, &next, in)
 			if in.MessageID != "" {
 				next.Outbox = &Outbox{MessageID: in.MessageID, Replies: replies}
 			}

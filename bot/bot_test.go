@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/mlsdbot/mlsd/bot"
 	"github.com/mlsdbot/mlsd/bot/bolt"
 	"github.com/mlsdbot/mlsd/bot/clocktest"
@@ -98,19 +100,31 @@ func TestHandleFullInterview(t *testing.T) {
 	if !strings.Contains(out[0].Text, sc.Title) || !strings.Contains(out[1].Text, "Step 1/7 — Clarify requirements") {
 		t.Fatalf("start:\n%s", texts(out))
 	}
-	var last []bot.Outbound
-	for i := 0; i < 40; i++ {
+	var (
+		last []bot.Outbound
+		at   = -1
+	)
+	for i := 0; i < 40 && at < 0; i++ {
 		last = h.msg("u1", "th1", bot.KindReply, answer)
-		if r := last[len(last)-1]; r.Report != nil {
-			break
-		}
+		at = slices.IndexFunc(last, func(o bot.Outbound) bool { return o.Report != nil })
 	}
-	report := last[len(last)-1].Report
-	if report == nil {
+	if at < 0 {
 		t.Fatalf("no report after 40 answers; last replies:\n%s", texts(last))
 	}
-	if !strings.Contains(last[len(last)-1].Text, fmt.Sprintf("Score: %d/100", report.Score)) {
-		t.Fatalf("report text lacks the score:\n%s", last[len(last)-1].Text)
+	report := last[at].Report
+	if !strings.Contains(last[at].Text, fmt.Sprintf("Score: %d/100", report.Score)) {
+		t.Fatalf("report text lacks the score:\n%s", last[at].Text)
+	}
+	// The report card, then the reference diagram, follow the report.
+	if len(last) != at+3 || last[at+1].Picture == nil || last[at+1].Picture.Kind != bot.PictureReportCard ||
+		last[at+2].Picture == nil || last[at+2].Picture.Kind != bot.PictureDiagram || last[at+2].Picture.Scenario != sc.ID {
+		t.Fatalf("after the report:\n%s", texts(last[at+1:]))
+	}
+	if card := last[at+1].Picture.Card; card.Score != report.Score || card.OwnSessions != 1 || card.This[0] != report.Steps[0].Score || card.Own != card.This {
+		t.Errorf("report card = %+v, want this session's scores as the average of one", card)
+	}
+	if alt := last[at+1].Picture.Alt; !strings.Contains(alt, fmt.Sprintf("%d/100", report.Score)) || !strings.Contains(alt, "- Clarify: ") {
+		t.Errorf("report card alt text:\n%s", alt)
 	}
 	st, err := h.store.Stats(context.Background(), bot.UserKey{Platform: bot.Slack, Workspace: "T1", UserID: "u1"})
 	if err != nil || st.Sessions != 1 || st.LastScore != report.Score {
@@ -395,9 +409,18 @@ func TestRetryOfClosingMessage(t *testing.T) {
 				}
 			}
 			for i := 0; i < 2; i++ {
-				if again, err := h.bot.Handle(context.Background(), in); err != nil || texts(again) != texts(closed) {
+				again, err := h.bot.Handle(context.Background(), in)
+				if err != nil || texts(again) != texts(closed) {
 					t.Fatalf("retry %d of the closing message: %v\n%s\nwant the closing replies again:\n%s", i, err, texts(again), texts(closed))
 				}
+				// The pictures come back as the same descriptions, to be
+				// drawn again by the adapter.
+				if diff := cmp.Diff(pictures(closed), pictures(again)); diff != "" {
+					t.Fatalf("retry %d: pictures differ (-first +retry):\n%s", i, diff)
+				}
+			}
+			if closing == "skip" && len(pictures(closed)) != 2 {
+				t.Errorf("the completing message's replies hold %d pictures, want the report card and the diagram", len(pictures(closed)))
 			}
 			in.MessageID = "later"
 			if out, err := h.bot.Handle(context.Background(), in); err != nil || len(out) == 0 || texts(out) == texts(closed) {
@@ -405,4 +428,14 @@ func TestRetryOfClosingMessage(t *testing.T) {
 			}
 		})
 	}
+}
+
+func pictures(out []bot.Outbound) []*bot.Picture {
+	var pics []*bot.Picture
+	for _, o := range out {
+		if o.Picture != nil {
+			pics = append(pics, o.Picture)
+		}
+	}
+	return pics
 }

@@ -29,13 +29,15 @@ const (
 	CmdForget      CommandName = "forget"
 	CmdDrill       CommandName = "drill"
 	CmdExport      CommandName = "export"
+	CmdDiagram     CommandName = "diagram"
 	CmdUnknown     CommandName = ""
 )
 
 // Command is a parsed /mlsd command line.
 type Command struct {
 	Name CommandName
-	// Scenario is the start argument: an id, an id prefix, "random" or "".
+	// Scenario is the start or diagram argument: an id, an id prefix,
+	// "random" or "".
 	Scenario string
 	Mode     Mode
 	// Period is the leaderboard argument: "week", "month", "all" or ""
@@ -116,6 +118,11 @@ func ParseCommand(text string) Command {
 		return c
 	case CmdDaily:
 		return Command{Name: CmdDaily, Args: args}
+	case CmdDiagram:
+		if len(args) != 1 || !validScenarioQuery(strings.ToLower(args[0])) {
+			return Command{Problem: "Use `diagram <scenario-id>` to see a case study's reference architecture."}
+		}
+		return Command{Name: CmdDiagram, Scenario: strings.ToLower(args[0])}
 	}
 	return Command{Problem: "I don't know the command `" + clip(fields[0], 40) + "`."}
 }

@@ -42,6 +42,7 @@ func TestParseCommand(t *testing.T) {
 		{"report 3", Command{Name: CmdReport, N: 3}},
 		{"report #20", Command{Name: CmdReport, N: 20}},
 		{"status", Command{Name: CmdStatus}},
+		{"diagram Payment-Fraud-Detection", Command{Name: CmdDiagram, Scenario: "payment-fraud-detection"}},
 		{"daily on 0 9 * * 1-5 Europe/Berlin", Command{Name: CmdDaily, Args: []string{"on", "0", "9", "*", "*", "1-5", "Europe/Berlin"}}},
 	}
 	for _, tt := range tests {
@@ -79,6 +80,9 @@ func TestParseCommandProblems(t *testing.T) {
 		"report 21",
 		"report two",
 		"report 1 2",
+		"diagram",
+		"diagram a b",
+		"diagram <!here>",
 		strings.Repeat("x", maxCommandLength+1),
 	} {
 		t.Run(clip(in, 20), func(t *testing.T) {

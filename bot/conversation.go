@@ -115,6 +115,9 @@ type Outbound struct {
 	// File, when set, is sent with Text as an attachment (the admin's
 	// export); adapters deliver it privately when the reply is ephemeral.
 	File *File
+	// Picture, when set, is an image to draw and attach (see Picture);
+	// Text is then its caption and must stand alone if drawing fails.
+	Picture *Picture
 	// Session is the interview this message belongs to, for AttachThread.
 	Session string
 }

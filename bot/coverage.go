@@ -135,7 +135,7 @@ type ProgressStore interface {
 	// people.
 	Team(ctx context.Context, ws Workspace, week, month string, limit int) (TeamStats, error)
 
-	// StatsOf returns the Stats (without Recent) of the given user ids of
+	// StatsOf returns the Stats (without Recent and Scores) of the given user ids of
 	// ws, zero for those with none, in one round trip: boards and posts
 	// read their people's streaks with it instead of one Stats call each.
 	StatsOf(ctx context.Context, ws Workspace, users []string) (map[string]Stats, error)

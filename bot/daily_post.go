@@ -232,6 +232,15 @@ func (b *Bot) reveal(ctx context.Context, prev DailyPost, p Poster) (bool, error
 		closeErr = err
 	}
 	if sc != nil {
+		// The reference diagram under the outline. A picture that cannot
+		// be drawn goes out as its text alternative (the adapter's
+		// job); only a failed post is left out, and the round stays
+		// revealed.
+		if d, ok := diagramPicture(sc, where); ok {
+			if _, err := p.Post(ctx, d); err != nil {
+				b.cfg.Log.Warn("daily: the reveal's diagram was not posted", "channel", prev.Channel.Channel, "err", err)
+			}
+		}
 		if _, err := p.Post(ctx, Outbound{Where: where, Text: followUpText(sc)}); err != nil {
 			return true, errors.Join(fmt.Errorf("follow-up in %s: %w", prev.Channel, err), closeErr)
 		}

@@ -312,15 +312,18 @@ func TestLightningAnswers(t *testing.T) {
 	h.clock.Advance(24 * time.Hour)
 	h.postDaily("2026-03-07")
 	msgs := h.post.inThread(thread)
-	if len(msgs) != 2 {
-		t.Fatalf("%d messages in yesterday's thread, want the reveal and the follow-up", len(msgs))
+	if len(msgs) != 3 {
+		t.Fatalf("%d messages in yesterday's thread, want the reveal, the reference diagram and the follow-up", len(msgs))
 	}
 	reveal := msgs[0].Text
 	if !strings.Contains(reveal, "**3 people** answered") || !strings.Contains(reveal, "1. ADA — ") || strings.Contains(reveal, "BOB") || !strings.Contains(reveal, "1 person keeps their score private") || !strings.Contains(reveal, "Reference outline") {
 		t.Errorf("reveal:\n%s", reveal)
 	}
-	if !strings.Contains(msgs[1].Text, "Follow-up — bottlenecks and monitoring") {
-		t.Errorf("follow-up:\n%s", msgs[1].Text)
+	if pic := msgs[1].Picture; pic == nil || pic.Kind != bot.PictureDiagram || pic.Scenario == "" || !strings.Contains(msgs[1].Text, "Reference architecture") {
+		t.Errorf("after the reveal: %+v, want the reference diagram", msgs[1])
+	}
+	if !strings.Contains(msgs[2].Text, "Follow-up — bottlenecks and monitoring") {
+		t.Errorf("follow-up:\n%s", msgs[2].Text)
 	}
 	// Replies now answer the follow-up: graded, private, not counted.
 	follow := one(t, h.reply("cy", thread, "The bottleneck is feature freshness and the serving latency at peak QPS; I would monitor data drift, prediction distribution and latency with alerts and dashboards, and retrain on a schedule."))

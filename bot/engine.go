@@ -295,6 +295,9 @@ func questionText(s *Session, sc *Scenario) string {
 	if s.Step == WrapUp {
 		return sc.WrapUp.Parts()[s.WrapPart].Question
 	}
+	if s.Step == Deployment {
+		return sc.Spec(s.Step).Question + "\n\n" + WhiteboardTip
+	}
 	return sc.Spec(s.Step).Question
 }
 

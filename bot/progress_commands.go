@@ -23,7 +23,11 @@ func (b *Bot) me(ctx context.Context, in Inbound) ([]Outbound, error) {
 			text += "\n\n" + more
 		}
 	}
-	return []Outbound{b.ephemeral(in, text)}, nil
+	out := []Outbound{b.ephemeral(in, text)}
+	if chart, ok := progressPicture(st, out[0].Where); ok {
+		out = append(out, chart)
+	}
+	return out, nil
 }
 
 // msgNoProgress answers the progress commands when the store keeps none.

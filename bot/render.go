@@ -128,6 +128,7 @@ const HelpText = `**MLSD — ML system design interview coach**
 - ` + "`/mlsd team`" + ` — how this workspace is doing: completions, average per step, what the team misses (no one's scores)
 - ` + "`/mlsd status`" + ` — your interview in progress
 - ` + "`/mlsd optout`" + ` · ` + "`optin`" + ` — show as _anonymous_ on boards, reveals and standings (your stats stay) · ` + "`/mlsd forget me`" + ` — delete everything kept about you
+- ` + "`/mlsd diagram <scenario-id>`" + ` — a case study's reference architecture, drawn
 - ` + "`/mlsd daily on [cron] [time zone]`" + ` · ` + "`off`" + ` · ` + "`status`" + ` · ` + "`now`" + ` — the channel's daily case study (admins change it)
 - ` + "`/mlsd export [YYYY-MM]`" + ` — admins: the month's completed interviews as a CSV, sent privately
 - ` + "`/mlsd help`" + ` — this help

@@ -36,6 +36,9 @@ type Scenario struct {
 	Prompt     string     `yaml:"prompt"` // Markdown
 	Steps      []StepSpec `yaml:"steps"`  // exactly 7, in framework order
 	WrapUp     WrapUpSpec `yaml:"wrapup"`
+	// Diagram is the reference architecture in the edge-list syntax
+	// (ParseDiagram); optional for a user's own scenarios.
+	Diagram string `yaml:"diagram,omitempty" json:"diagram,omitempty"`
 
 	// Source is where the scenario came from ("built-in" or a file path).
 	Source string `yaml:"-"`

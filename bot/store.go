@@ -148,7 +148,8 @@ type Workspace struct {
 // It adds 1 to Stats.Sessions, Points to Stats.Points and StepScores to
 // Stats.StepTotals; LastScore becomes Score and BestScore the maximum;
 // ScenarioID is put first in Recent (older entries beyond RecentLimit are
-// dropped). Streaks count local days: Day equal to LastDay leaves Streak
+// dropped), and {Day, Score, StepScores} first in Scores (beyond
+// ScoresLimit dropped). Streaks count local days: Day equal to LastDay leaves Streak
 // unchanged, the day after LastDay adds 1, anything else sets Streak to 1;
 // BestStreak keeps the maximum and LastDay becomes Day.
 type Completion struct {
@@ -187,13 +188,26 @@ type Stats struct {
 	BestScore  int            `json:"best_score"`
 	LastScore  int            `json:"last_score"`
 	Recent     []string       `json:"recent"` // scenario ids, newest first, at most RecentLimit
-	Streak     int            `json:"streak"`
-	BestStreak int            `json:"best_streak"`
-	LastDay    string         `json:"last_day"`
+	// Scores are the latest interviews' scores, newest first, at most
+	// ScoresLimit: the /mlsd me chart.
+	Scores     []ScorePoint `json:"scores,omitempty"`
+	Streak     int          `json:"streak"`
+	BestStreak int          `json:"best_streak"`
+	LastDay    string       `json:"last_day"`
 }
 
 // RecentLimit bounds Stats.Recent.
 const RecentLimit = 20
+
+// ScoresLimit bounds Stats.Scores.
+const ScoresLimit = 30
+
+// ScorePoint is one completed interview in Stats.Scores.
+type ScorePoint struct {
+	Day   string         `json:"day"` // Completion.Day
+	Score int            `json:"score"`
+	Steps [Steps]float64 `json:"steps"`
+}
 
 // Period selects a leaderboard: AllTime, or Week("2026-W48"), Month("2026-11").
 type Period string

@@ -201,6 +201,7 @@ func (c *checker) scenario(sc *bot.Scenario, wantID string, fw *bot.Framework) {
 	case sc.ID != wantID:
 		c.add(loc("id"), "id %q must equal the file name without .yaml (%q)", sc.ID, wantID)
 	}
+	c.diagram(sc)
 	if blank(sc.Title) {
 		c.add(loc("title"), "missing title")
 	}

@@ -542,6 +542,10 @@ func complete(tx *bbolt.Tx, user bot.UserKey, c *bot.Completion, now time.Time) 
 		if len(st.Recent) > bot.RecentLimit {
 			st.Recent = st.Recent[:bot.RecentLimit]
 		}
+		st.Scores = append([]bot.ScorePoint{{Day: c.Day, Score: c.Score, Steps: c.StepScores}}, st.Scores...)
+		if len(st.Scores) > bot.ScoresLimit {
+			st.Scores = st.Scores[:bot.ScoresLimit]
+		}
 	}
 	bot.AdvanceStreak(&st, c.Day)
 	if err := putJSON(sb, userKey(user), st); err != nil {

@@ -194,7 +194,7 @@ func (s *Store) StatsOf(ctx context.Context, ws bot.Workspace, users []string) (
 			if err := getJSON(b, userKey(bot.UserKey{Platform: ws.Platform, Workspace: ws.ID, UserID: u}), &st); err != nil && !errors.Is(err, bot.ErrNotFound) {
 				return err
 			}
-			st.Recent = nil
+			st.Recent, st.Scores = nil, nil
 			out[u] = st
 		}
 		return nil

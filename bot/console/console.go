@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -23,13 +25,23 @@ type interviewer interface {
 	Handle(ctx context.Context, in bot.Inbound) ([]bot.Outbound, error)
 }
 
+// drawer draws the pictures replies carry (bot.Painter).
+type drawer interface {
+	Draw(ctx context.Context, pic *bot.Picture) ([]byte, error)
+}
+
 // Config wires an Adapter.
 type Config struct {
-	Bot  interviewer
-	In   io.Reader
-	Out  io.Writer
-	Log  *slog.Logger
-	User string // simulated user name; "/as NAME" switches it
+	Bot interviewer
+	// Drawer and PictureDir turn pictures on: each is written as a PNG
+	// under PictureDir and its path printed. Without them a picture's
+	// caption and text alternative are printed with a note.
+	Drawer     drawer
+	PictureDir string
+	In         io.Reader
+	Out        io.Writer
+	Log        *slog.Logger
+	User       string // simulated user name; "/as NAME" switches it
 	// RunID makes message ids unique across restarts, so the store's
 	// dedupe never mistakes a new line for a replay of an old one.
 	RunID string
@@ -260,7 +272,35 @@ func (a *Adapter) send(ctx context.Context, text string) {
 	}
 	for _, o := range out {
 		a.render(o)
+		if o.Picture != nil {
+			a.picture(hctx, o)
+		}
+		if o.File != nil {
+			a.file(o.File)
+		}
 	}
+}
+
+// file writes an attachment (an admin's export) beside the pictures and
+// prints its path; without a directory it says so.
+func (a *Adapter) file(f *bot.File) {
+	if a.cfg.PictureDir == "" {
+		fmt.Fprint(a.cfg.Out, indent("📄 "+Neutralize(f.Alt)+" (no data directory to write it to)\n"))
+		return
+	}
+	dir := filepath.Join(filepath.Dir(a.cfg.PictureDir), "files")
+	path := filepath.Join(dir, safeFileName(f.Name))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		a.cfg.Log.Warn("file not written", "name", f.Name, "err", err)
+		fmt.Fprint(a.cfg.Out, indent("📄 the file could not be written: "+Neutralize(err.Error())+"\n"))
+		return
+	}
+	if err := os.WriteFile(path, f.Data, 0o600); err != nil {
+		a.cfg.Log.Warn("file not written", "name", f.Name, "err", err)
+		fmt.Fprint(a.cfg.Out, indent("📄 the file could not be written: "+Neutralize(err.Error())+"\n"))
+		return
+	}
+	fmt.Fprint(a.cfg.Out, indent("📄 file: "+path+"\n"))
 }
 
 // commandText recognises "/mlsd ..." as the chat adapters do: any
@@ -271,6 +311,63 @@ func commandText(text string) (string, bool) {
 		return "", false
 	}
 	return strings.TrimSpace(t[len("/mlsd"):]), true
+}
+
+// picture draws o's picture into PictureDir and prints its path; when it
+// cannot, it prints a note and the picture's text alternative.
+func (a *Adapter) picture(ctx context.Context, o bot.Outbound) {
+	pic := o.Picture
+	path, err := a.savePicture(ctx, o)
+	if err != nil {
+		// The text alternative stands in for the picture.
+		level := slog.LevelWarn
+		if errors.Is(err, bot.ErrNoRenderer) {
+			level = slog.LevelDebug // turned off on purpose
+		}
+		a.cfg.Log.Log(ctx, level, "picture not drawn", "kind", pic.Kind, "err", err)
+		fmt.Fprint(a.cfg.Out, indent(Render(bot.PictureNote(err))+"\n"+Neutralize(pic.Alt)+"\n"))
+		return
+	}
+	fmt.Fprint(a.cfg.Out, indent("🖼 picture: "+path+"\n"))
+}
+
+func (a *Adapter) savePicture(ctx context.Context, o bot.Outbound) (string, error) {
+	if a.cfg.Drawer == nil || a.cfg.PictureDir == "" {
+		return "", bot.ErrNoRenderer
+	}
+	png, err := a.cfg.Drawer.Draw(ctx, o.Picture)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(a.cfg.PictureDir, 0o755); err != nil {
+		return "", err
+	}
+	name := safeFileName(o.Picture.Name)
+	if o.Session != "" {
+		name = safeFileName(o.Session) + "-" + name
+	}
+	path := filepath.Join(a.cfg.PictureDir, name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// safeFileName keeps letters, digits, '.', '-' and '_': names come from
+// scenario ids and session ids, but a file name is no place for a path.
+func safeFileName(s string) string {
+	out := []rune{}
+	for _, r := range s {
+		if r == '.' || r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			out = append(out, r)
+		} else {
+			out = append(out, '_')
+		}
+	}
+	if len(out) == 0 || out[0] == '.' {
+		out = append([]rune("picture"), out...)
+	}
+	return string(out)
 }
 
 func (a *Adapter) render(o bot.Outbound) {

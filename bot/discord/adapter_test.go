@@ -175,7 +175,7 @@ func TestRegister(t *testing.T) {
 				t.Errorf("start options %+v; want scenario (autocomplete) and mode", o.Options)
 			}
 		}
-		if diff := cmp.Diff([]string{"start", "scenarios", "leaderboard", "me", "history", "report", "drill", "team", "optout", "optin", "forget", "status", "help", "daily"}, subs); diff != "" {
+		if diff := cmp.Diff([]string{"start", "scenarios", "leaderboard", "me", "history", "report", "drill", "team", "optout", "optin", "forget", "status", "diagram", "help", "daily"}, subs); diff != "" {
 			t.Errorf("subcommands (-want +got):\n%s", diff)
 		}
 	}

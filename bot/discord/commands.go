@@ -31,6 +31,11 @@ func Commands() []*discordgo.ApplicationCommand {
 	}
 	scenario := str("scenario", "Case study id, or random")
 	scenario.Autocomplete = true
+	required := func(o *discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
+		c := *o
+		c.Required = true
+		return &c
+	}
 	mode := str("mode", "mock: feedback at the end (default); practice: after every step")
 	mode.Choices = []*discordgo.ApplicationCommandOptionChoice{{Name: "mock", Value: "mock"}, {Name: "practice", Value: "practice"}}
 	period := str("period", "This week, this month or all time (default: week and all time)")
@@ -68,6 +73,7 @@ func Commands() []*discordgo.ApplicationCommand {
 				{Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: "forget", Description: "Delete what MLSD keeps about you",
 					Options: []*discordgo.ApplicationCommandOption{sub("me", "Delete everything MLSD keeps about you here (asks first)", confirm)}},
 				sub("status", "Where your current interview stands"),
+				sub("diagram", "Draw a case study's reference architecture", required(scenario)),
 				sub("help", "How MLSD works"),
 				{Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: "daily", Description: "The daily challenge",
 					Options: []*discordgo.ApplicationCommandOption{

@@ -64,6 +64,9 @@ type Config struct {
 	// Interviewer is the domain; nil only for an adapter used just to
 	// Register commands.
 	Interviewer Interviewer
+	// Drawer draws pictures (diagrams, report cards) to attach; nil sends
+	// their text alternative instead.
+	Drawer Drawer
 	// Library feeds scenario autocomplete and thread names; optional.
 	Library *bot.Library
 	Log     *slog.Logger

@@ -98,7 +98,7 @@ func TestInterviewEndToEnd(t *testing.T) {
 	srv := fakediscord.New(t, fakediscord.Options{})
 	alice := srv.AddUser("alice", false)
 	b, store, lib := realBot(t)
-	start(t, srv, discordConfig(b, lib), true)
+	start(t, srv, withPictures(t, discordConfig(b, lib)), true)
 	srv.AwaitGateway(t, "identify")
 
 	thread, q := startInterview(t, srv, alice, "visual-search", "", srv.Dispatch)
@@ -146,6 +146,7 @@ func TestInterviewEndToEnd(t *testing.T) {
 	if _, err := store.ActiveSession(ctx, user); !errors.Is(err, bot.ErrNotFound) {
 		t.Errorf("active session after the report: %v, want none", err)
 	}
+	checkReportPictures(t, srv, thread.ID, report, "visual-search", stats.LastScore)
 	assertNoPings(t, srv)
 }
 
@@ -171,7 +172,7 @@ func TestResumeMidInterview(t *testing.T) {
 	srv := fakediscord.New(t, fakediscord.Options{})
 	alice := srv.AddUser("alice", false)
 	b, store, lib := realBot(t)
-	start(t, srv, discordConfig(b, lib), true)
+	start(t, srv, withPictures(t, discordConfig(b, lib)), true)
 	srv.AwaitGateway(t, "identify")
 
 	thread, q := startInterview(t, srv, alice, "visual-search", "", srv.Dispatch)

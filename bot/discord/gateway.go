@@ -305,6 +305,9 @@ func (a *Adapter) Post(ctx context.Context, out bot.Outbound) (string, error) {
 	if target == "" {
 		return "", errors.New("discord: Post needs Where.Channel")
 	}
+	if out.Picture != nil {
+		return out.Where.Thread, a.postPicture(ctx, target, out, a.log)
+	}
 	for _, m := range render(out) {
 		if _, err := a.rest.ChannelMessageSendComplex(target, m.send(), discordgo.WithContext(ctx)); err != nil {
 			return "", fmt.Errorf("discord: posting in %s: %w", target, err)

@@ -323,6 +323,14 @@ func (a *Adapter) deliver(ctx context.Context, t *turn, outs []bot.Outbound, log
 		a.observe("outbound", whereName(out.Where.Kind))
 		switch out.Where.Kind {
 		case bot.Ephemeral:
+			if out.File != nil {
+				a.sendEphemeralFile(ctx, t, out, log)
+				continue
+			}
+			if out.Picture != nil {
+				a.sendEphemeralPicture(ctx, t, out, log)
+				continue
+			}
 			a.sendEphemeral(ctx, t, withFormButton(out), log)
 		case bot.NewThread:
 			channel := firstNonEmpty(out.Where.Channel, t.channel())
@@ -349,6 +357,10 @@ func (a *Adapter) deliver(ctx context.Context, t *turn, outs []bot.Outbound, log
 			}
 			if target == "" {
 				target = firstNonEmpty(out.Where.Channel, t.thread(), t.channel())
+			}
+			if out.Picture != nil {
+				a.postPicture(ctx, target, out, log)
+				continue
 			}
 			for _, m := range render(withFormButton(out)) {
 				sent, err := a.rest.ChannelMessageSendComplex(target, m.send(), discordgo.WithContext(ctx))

@@ -226,7 +226,7 @@ func (u *engineUser) answer(ctx, setup context.Context) (time.Duration, error) {
 	if len(out) == 0 {
 		return 0, errors.New("an answer got no reply")
 	}
-	if out[len(out)-1].Report != nil {
+	if slices.ContainsFunc(out, func(o bot.Outbound) bool { return o.Report != nil }) {
 		u.thread = "" // finished: the next answer starts a new interview
 	}
 	return d, nil

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -58,7 +59,7 @@ func (s *Store) newCompletion(u bot.UserKey, c *bot.Completion) (*completion, er
 		expireAt: expireAt,
 	}
 	cp.keys = []string{s.keys.stats(u), s.keys.recent(u), s.keys.userPeriod(u, cp.periods[0]), s.keys.userPeriod(u, cp.periods[1]),
-		s.keys.coverage(u), s.keys.history(u)}
+		s.keys.coverage(u), s.keys.history(u), s.keys.scores(u)}
 	cp.args = []any{c.Score, formatFloat(c.Points)}
 	for _, st := range c.StepScores {
 		cp.args = append(cp.args, formatFloat(st))
@@ -73,7 +74,11 @@ func (s *Store) newCompletion(u bot.UserKey, c *bot.Completion) (*completion, er
 	if c.Drill {
 		drill = "1"
 	}
-	cp.args = append(cp.args, marks, hist, bot.HistoryLimit, bot.CoverageWindow, drill)
+	point, err := json.Marshal(bot.ScorePoint{Day: day, Score: c.Score, Steps: c.StepScores})
+	if err != nil {
+		return nil, err
+	}
+	cp.args = append(cp.args, marks, hist, bot.HistoryLimit, bot.CoverageWindow, drill, string(point), bot.ScoresLimit)
 	if !c.Drill { // the team counts interviews
 		if cp.teamKeys, cp.teamArgs, err = s.teamCall(cp.ws, u.UserID, c, week, month, cp.expireAt[1]); err != nil {
 			return nil, err
@@ -223,16 +228,28 @@ func (s *Store) runPipelined(ctx context.Context, calls []scriptCall) []error {
 // Stats reads the user's totals in one round trip.
 func (s *Store) Stats(ctx context.Context, user bot.UserKey) (bot.Stats, error) {
 	var fields *goredis.MapStringStringCmd
-	var recent *goredis.StringSliceCmd
+	var recent, scores *goredis.StringSliceCmd
 	_, err := s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		fields = p.HGetAll(ctx, s.keys.stats(user))
 		recent = p.LRange(ctx, s.keys.recent(user), 0, bot.RecentLimit-1)
+		scores = p.LRange(ctx, s.keys.scores(user), 0, bot.ScoresLimit-1)
 		return nil
 	})
 	if err != nil {
 		return bot.Stats{}, s.fail("stats", err)
 	}
-	return parseStats(fields.Val(), recent.Val())
+	st, err := parseStats(fields.Val(), recent.Val())
+	for _, h := range scores.Val() {
+		var p bot.ScorePoint
+		if jerr := json.Unmarshal([]byte(h), &p); jerr != nil {
+			if err == nil {
+				err = fmt.Errorf("redis: score point %q: %w", h, jerr)
+			}
+			continue
+		}
+		st.Scores = append(st.Scores, p)
+	}
+	return st, err
 }
 
 // parseStats reads the stats hash (and the recent list).

@@ -18,6 +18,7 @@ import (
 //	P:iv:{…}:thr:<pl>:<ws>:<ch>:<th>  STRING ThreadBinding JSON — the authority on a thread
 //	P:iv:{…}:stats                    HASH all-time totals, step totals, best/last score, streaks
 //	P:iv:{…}:recent                   LIST recent scenario ids, newest first
+//	P:iv:{…}:scores                   LIST recent interview scores (JSON bot.ScorePoint), newest first
 //	P:iv:{…}:w:<2026-W48>             HASH pts, n, at — the user's total for an ISO week
 //	P:iv:{…}:m:<2026-11>              HASH pts, n, at — the user's total for a month
 //	P:iv:{…}:cov                      HASH h:<key> latest outcomes, n:<key> chances,
@@ -71,6 +72,8 @@ func (k keys) recent(u bot.UserKey) string { return k.user(u) + ":recent" }
 func (k keys) coverage(u bot.UserKey) string { return k.user(u) + ":cov" }
 
 func (k keys) history(u bot.UserKey) string { return k.user(u) + ":hist" }
+
+func (k keys) scores(u bot.UserKey) string { return k.user(u) + ":scores" }
 
 // userPeriod holds the user's total for a week or month period.
 func (k keys) userPeriod(u bot.UserKey, p bot.Period) string { return k.user(u) + ":" + string(p) }

@@ -171,8 +171,9 @@ func TestEachPostRevealsThePreviousOnce(t *testing.T) {
 			}
 			continue
 		}
-		if len(msgs) != 2 || !strings.Contains(msgs[0].Out.Text, "Reveal") || !strings.Contains(msgs[1].Out.Text, "Follow-up — bottlenecks and monitoring") {
-			t.Fatalf("thread of post %d: %d messages %+v, want the reveal then the follow-up", i, len(msgs), msgs)
+		if len(msgs) != 3 || !strings.Contains(msgs[0].Out.Text, "Reveal") || msgs[1].Out.Picture == nil ||
+			!strings.Contains(msgs[2].Out.Text, "Follow-up — bottlenecks and monitoring") {
+			t.Fatalf("thread of post %d: %d messages %+v, want the reveal, the reference diagram, then the follow-up", i, len(msgs), msgs)
 		}
 		if !msgs[0].At.Equal(posts[i+1].At) {
 			t.Errorf("reveal of post %d at %v, want with the next post at %v", i, msgs[0].At, posts[i+1].At)
@@ -200,8 +201,8 @@ func TestRevealAtConfiguredTime(t *testing.T) {
 		t.Fatalf("%d posts, want 2", len(posts))
 	}
 	msgs := plat.inThread(posts[0].Thread)
-	if len(msgs) != 2 {
-		t.Fatalf("%d messages in the first thread, want the reveal and the follow-up", len(msgs))
+	if len(msgs) != 3 {
+		t.Fatalf("%d messages in the first thread, want the reveal, the diagram and the follow-up", len(msgs))
 	}
 	if want := time.Date(2026, 3, 2, 16, 0, 0, 0, time.UTC); !msgs[0].At.Equal(want) {
 		t.Errorf("reveal at %v, want %v (17:00 CET)", msgs[0].At, want)

@@ -54,7 +54,10 @@ type Config struct {
 	APIURL string
 
 	Interviewer Interviewer
-	Log         *slog.Logger
+	// Drawer draws pictures (diagrams, report cards) for upload; nil
+	// sends their text alternative instead.
+	Drawer Drawer
+	Log    *slog.Logger
 	// HTTPClient makes Web API calls (default: 15 s timeout).
 	HTTPClient *http.Client
 	// Observe, when set, is told about events for metrics: "inbound"
@@ -311,6 +314,12 @@ func (a *Adapter) shutdown() {
 func (a *Adapter) Post(ctx context.Context, out bot.Outbound) (string, error) {
 	if out.Where.Channel == "" {
 		return "", errors.New("slack: Post needs Where.Channel")
+	}
+	if out.Picture != nil {
+		// A picture that cannot go out goes out as text (postPicture).
+		thread := threadFor(out, "")
+		a.postPicture(ctx, origin{}, out.Where.Channel, thread, out)
+		return thread, nil
 	}
 	ts, err := a.postAll(ctx, out.Where.Channel, threadFor(out, ""), out)
 	if code, _ := errorCode(err); code == "not_in_channel" {

@@ -167,6 +167,11 @@ func TestDailyChallengeSlack(t *testing.T) {
 	if f := thread[len(thread)-1].Text; !strings.Contains(f, "Follow-up — bottlenecks and monitoring") {
 		t.Errorf("follow-up:\n%s", f)
 	}
+	// The reference diagram is uploaded into the thread after the reveal.
+	if pics := w.pictures(general, root.TS); len(pics) != 1 || !strings.HasSuffix(pics[0].Files[0].Name, "-architecture.png") ||
+		pics[0].TS <= thread[len(thread)-2].TS {
+		t.Errorf("pictures in the daily thread: %+v, want the reference diagram after the reveal", pics)
+	}
 	_, envs = w.fake.UserMessage(bob, general, root.TS, followUp)
 	w.act(1, envs...)
 	if got := w.lastEphemeral(bob); !strings.Contains(got, "Your follow-up answer:") || !strings.Contains(got, "✓ Earned — ") || !strings.Contains(got, "➕ To add — ") {

@@ -75,12 +75,24 @@ func (a *Adapter) deliver(ctx context.Context, o origin, outs []bot.Outbound) {
 			if out.Form != nil && a.openForm(ctx, o, out) {
 				continue
 			}
+			if out.Picture != nil {
+				a.postPrivatePicture(ctx, o, out)
+				continue
+			}
+			if out.File != nil {
+				a.postPrivateFile(ctx, o, out)
+				continue
+			}
 			a.sendEphemeral(ctx, o, out)
 			continue
 		default:
 			thread := threadFor(out, newThread)
 			if thread == "" && rootFailed && out.Where.Thread == "" {
 				continue // it belonged to the thread that could not be created
+			}
+			if out.Picture != nil {
+				a.postPicture(ctx, o, out.Where.Channel, thread, out)
+				continue
 			}
 			if _, err := a.postAll(ctx, out.Where.Channel, thread, out); err != nil {
 				a.reportSendError(ctx, o, "chat.postMessage", out.Where.Channel, err)

@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlsdbot/mlsd/bot/graphviz"
+	"github.com/mlsdbot/mlsd/bot/plot"
+
 	"github.com/mlsdbot/mlsd/bot"
 	"github.com/mlsdbot/mlsd/bot/bolt"
 	"github.com/mlsdbot/mlsd/bot/chattest/fakeslack"
@@ -103,6 +106,20 @@ const (
 // read-only.
 var library = sync.OnceValues(func() (*bot.Library, error) { return scenarios.Load("") })
 
+// painter draws the pictures with the real renderers, shared by every
+// test so each reference diagram is drawn once (slow under -race).
+var painter = sync.OnceValues(func() (*bot.Painter, error) {
+	lib, err := library()
+	if err != nil {
+		return nil, err
+	}
+	gv, err := graphviz.New(context.Background(), graphviz.Options{Timeout: time.Minute})
+	if err != nil {
+		return nil, err
+	}
+	return &bot.Painter{Library: lib, Diagrams: gv, Charts: plot.Renderer{}}, nil
+})
+
 // world is one fake workspace with a real bot on a bolt store.
 type world struct {
 	t     testing.TB
@@ -157,7 +174,7 @@ func newWorld(t testing.TB, o worldOpts) *world {
 		cfg := bot.Config{Store: store, Library: lib, Log: log,
 			Intn: func(n int) int { rmu.Lock(); defer rmu.Unlock(); return rng.IntN(n) }}
 		if o.progress {
-			cfg.Progress = store
+			cfg.Progress, cfg.Export = store, store
 		}
 		b, err := bot.New(cfg)
 		if err != nil {
@@ -165,9 +182,13 @@ func newWorld(t testing.TB, o worldOpts) *world {
 		}
 		w.store, w.bot, iv = store, b, b
 	}
+	p, err := painter()
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := fake.Options()
 	cfg := Config{
-		BotToken: opts.BotToken, APIURL: fake.APIURL(), Interviewer: iv, Log: log,
+		BotToken: opts.BotToken, APIURL: fake.APIURL(), Interviewer: iv, Drawer: p, Log: log,
 		Observe: w.obs.observe, PingInterval: 10 * time.Second, ShutdownTimeout: 5 * time.Second,
 		Rate: 50, Burst: 50, // pacing has its own test; keep the interview fast
 		AckWithin: o.ackWithin,
@@ -250,11 +271,23 @@ func (w *world) act(n int, envs ...fakeslack.Envelope) {
 	w.obs.waitCount(w.t, "handled", before+n)
 }
 
-// threadMsgs returns the bot's public posts in a thread, in order.
+// threadMsgs returns the bot's public posts in a thread, in order,
+// uploaded pictures aside (see pictures).
 func (w *world) threadMsgs(channel, thread string) []fakeslack.Message {
 	var out []fakeslack.Message
 	for _, m := range w.fake.Messages() {
-		if m.Channel == channel && m.ThreadTS == thread && m.BotID != "" && !m.Ephemeral {
+		if m.Channel == channel && m.ThreadTS == thread && m.BotID != "" && !m.Ephemeral && m.Files == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// pictures returns the files the bot shared in a thread, in order.
+func (w *world) pictures(channel, thread string) []fakeslack.Message {
+	var out []fakeslack.Message
+	for _, m := range w.fake.Messages() {
+		if m.Channel == channel && m.ThreadTS == thread && m.Files != nil {
 			out = append(out, m)
 		}
 	}

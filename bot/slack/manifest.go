@@ -34,9 +34,15 @@ var methodScopes = map[string][]string{
 	"chat.update":        {"chat:write"},                                           // takes the buttons off an earlier question
 	"conversations.info": {"channels:read", "groups:read", "im:read", "mpim:read"}, // by channel type
 	"conversations.join": {"channels:join"},
-	"conversations.open": {"im:write"},   // the Home tab's Drill button runs in a DM
 	"users.info":         {"users:read"}, // display names and admin flag
 	"views.open":         nil,
+	// Pictures (diagrams, report cards) are shared with the three-step upload.
+	"files.getUploadURLExternal":   {"files:write"},
+	"files.completeUploadExternal": {"files:write"},
+	// Slack has no private files: a private picture (the /mlsd me chart)
+	// or file (an admin's export) goes to the user's DM with the bot, where
+	// the Home tab's Drill button runs the drill too.
+	"conversations.open": {"im:write"},
 	"views.publish":      nil,
 	"auth.test":          nil,
 	"/mlsd":              {"commands"},
@@ -82,7 +88,7 @@ func Manifest(httpBaseURL string) (slack.Manifest, error) {
 			SlashCommands: []slack.ManifestSlashCommand{{
 				Command:     Command,
 				Description: "Practise ML system design: start an interview, see scenarios, the leaderboard or your stats",
-				UsageHint:   "start [scenario|random] [mock|practice] | scenarios | leaderboard [week|month|all] | me | drill [step] [scenario] | history | report N | team | optout | optin | forget me | status | help",
+				UsageHint:   "start [scenario|random] [mock|practice] | scenarios | leaderboard [week|month|all] | me | drill [step] [scenario] | history | report N | team | optout | optin | forget me | status | diagram scenario | export [YYYY-MM] | help",
 			}},
 		},
 		OAuthConfig: slack.OAuthConfig{Scopes: slack.OAuthScopes{Bot: Scopes()}},

@@ -1,6 +1,8 @@
 package slack
 
 import (
+	"bytes"
+	"encoding/csv"
 	"strings"
 	"testing"
 
@@ -111,5 +113,52 @@ func TestHomeDrillButton(t *testing.T) {
 	}
 	if msgs := w.threadMsgs(dm, drillThread); len(msgs) == 0 || !strings.Contains(msgs[0].Text, "Clarify requirements") {
 		t.Errorf("the DM drill thread does not ask the weakest step: %+v", msgs)
+	}
+}
+
+// TestSlackExport: an admin's /mlsd export goes to their DM with the bot
+// as a CSV through the three-step upload, with a private note where they
+// asked; a member is told who may.
+func TestSlackExport(t *testing.T) {
+	w := newWorld(t, worldOpts{progress: true})
+	w.fake.AddChannel(fakeslack.Channel{ID: general, Name: "general", Member: true})
+	const admin = "UADMIN"
+	w.fake.AddUser(fakeslack.User{ID: admin, Name: "ada", DisplayName: "Ada", IsAdmin: true})
+	w.act(1, w.fake.SlashCommand(alice, general, "start "+scenarioID))
+	var thread string
+	for _, m := range w.fake.Messages() {
+		if m.ThreadTS == "" && m.BotID != "" && !m.Ephemeral {
+			thread = m.TS
+		}
+	}
+	for range 40 {
+		_, envs := w.fake.UserMessage(alice, general, thread, "skip")
+		w.act(1, envs...)
+		if msgs := w.threadMsgs(general, thread); strings.Contains(msgs[len(msgs)-1].Text, "Score:") {
+			break
+		}
+	}
+	w.act(1, w.fake.SlashCommand(bob, general, "export"))
+	if notes := w.ephemerals(bob); len(notes) == 0 || !strings.Contains(notes[len(notes)-1].Text, "Only workspace admins and owners") {
+		t.Fatalf("a member's export: %+v", notes)
+	}
+	w.act(1, w.fake.SlashCommand(admin, general, "export"))
+	var csvFile *fakeslack.File
+	for _, m := range w.fake.Messages() {
+		for i := range m.Files {
+			if m.Channel == "D"+admin && strings.HasSuffix(m.Files[i].Name, ".csv") {
+				csvFile = &m.Files[i]
+			}
+		}
+	}
+	if csvFile == nil {
+		t.Fatalf("no CSV in the admin's DM; messages: %+v", w.fake.Messages())
+	}
+	recs, err := csv.NewReader(bytes.NewReader(csvFile.Data)).ReadAll()
+	if err != nil || len(recs) != 2 || recs[1][1] != alice {
+		t.Fatalf("CSV %q (%v): want a header and Alice's one row", recs, err)
+	}
+	if notes := w.ephemerals(admin); len(notes) == 0 || !strings.Contains(notes[len(notes)-1].Text, "Sent to your direct messages") {
+		t.Errorf("no private note where the admin asked: %+v", notes)
 	}
 }

@@ -220,6 +220,10 @@ func TestSocketModeInterview(t *testing.T) {
 	if !strings.Contains(string(report.Blocks), fmt.Sprintf("Score: %d/100", s.Final.Score)) {
 		t.Errorf("report shows a different score than the store's %d", s.Final.Score)
 	}
+	// The report card, then the reference diagram, arrive in the thread
+	// after the report, uploaded in three steps, with their text
+	// alternatives as alt text.
+	checkReportPictures(t, w.pictures(general, thread), report.TS, s.Final.Score)
 	for _, m := range w.fake.Messages() {
 		if m.BotID != "" && m.ThreadTS != thread && m.ThreadTS != "" {
 			t.Errorf("a bot message went to thread %s instead of %s: %q", m.ThreadTS, thread, m.Text)

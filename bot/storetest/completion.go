@@ -23,6 +23,10 @@ func addStats(st bot.Stats, c *bot.Completion) bot.Stats {
 	if len(st.Recent) > bot.RecentLimit {
 		st.Recent = st.Recent[:bot.RecentLimit]
 	}
+	st.Scores = append([]bot.ScorePoint{{Day: c.Day, Score: c.Score, Steps: c.StepScores}}, st.Scores...)
+	if len(st.Scores) > bot.ScoresLimit {
+		st.Scores = st.Scores[:bot.ScoresLimit]
+	}
 	return st
 }
 
@@ -149,7 +153,7 @@ func completionCases() []testCase {
 		{name: "RecentNewestFirstBounded", run: func(f *fixture) {
 			u := f.user("U1")
 			var want bot.Stats
-			for i := range bot.RecentLimit + 3 {
+			for i := range max(bot.RecentLimit, bot.ScoresLimit) + 3 {
 				s := f.session(u, fmt.Sprintf("s%d", i))
 				s.ScenarioID = fmt.Sprintf("scenario-%02d", i)
 				f.create(s)
@@ -161,8 +165,13 @@ func completionCases() []testCase {
 			if len(got.Recent) != bot.RecentLimit {
 				f.t.Fatalf("len(Recent) = %d, want RecentLimit = %d", len(got.Recent), bot.RecentLimit)
 			}
-			if got.Recent[0] != fmt.Sprintf("scenario-%02d", bot.RecentLimit+2) {
+			newest := max(bot.RecentLimit, bot.ScoresLimit) + 2
+			if got.Recent[0] != fmt.Sprintf("scenario-%02d", newest) {
 				f.t.Fatalf("Recent[0] = %q, want the newest", got.Recent[0])
+			}
+			if len(got.Scores) != bot.ScoresLimit || got.Scores[0].Score != newest {
+				f.t.Fatalf("Scores has %d points, the first scoring %d; want ScoresLimit = %d, the newest (%d) first",
+					len(got.Scores), got.Scores[0].Score, bot.ScoresLimit, newest)
 			}
 			want.Streak, want.BestStreak, want.LastDay = 1, 1, t0.Format("2006-01-02")
 			f.wantStats(u, want)

@@ -75,6 +75,7 @@ func Run(t *testing.T, newStore func(t *testing.T) bot.Store) {
 		{"Thread", threadCases},
 		{"Session", sessionCases},
 		{"Completion", completionCases()},
+		{"Averages", averagesCases()},
 		{"Leaderboard", leaderboardCases},
 		{"Expiry", expiryCases},
 		{"Concurrency", concurrencyCases},

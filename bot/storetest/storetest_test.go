@@ -219,6 +219,10 @@ func (r *refStore) complete(s bot.Session, c *bot.Completion) {
 	if len(st.Recent) > bot.RecentLimit && r.bug != "recent-unbounded" {
 		st.Recent = st.Recent[:bot.RecentLimit]
 	}
+	st.Scores = append([]bot.ScorePoint{{Day: c.Day, Score: c.Score, Steps: c.StepScores}}, st.Scores...)
+	if len(st.Scores) > bot.ScoresLimit {
+		st.Scores = st.Scores[:bot.ScoresLimit]
+	}
 	if r.bug == "streak-back-in-time" && c.Day < st.LastDay {
 		st.LastDay = c.Day
 	}

@@ -48,6 +48,9 @@ type config struct {
 	LLMModel       string
 	LLMTimeout     time.Duration
 	LLMDailyTokens int
+
+	// PicturesOff turns diagrams and charts off (MLSD_PICTURES=off).
+	PicturesOff bool
 }
 
 // secrets may also come from files (NAME_FILE), for Kubernetes and Docker
@@ -145,6 +148,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	e.loadDiscord(&c)
 	e.loadHTTP(&c)
 	e.loadLLM(&c)
+	e.loadPictures(&c)
 	return c, e.probs.err()
 }
 

@@ -23,6 +23,7 @@ Usage:
   mlsd scenarios list          list the case studies
   mlsd scenarios show ID       print one case study's prompt and questions
   mlsd scenarios validate [DIR]  check scenario files; lists every problem with file and line
+  mlsd scenarios diagram ID -o FILE.png  draw a scenario's reference architecture
   mlsd grade eval [--judge rubric|llm|both] [--only heldout|spent|tuned] [--planted] [--detail] [DIR]
                                grade a calibration set (default: the built-in blind one);
                                held-out figures first, then tuned; exit 1 if a target is missed;
@@ -57,7 +58,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "console":
 		return serve(ctx, args, getenv, stdin, stdout, stderr, true)
 	case "scenarios":
-		return scenariosCmd(args, getenv, stdout, stderr)
+		return scenariosCmd(ctx, args, getenv, stdout, stderr)
 	case "grade":
 		return gradeCmd(ctx, args, getenv, stdout)
 	case "store":
@@ -100,7 +101,7 @@ func version() string {
 	return "(devel)"
 }
 
-func scenariosCmd(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func scenariosCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	sub := ""
 	if len(args) > 0 {
 		sub, args = args[0], args[1:]
@@ -156,16 +157,21 @@ func scenariosCmd(args []string, getenv func(string) string, stdout, stderr io.W
 			}
 			return fmt.Errorf("%s: %d problem(s)", what, len(problems))
 		}
-		fmt.Fprintf(stdout, "%s: %d scenarios valid\n", what, len(list))
+		if err := validateScenarios(ctx, list, stderr); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		fmt.Fprintf(stdout, "%s: %d scenarios valid, diagrams render\n", what, len(list))
 		for _, sc := range bot.NewLibrary(list...).All() {
 			fmt.Fprintf(stdout, "  %-28s %-6s %s\n", sc.ID, sc.Difficulty, sc.Title)
 		}
 		return nil
+	case "diagram":
+		return diagramCmd(ctx, args, getenv, stdout)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return errors.New("usage: mlsd scenarios list|show ID|validate [DIR]")
+	return errors.New("usage: mlsd scenarios list|show ID|validate [DIR]|diagram ID -o FILE")
 }
 
 func showScenario(sc *bot.Scenario) string {

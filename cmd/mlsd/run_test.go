@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -227,5 +228,32 @@ func TestDamagedStoreRefusedAndChecked(t *testing.T) {
 	out, _, err = runWith(t, env("MLSD_DATA_DIR", dir), "", "store", "check", db)
 	if err == nil || !strings.Contains(out, "problem(s)") || !strings.Contains(out, db+".bak") {
 		t.Fatalf("store check on a damaged file = %v:\n%s", err, out)
+	}
+}
+
+// TestConsoleExport: in the console (the machine's owner is its admin)
+// /mlsd export writes the month's CSV under the data dir and prints its path.
+func TestConsoleExport(t *testing.T) {
+	dir := t.TempDir()
+	script := []string{"/mlsd start visual-search"}
+	for range 14 {
+		script = append(script, "skip")
+	}
+	script = append(script, "/mlsd export")
+	out, errOut, err := runWith(t, env("MLSD_DATA_DIR", dir, "USER", "ada", "MLSD_PICTURES", "off"), strings.Join(script, "\n")+"\n")
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, errOut)
+	}
+	m := regexp.MustCompile(`📄 file: (\S+\.csv)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no file path printed:\n%s", out)
+	}
+	data, err := os.ReadFile(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil || len(recs) != 2 || recs[1][2] != "ada" || recs[1][3] != "visual-search" {
+		t.Fatalf("CSV %q (%v): want a header and ada's visual-search row", recs, err)
 	}
 }

@@ -101,7 +101,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdin
 }
 
 // newBot builds the interviewer on store (raw instrumented). The daily
-// challenge, progress and export use raw's own methods when it has them
+// challenge, progress, export and team averages use raw's own methods when it has them
 // (the metrics wrapper does not forward them); ai may be nil; wake is
 // called after `/mlsd daily now`.
 func newBot(cfg config, store, raw bot.Store, ai *bot.AIJudge, lib *bot.Library, log *slog.Logger, wake func()) (*bot.Bot, error) {
@@ -110,6 +110,7 @@ func newBot(cfg config, store, raw bot.Store, ai *bot.AIJudge, lib *bot.Library,
 	daily, _ := raw.(bot.DailyStore)
 	progress, _ := raw.(bot.ProgressStore)
 	export, _ := raw.(bot.ExportStore)
+	team, _ := raw.(bot.TeamAverages)
 	return bot.New(bot.Config{
 		Store:   store,
 		Library: lib,
@@ -129,6 +130,7 @@ func newBot(cfg config, store, raw bot.Store, ai *bot.AIJudge, lib *bot.Library,
 		Progress:     progress,
 		Export:       export,
 		AI:           ai,
+		TeamAverages: team,
 	})
 }
 
@@ -285,11 +287,14 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 	if err != nil {
 		return err
 	}
+	painter, closePainter := newPainter(runCtx, cfg, lib, log)
+	defer closePainter()
 	posters := map[bot.Platform]schedule.Poster{}
 	iv := metrics.InstrumentHandler(b, m)
 	var runners []runner
 	if term != nil {
 		term.Bot = iv
+		term.Drawer, term.PictureDir = painter, pictureDir(cfg)
 		c := console.New(*term)
 		// EOF on the console ends the whole program.
 		runners = append(runners, runnerFunc(func(ctx context.Context) error {
@@ -304,6 +309,7 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 			SigningSecret:   cfg.SlackSigningSecret,
 			APIURL:          cfg.SlackAPIURL,
 			Interviewer:     iv,
+			Drawer:          painter,
 			Log:             log,
 			Observe:         m.Observer(bot.Slack),
 			ShutdownTimeout: cfg.ShutdownTimeout,
@@ -331,6 +337,7 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 			AppID:           cfg.DiscordAppID,
 			PublicKey:       cfg.DiscordPublicKey,
 			Interviewer:     iv,
+			Drawer:          painter,
 			Observe:         m.Observer(bot.Discord),
 			MaxRunning:      maxRunning(ai),
 			Library:         lib,

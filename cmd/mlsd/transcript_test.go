@@ -157,7 +157,10 @@ func TestTranscripts(t *testing.T) {
 			scores := map[string]int{}
 			for _, cand := range candidates {
 				lines := script(t, sc, cal, cand)
-				out, errOut, err := runWith(t, env("MLSD_DATA_DIR", t.TempDir(), "USER", "ada"), strings.Join(lines, "\n")+"\n")
+				dataDir := t.TempDir()
+				// Pictures are off here (drawing 120 of them costs minutes
+				// under -race); TestConsoleInterviewPictures draws them.
+				out, errOut, err := runWith(t, env("MLSD_DATA_DIR", dataDir, "USER", "ada", "MLSD_PICTURES", "off"), strings.Join(lines, "\n")+"\n")
 				if err != nil {
 					t.Fatalf("%s: run: %v\n%s", cand.name, err, errOut)
 				}

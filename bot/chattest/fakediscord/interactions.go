@@ -335,7 +335,7 @@ func (s *Server) newMessageLoading(channelID string, d messageData, loading bool
 }
 
 // webhook serves /webhooks/{app}/{token}[/messages/{id}].
-func (s *Server) webhook(r *http.Request, parts []string, body []byte) (any, *apiError) {
+func (s *Server) webhook(r *http.Request, parts []string, body []byte, files []Attachment) (any, *apiError) {
 	if parts[0] != s.AppID {
 		return nil, notFound(codeUnknownWebhook, "Webhook")
 	}
@@ -369,10 +369,15 @@ func (s *Server) webhook(r *http.Request, parts []string, body []byte) (any, *ap
 			if err := s.editMessage(orig, mustJSON(d)); err != nil {
 				return nil, err
 			}
-			return orig, nil
+			s.attach(orig, files)
+			return orig, checkAttachmentRefs(orig)
 		}
 		m, err := s.newMessage(st.channelID, d)
 		if err != nil {
+			return nil, err
+		}
+		s.attach(m, files)
+		if err := checkAttachmentRefs(m); err != nil {
 			return nil, err
 		}
 		m.Interaction = st.id

@@ -94,7 +94,14 @@ type Embed struct {
 	Footer      *EmbedFooter   `json:"footer,omitempty"`
 	Author      *EmbedAuthor   `json:"author,omitempty"`
 	Timestamp   string         `json:"timestamp,omitempty"`
+	Image       *EmbedImage    `json:"image,omitempty"`
 	Extra       map[string]any `json:"-"`
+}
+
+// EmbedImage is an embed's picture; attachment://NAME shows a file sent
+// with the message.
+type EmbedImage struct {
+	URL string `json:"url"`
 }
 
 // EmbedField is one name/value pair of an embed.
@@ -178,6 +185,7 @@ type Message struct {
 	Author          User             `json:"author"`
 	Embeds          []Embed          `json:"embeds"`
 	Components      []Component      `json:"components"`
+	Attachments     []Attachment     `json:"attachments"`
 	Flags           int              `json:"flags,omitempty"`
 	Timestamp       time.Time        `json:"timestamp"`
 	AllowedMentions *AllowedMentions `json:"-"`

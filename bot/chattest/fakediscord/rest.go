@@ -59,7 +59,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	status, resp := s.route(r, path, body)
+	var status int
+	var resp []byte
+	body, files, aerr := splitMultipart(r, body)
+	if aerr != nil {
+		status, resp = s.reply(nil, aerr)
+	} else {
+		status, resp = s.route(r, path, body, files)
+	}
 	s.mu.Lock()
 	s.record(Request{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: body, Status: status, At: time.Now()})
 	s.mu.Unlock()
@@ -73,7 +80,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // route answers one REST request: status and JSON body.
-func (s *Server) route(r *http.Request, path string, body []byte) (int, []byte) {
+func (s *Server) route(r *http.Request, path string, body []byte, files []Attachment) (int, []byte) {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	seg := func(i int) string {
 		if i < len(parts) {
@@ -97,7 +104,7 @@ func (s *Server) route(r *http.Request, path string, body []byte) (int, []byte) 
 	case r.Method == "POST" && seg(0) == "interactions" && seg(3) == "callback" && len(parts) == 4:
 		return s.reply(s.callback(seg(1), seg(2), body))
 	case seg(0) == "webhooks" && len(parts) >= 3:
-		return s.reply(s.webhook(r, parts[1:], body))
+		return s.reply(s.webhook(r, parts[1:], body, files))
 	}
 
 	if auth := r.Header.Get("Authorization"); auth != "Bot "+s.opts.Token && auth != s.opts.Token {
@@ -114,7 +121,7 @@ func (s *Server) route(r *http.Request, path string, body []byte) (int, []byte) 
 	case r.Method == "POST" && path == "/users/@me/channels":
 		return s.reply(s.openDM(body))
 	case seg(0) == "channels" && len(parts) >= 2:
-		return s.reply(s.channelRoute(r.Method, parts[1:], body))
+		return s.reply(s.channelRoute(r.Method, parts[1:], body, files))
 	case r.Method == "PUT" && seg(0) == "applications" && seg(1) == s.AppID && seg(2) == "commands" && len(parts) == 3:
 		return s.reply(s.overwriteCommands("", body))
 	case r.Method == "PUT" && seg(0) == "applications" && seg(1) == s.AppID && seg(2) == "guilds" && seg(4) == "commands" && len(parts) == 5:
@@ -137,7 +144,7 @@ func (s *Server) gatewayURL() string {
 	return "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/gw"
 }
 
-func (s *Server) channelRoute(method string, parts []string, body []byte) (any, *apiError) {
+func (s *Server) channelRoute(method string, parts []string, body []byte, files []Attachment) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ch, ok := s.channels[parts[0]]
@@ -157,6 +164,10 @@ func (s *Server) channelRoute(method string, parts []string, body []byte) (any, 
 		}
 		m, err := s.newMessage(ch.ID, d)
 		if err != nil {
+			return nil, err
+		}
+		s.attach(m, files)
+		if err := checkAttachmentRefs(m); err != nil {
 			return nil, err
 		}
 		s.addMessage(m)

@@ -5,20 +5,6 @@ import (
 	"fmt"
 )
 
-// openIMLocked is conversations.open with users=ONE_USER: the direct
-// message channel between the bot and that user, made on first use.
-func (s *Server) openIMLocked(req *request) apiResult {
-	user := req.param("users")
-	if _, ok := s.users[user]; !ok || user == "" {
-		return errResult("user_not_found")
-	}
-	id := "D" + user
-	if _, ok := s.channels[id]; !ok {
-		s.channels[id] = &Channel{ID: id, Name: id, IM: true, Member: true}
-	}
-	return okResult(map[string]any{"channel": map[string]any{"id": id, "is_im": true, "user": user}})
-}
-
 // ClickHome returns the block_actions payload of user clicking the button
 // labelled label on their published Home tab: a view container, no channel.
 func (s *Server) ClickHome(user, label string) (Envelope, error) {

@@ -52,7 +52,7 @@ type Options struct {
 // DefaultScopes are granted when Options.Scopes is nil.
 var DefaultScopes = []string{
 	"app_mentions:read", "channels:history", "channels:join", "channels:read",
-	"chat:write", "commands", "groups:history", "groups:read", "im:history",
+	"chat:write", "commands", "files:write", "groups:history", "groups:read", "im:history",
 	"im:read", "im:write", "mpim:history", "mpim:read", "users:read",
 }
 
@@ -90,8 +90,11 @@ type Message struct {
 	Ephemeral bool
 	To        string
 	// Via is the method that posted it: "chat.postMessage",
-	// "chat.postEphemeral", "response_url" or "user".
+	// "chat.postEphemeral", "files.completeUploadExternal", "response_url"
+	// or "user".
 	Via string
+	// Files are the files shared with files.completeUploadExternal.
+	Files []File
 }
 
 // View is a modal opened with views.open.
@@ -154,6 +157,7 @@ type Server struct {
 	home     map[string]json.RawMessage
 	failures []failure
 	holds    []*hold
+	uploads  map[string]*upload
 
 	// Socket Mode
 	sock    socketState
@@ -200,6 +204,7 @@ func New(opts Options) *Server {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("/api/", s.serveAPI)
 	s.mux.HandleFunc("/response/", s.serveResponseURL)
+	s.mux.HandleFunc("/upload/", s.serveUpload)
 	s.mux.HandleFunc("/ws", s.serveSocket)
 	return s
 }
@@ -509,8 +514,11 @@ var methodScope = map[string]string{
 	"chat.postMessage":   "chat:write",
 	"chat.postEphemeral": "chat:write",
 	"conversations.join": "channels:join",
-	"conversations.open": "im:write",
 	"users.info":         "users:read",
+	// Both steps of a file upload need files:write.
+	"files.getUploadURLExternal":   "files:write",
+	"files.completeUploadExternal": "files:write",
+	"conversations.open":           "im:write",
 }
 
 func (s *Server) handleLocked(req *request) apiResult {
@@ -555,8 +563,6 @@ func (s *Server) handleLocked(req *request) apiResult {
 		return s.conversationInfoLocked(req)
 	case "conversations.join":
 		return s.joinLocked(req)
-	case "conversations.open":
-		return s.openIMLocked(req)
 	case "users.info":
 		u, ok := s.users[req.param("user")]
 		if !ok {
@@ -567,6 +573,12 @@ func (s *Server) handleLocked(req *request) apiResult {
 		return s.viewsOpenLocked(req)
 	case "views.publish":
 		return s.viewsPublishLocked(req)
+	case "files.getUploadURLExternal":
+		return s.getUploadURLLocked(req)
+	case "files.completeUploadExternal":
+		return s.completeUploadLocked(req)
+	case "conversations.open":
+		return s.openConversationLocked(req)
 	}
 	return errResult("unknown_method")
 }

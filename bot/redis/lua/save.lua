@@ -6,7 +6,7 @@
 --   KEYS[3] seen     SET applied message ids (+ DONE once stats counted it)
 --   KEYS[4] binding  STRING thread binding JSON   (only when ARGV[10] ~= "")
 --   then, when completing: stats HASH, recent LIST, week HASH, month HASH,
---   coverage HASH, history LIST
+--   coverage HASH, history LIST, scores LIST
 --
 -- ARGV[1] sid  [2] expected version (0 creates)  [3] new version
 --     [4] new status  [5] session JSON  [6] message id ("" = no check)
@@ -20,6 +20,7 @@
 --     [28] history entry JSON ("" = none)  [29] history limit
 --     [30] coverage window  [31] "1" for a drill: points, streak,
 --     coverage and history only (bot.Completion.Drill)
+--     [32] score point JSON (bot.ScorePoint; interviews only)  [33] scores limit
 --
 -- Returns a table whose first element is the outcome:
 --   {1, totals...} applied      {2} duplicate message    {3, version} stale
@@ -39,7 +40,7 @@ local k = 4
 local bindKey
 if binding ~= '' then bindKey = KEYS[4]; k = 5 end
 local statsKey, recentKey, weekKey, monthKey = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
-local coverageKey, historyKey = KEYS[k + 4], KEYS[k + 5]
+local coverageKey, historyKey, scoresKey = KEYS[k + 4], KEYS[k + 5], KEYS[k + 6]
 
 local function totals(out)
   if completing then
@@ -135,6 +136,8 @@ if completing and redis.call('SADD', KEYS[3], DONE) == 1 then
   if not drill then
     redis.call('LPUSH', recentKey, ARGV[21])
     redis.call('LTRIM', recentKey, 0, tonumber(ARGV[26]) - 1)
+    redis.call('LPUSH', scoresKey, ARGV[32])
+    redis.call('LTRIM', scoresKey, 0, tonumber(ARGV[33]) - 1)
   end
 
   -- Concept coverage (bot.ConceptTrack.Track): per key, h: the latest
