@@ -621,7 +621,7 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 			}
 			replies = b.address(replies, &next, in)
 			if in.MessageID != "" {
-				next.Outbox = &Outbox{MessageID: in.MessageID, Replies: replies}
+				next.Outbox = outboxOf(in.MessageID, replies, next.Final)
 			}
 			ch := Change{Session: next, Expected: s.Version, MessageID: in.MessageID, TTL: b.cfg.SessionTTL}
 			if next.Status == Completed && next.Final != nil {
@@ -644,7 +644,7 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 				if s.Outbox != nil && s.Outbox.MessageID == in.MessageID {
 					// Applied, but the replies may never have gone out.
 					log.Info("redelivered message already applied; sending its replies again", "session", s.ID)
-					return slices.Clone(s.Outbox.Replies), nil
+					return s.Outbox.replies(&s), nil
 				}
 				log.Debug("message already applied", "session", s.ID)
 				return nil, nil
@@ -693,7 +693,7 @@ func (b *Bot) closingReplies(ctx context.Context, in Inbound) []Outbound {
 		return nil
 	}
 	b.cfg.Log.Info("redelivered closing message; sending its replies again", "session", s.ID, "message", in.MessageID)
-	return slices.Clone(s.Outbox.Replies)
+	return s.Outbox.replies(&s)
 }
 
 // inSessionPlace reports whether a message belongs to the session: posted

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/mlsdbot/mlsd/bot"
 	"github.com/mlsdbot/mlsd/bot/bolt"
 	"github.com/mlsdbot/mlsd/bot/clocktest"
@@ -418,6 +419,30 @@ func TestRetryOfClosingMessage(t *testing.T) {
 				if diff := cmp.Diff(pictures(closed), pictures(again)); diff != "" {
 					t.Fatalf("retry %d: pictures differ (-first +retry):\n%s", i, diff)
 				}
+				// Coverage is not stored with a session: it goes to the store
+				// with the completion, and no renderer shows it.
+				if diff := cmp.Diff(reports(closed), reports(again), cmpopts.IgnoreFields(bot.Report{}, "Coverage")); diff != "" {
+					t.Fatalf("retry %d: reports differ (-first +retry):\n%s", i, diff)
+				}
+			}
+			if closing == "skip" {
+				// The session stores its report once: the saved reply keeps a mark.
+				bind, err := h.store.Thread(context.Background(), bot.ThreadRef{Platform: bot.Slack, Workspace: "T1", Channel: "C1", Thread: "th1"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				s, err := h.store.Session(context.Background(), in.User(), bind.SessionID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range s.Outbox.Replies {
+					if r.Report != nil {
+						t.Errorf("the saved replies hold the report again (%d bytes of text)", len(r.Text))
+					}
+				}
+				if len(reports(closed)) != 1 {
+					t.Errorf("the completing message's replies hold %d reports, want 1", len(reports(closed)))
+				}
 			}
 			if closing == "skip" && len(pictures(closed)) != 2 {
 				t.Errorf("the completing message's replies hold %d pictures, want the report card and the diagram", len(pictures(closed)))
@@ -428,6 +453,16 @@ func TestRetryOfClosingMessage(t *testing.T) {
 			}
 		})
 	}
+}
+
+func reports(out []bot.Outbound) []*bot.Report {
+	var rs []*bot.Report
+	for _, o := range out {
+		if o.Report != nil {
+			rs = append(rs, o.Report)
+		}
+	}
+	return rs
 }
 
 func pictures(out []bot.Outbound) []*bot.Picture {

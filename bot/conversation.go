@@ -120,6 +120,10 @@ type Outbound struct {
 	Picture *Picture
 	// Session is the interview this message belongs to, for AttachThread.
 	Session string
+	// FinalReport marks a saved reply whose Text and Report are the
+	// session's final report, left out of the saved copy (Outbox) because
+	// the session keeps that report anyway; Outbox.restore puts them back.
+	FinalReport bool `json:",omitempty"`
 }
 
 // ChoiceKind distinguishes ordinary buttons from one that opens a form.

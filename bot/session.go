@@ -1,6 +1,9 @@
 package bot
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Mode sets when feedback is shown.
 type Mode string
@@ -80,3 +83,28 @@ type StepAnswer struct {
 
 // Key returns the session owner's key.
 func (s *Session) Key() UserKey { return s.User }
+
+// outboxOf is the copy of replies a change saves: a reply that is the
+// session's final report keeps only a mark, since the session stores that
+// report as Final (a finished session would otherwise hold it twice).
+func outboxOf(messageID string, replies []Outbound, final *Report) *Outbox {
+	saved := slices.Clone(replies)
+	for i, r := range saved {
+		if final != nil && r.Report != nil && r.Report.SessionID == final.SessionID && r.Text == ReportText(final) {
+			saved[i].Report, saved[i].Text, saved[i].FinalReport = nil, "", true
+		}
+	}
+	return &Outbox{MessageID: messageID, Replies: saved}
+}
+
+// replies returns the saved replies as they were sent, the final report
+// put back from the session.
+func (o *Outbox) replies(s *Session) []Outbound {
+	out := slices.Clone(o.Replies)
+	for i, r := range out {
+		if r.FinalReport && s.Final != nil {
+			out[i].Report, out[i].Text, out[i].FinalReport = s.Final, ReportText(s.Final), false
+		}
+	}
+	return out
+}
