@@ -316,16 +316,8 @@ func (b *Bot) start(ctx context.Context, log *slog.Logger, in Inbound, cmd Comma
 	if s.Mode == "" {
 		s.Mode = Mock
 	}
-	err = b.cfg.Store.Save(ctx, Change{Session: s, Expected: 0, MessageID: in.MessageID, TTL: b.cfg.SessionTTL})
-	if errors.Is(err, ErrConflict) {
-		active, lerr := b.cfg.Store.ActiveSession(ctx, in.User())
-		if lerr != nil {
-			return nil, lerr
-		}
-		return []Outbound{b.ephemeral(in, alreadyRunning(&active, b.cfg.Library))}, nil
-	}
-	if err != nil {
-		return nil, err
+	if out, err := b.create(ctx, in, &s); out != nil || err != nil {
+		return out, err
 	}
 	log.Info("interview started", "session", s.ID, "scenario", sc.ID, "mode", s.Mode)
 	b.trackIdle(ctx, log, &s)
@@ -339,6 +331,20 @@ func (b *Bot) start(ctx context.Context, log *slog.Logger, in Inbound, cmd Comma
 	first.Where = Where{Kind: InThread, Channel: in.Channel}
 	first.Session = s.ID
 	return []Outbound{intro, first}, nil
+}
+
+// create saves a new session; when the user already has one running it
+// returns the note that says so instead.
+func (b *Bot) create(ctx context.Context, in Inbound, s *Session) ([]Outbound, error) {
+	err := b.cfg.Store.Save(ctx, Change{Session: *s, Expected: 0, MessageID: in.MessageID, TTL: b.cfg.SessionTTL})
+	if errors.Is(err, ErrConflict) {
+		active, lerr := b.cfg.Store.ActiveSession(ctx, in.User())
+		if lerr != nil {
+			return nil, lerr
+		}
+		return []Outbound{b.ephemeral(in, alreadyRunning(&active, b.cfg.Library))}, nil
+	}
+	return nil, err
 }
 
 // introNote opens the thread: who is interviewing and how to answer.

@@ -139,16 +139,8 @@ func (b *Bot) drill(ctx context.Context, log *slog.Logger, in Inbound, cmd Comma
 		ID: b.newID(now), Version: 1, User: in.User(), UserName: in.UserName, Channel: in.Channel,
 		ScenarioID: sc.ID, Mode: Practice, Status: Active, Step: step, Drill: step, Started: now, Updated: now,
 	}
-	err = b.cfg.Store.Save(ctx, Change{Session: s, Expected: 0, MessageID: in.MessageID, TTL: b.cfg.SessionTTL})
-	if errors.Is(err, ErrConflict) {
-		active, lerr := b.cfg.Store.ActiveSession(ctx, in.User())
-		if lerr != nil {
-			return nil, lerr
-		}
-		return []Outbound{b.ephemeral(in, alreadyRunning(&active, b.cfg.Library))}, nil
-	}
-	if err != nil {
-		return nil, err
+	if out, err := b.create(ctx, in, &s); out != nil || err != nil {
+		return out, err
 	}
 	log.Info("drill started", "session", s.ID, "scenario", sc.ID, "step", step.Key())
 	b.trackIdle(ctx, log, &s)
