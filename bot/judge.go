@@ -392,6 +392,13 @@ var aboutAttacks = []string{"inject", "jailbreak", "attack", "red team", "red-te
 // AddressesGrader finds words of text that speak to the grader; the
 // answer is then graded by the rubric alone and flagged.
 func AddressesGrader(text string) (rubric.Claim, bool) {
+	// Every grading asks, and almost no answer does it: look for the
+	// words first in a plain folded copy (the same text foldText makes,
+	// without the offset maps), and map offsets only on a hit.
+	flat := strings.Join(strings.Fields(strings.ToLower(text)), " ")
+	if !slices.ContainsFunc(graderAddresses, func(p string) bool { return strings.Contains(flat, p) }) {
+		return rubric.Claim{}, false
+	}
 	f := foldText(text)
 	for _, p := range graderAddresses {
 		from := 0
