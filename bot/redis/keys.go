@@ -88,9 +88,12 @@ func (k keys) boardMeta(ws bot.Workspace, p bot.Period) string { return k.board(
 
 // teamKeys are the workspace aggregate's keys in team.lua's order.
 func (k keys) teamKeys(ws bot.Workspace, month string) []string {
-	t := k.team(ws) + ":team"
+	t := k.teamHash(ws)
 	return []string{t, t + ":miss", t + ":scen", t + ":applied:" + esc(month), k.export(ws, month)}
 }
+
+// teamHash is the workspace aggregate's counts and step-score sums.
+func (k keys) teamHash(ws bot.Workspace) string { return k.team(ws) + ":team" }
 
 // export is a workspace's month of export rows: HASH <user>:<session> → row JSON.
 func (k keys) export(ws bot.Workspace, month string) string {
