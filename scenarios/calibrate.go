@@ -75,7 +75,7 @@ func (c *CandidateResult) HasPitfall(id string) bool {
 // ScenarioCalibration is one scenario's six candidates and how many of
 // the planted errors the grader named.
 type ScenarioCalibration struct {
-	Scenario   string
+	Scenario   string // the calibration file's name without .yaml: the id, or id.drawN
 	HeldOut    bool
 	Candidates map[string]*CandidateResult
 	Planted    []PlantedError
@@ -101,9 +101,9 @@ type Calibration struct {
 	HeldOut, Spent, Tuned CalibrationSummary
 }
 
-// Calibrate grades every calibration file in fsys (one per scenario, plus
-// an optional HELDOUT file naming held-out scenarios one per line) against
-// the scenarios of lib.
+// Calibrate grades every calibration file in fsys (one or more per
+// scenario, plus optional HELDOUT and SPENT files naming held-out and
+// spent files, one per line, without .yaml) against the scenarios of lib.
 func Calibrate(fsys fs.FS, lib *bot.Library) (*Calibration, error) {
 	return CalibrateJudged(fsys, lib, nil)
 }
@@ -145,11 +145,14 @@ func CalibrateJudged(fsys fs.FS, lib *bot.Library, read Reader) (*Calibration, e
 			probs = append(probs, p...)
 			continue
 		}
-		res.HeldOut = heldOut[f.Scenario]
+		// A scenario may have several draws of blind answers
+		// (id.yaml, id.draw4.yaml, ...): the lists name files.
+		res.Scenario = strings.TrimSuffix(name, ".yaml")
+		res.HeldOut = heldOut[res.Scenario]
 		switch {
 		case res.HeldOut:
 			cal.HeldOut.Scenarios = append(cal.HeldOut.Scenarios, res)
-		case spent[f.Scenario]:
+		case spent[res.Scenario]:
 			cal.Spent.Scenarios = append(cal.Spent.Scenarios, res)
 		default:
 			cal.Tuned.Scenarios = append(cal.Tuned.Scenarios, res)

@@ -94,7 +94,7 @@ func gradeCmd(ctx context.Context, args []string, getenv func(string) string, st
 			sum         scenarios.CalibrationSummary
 		}{
 			{"heldout", "Held out (not looked at while tuning)", run.cal.HeldOut},
-			{"spent", "Spent held-out (held out once; first figures in the README; not tuned on since)", run.cal.Spent},
+			{"spent", "Spent held-out (held out once, first figures in the README; tuning data since)", run.cal.Spent},
 			{"tuned", "Tuned on", run.cal.Tuned},
 		} {
 			if *only != "" && *only != part.name {
