@@ -322,6 +322,14 @@ type occurrence struct {
 type flagOcc struct {
 	flag int32
 	sp   span
+	// tail is the first word after a "*" gap, or 0 when the phrase has
+	// none: a negation in the gap ("split by time rather than randomly")
+	// is checked once the whole answer is walked, because it comes after
+	// the phrase's head (a negation, not a rejection: "compare the query
+	// against every image"); headEnd is the head's last word, so a negation
+	// that is part of the phrase ("compute isn't * constraint") counts
+	// for nothing.
+	tail, headEnd int32
 }
 
 // scratch holds one grading's buffers so Grade allocates only its result.
@@ -470,7 +478,7 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 	}
 	s.occ = kept
 	for _, f := range s.flagOcc {
-		if rejectedAfter(s, f.sp) || inQuestion(text, s, f.sp) || s.echoed[s.sent[f.sp.i]] || excused(s, f) {
+		if f.tail > 0 && negatedAt(s, f.tail, tfNegEnd) > f.headEnd || rejectedAfter(s, f.sp) || inQuestion(text, s, f.sp) || s.echoed[s.sent[f.sp.i]] || excused(s, f) {
 			continue
 		}
 		s.killed = append(s.killed, s.sent[f.sp.i])
@@ -585,10 +593,10 @@ func (c *compiledRubric) hit(s *scratch, p payload, sp span, res *scan, segFunc 
 		}
 	case hitFlag:
 		if !negatedBy(s, sp.i, tfNegEnd|tfRejEnd) {
-			s.flagOcc = append(s.flagOcc, flagOcc{p.idx, sp})
+			s.flagOcc = append(s.flagOcc, flagOcc{flag: p.idx, sp: sp})
 		}
 	case hitFlagUnless:
-		s.unless = append(s.unless, flagOcc{p.idx, sp})
+		s.unless = append(s.unless, flagOcc{flag: p.idx, sp: sp})
 	case hitNegation:
 		s.tf[sp.j] |= tfNegEnd
 	case hitDismissBefore:
@@ -658,9 +666,12 @@ func (c *compiledRubric) hit(s *scratch, p payload, sp span, res *scan, segFunc 
 			}
 		}
 		full := span{sp.i, end}
-		// "split by time, not randomly": a negation before the words after
-		// the gap cancels a red flag too.
-		if w.target.kind == hitFlag && negatedBy(s, tailStart, tfNegEnd|tfRejEnd) {
+		if w.target.kind == hitFlag {
+			// "split by time, not randomly": a negation before the words
+			// after the gap cancels a red flag too (checked in run).
+			if !negatedBy(s, sp.i, tfNegEnd|tfRejEnd) {
+				s.flagOcc = append(s.flagOcc, flagOcc{flag: w.target.idx, sp: full, tail: tailStart, headEnd: sp.j})
+			}
 			return
 		}
 		if w.target.kind == hitConcept {
@@ -835,7 +846,7 @@ func (c *compiledRubric) resolveNear(s *scratch) {
 			case hitConcept:
 				s.occ = append(s.occ, occurrence{concept: np.target.idx, sp: full, head: first, tail: last})
 			case hitFlag:
-				s.flagOcc = append(s.flagOcc, flagOcc{np.target.idx, full})
+				s.flagOcc = append(s.flagOcc, flagOcc{flag: np.target.idx, sp: full})
 			}
 			break
 		}
