@@ -14,6 +14,10 @@ import (
 const (
 	// PitfallPenalty is what each detected pitfall costs, in points of 100.
 	PitfallPenalty = 5
+	// JumpPenalty is what jumping to the model costs instead: it is the
+	// pitfall interviewers hold against a candidate most, since every
+	// later choice then rests on requirements nobody asked about.
+	JumpPenalty = 10
 	// MaxWrapUpBonus is the wrap-up's bonus at a perfect wrap-up.
 	MaxWrapUpBonus = 10
 	// DataCoverageFloor: step-3 coverage below it is "ignored the data pipeline".
@@ -45,11 +49,11 @@ const (
 //	base    = 100 × Σ_s W_s·step_s              (W = 0.15 0.15 0.20 0.15 0.15 0.10 0.10)
 //	bonus   = 10 × mean(wrap-up part scores)    (0..10; a part crediting
 //	          fewer than 2 concepts scores at most 0.2, see Grade)
-//	Score   = clamp(round(base + bonus − 5 × pitfalls − min(30, 3 × red flags)), 0, 100)
+//	Score   = clamp(round(base + bonus − pitfalls − min(30, 3 × red flags)), 0, 100)
 //	Points  = Score × difficulty multiplier     (1, 1.25, 1.5)
 //	Band    = BandFor(Score)
 //
-// Pitfalls (5 points each): jumped to the model (a model term in step 1 or
+// Pitfalls (5 points each, 10 for jumping): jumped to the model (a model term in step 1 or
 // 2 before any requirement or data concept outside the model's own noun
 // phrase, or step 1 naming 3+ model terms and fewer requirements; see
 // jumpedToModel), ignored the data pipeline
@@ -124,7 +128,11 @@ func Evaluate(sc *Scenario, s *Session) Report {
 	for _, st := range rep.Steps {
 		rep.FlagCount += len(st.Flags)
 	}
-	total := base + rep.WrapUpBonus - float64(PitfallPenalty*len(rep.Pitfalls)) - float64(min(MaxFlagSessionPenalty, FlagSessionPenalty*rep.FlagCount))
+	pitfalls := 0
+	for _, p := range rep.Pitfalls {
+		pitfalls += p.Penalty
+	}
+	total := base + rep.WrapUpBonus - float64(pitfalls) - float64(min(MaxFlagSessionPenalty, FlagSessionPenalty*rep.FlagCount))
 	rep.Score = int(max(0, min(100, math.Round(total))))
 	rep.Points = float64(rep.Score) * sc.Difficulty.Multiplier()
 	rep.Band = BandFor(rep.Score)
@@ -240,7 +248,7 @@ func jumpedToModel(sc *Scenario, s *Session, clarify *rubric.StepGrade) (Pitfall
 	if ans := s.Answers[Clarify]; !ans.Skipped && strings.TrimSpace(ans.Text) != "" {
 		if n, term := sc.Rubric(Clarify).ModelTerms(ans.Text); n >= jumpMinModelTerms && n > len(clarify.Matches) {
 			return Pitfall{
-				ID: PitfallJumpedToModel, Name: "Jumped to the model", Penalty: PitfallPenalty,
+				ID: PitfallJumpedToModel, Name: "Jumped to the model", Penalty: JumpPenalty,
 				Detail: fmt.Sprintf("Step 1 named %d models or architecture parts (first %q) and only %d requirement%s: "+
 					"pin down the goal, scale and data first, then choose a model.", n, term, len(clarify.Matches), plural(len(clarify.Matches))),
 			}, true
@@ -263,7 +271,7 @@ func jumpedToModel(sc *Scenario, s *Session, clarify *rubric.StepGrade) (Pitfall
 		}
 		if off >= 0 && (first < 0 || off < first) {
 			return Pitfall{
-				ID: PitfallJumpedToModel, Name: "Jumped to the model", Penalty: PitfallPenalty,
+				ID: PitfallJumpedToModel, Name: "Jumped to the model", Penalty: JumpPenalty,
 				Detail: fmt.Sprintf("Step %d named %q before any requirement or data: "+
 					"pin down the goal, scale and data first, then choose a model.", int(step), term),
 			}, true

@@ -205,8 +205,12 @@ func TestEvaluatePitfalls(t *testing.T) {
 			}
 			var text []string
 			for _, p := range rep.Pitfalls {
-				if p.Penalty != 5 || p.Name == "" || p.Detail == "" {
-					t.Errorf("pitfall %+v lacks name, detail or −5", p)
+				want := bot.PitfallPenalty
+				if p.ID == bot.PitfallJumpedToModel {
+					want = bot.JumpPenalty
+				}
+				if p.Penalty != want || p.Name == "" || p.Detail == "" {
+					t.Errorf("pitfall %+v lacks name, detail or −%d", p, want)
 				}
 				text = append(text, p.Name+": "+p.Detail)
 			}
