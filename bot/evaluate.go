@@ -31,10 +31,10 @@ const (
 	// FlagSessionPenalty is what each red flag raised anywhere costs the
 	// session, in points of 100, besides its cost to the step: a candidate
 	// who states many mistakes fluently is not a hire.
-	FlagSessionPenalty = 3
+	FlagSessionPenalty = 5
 	// MaxFlagSessionPenalty caps what red flags cost the session, so a
 	// candidate's score still tells their right ideas apart.
-	MaxFlagSessionPenalty = 30
+	MaxFlagSessionPenalty = 40
 
 	maxMissingShown = 5
 	maxStrengths    = 5
@@ -49,7 +49,7 @@ const (
 //	base    = 100 × Σ_s W_s·step_s              (W = 0.15 0.15 0.20 0.15 0.15 0.10 0.10)
 //	bonus   = 10 × mean(wrap-up part scores)    (0..10; a part crediting
 //	          fewer than 2 concepts scores at most 0.2, see Grade)
-//	Score   = clamp(round(base + bonus − pitfalls − min(30, 3 × red flags)), 0, 100)
+//	Score   = clamp(round(base + bonus − pitfalls − min(40, 5 × red flags)), 0, 100)
 //	Points  = Score × difficulty multiplier     (1, 1.25, 1.5)
 //	Band    = BandFor(Score)
 //
