@@ -23,7 +23,7 @@ const (
 	LightningCaseTarget = 0.25
 	// FollowUpCaseTarget is the same for a follow-up part, which has the
 	// reply's whole attention.
-	FollowUpCaseTarget = 0.4
+	FollowUpCaseTarget = 0.5
 	// LightningMinWords is the length below which a lightning answer's
 	// score scales down linearly.
 	LightningMinWords = 40
@@ -149,7 +149,7 @@ func GradeLightningJudged(sc *Scenario, text string, judged []*Judgment) Lightni
 			matched = true
 			lg.NoJustification = g.NoJustification // the cue is a property of the text
 		}
-		lg.RedFlags = addFlags(lg.RedFlags, g.RedFlags)
+		lg.RedFlags = addFlags(lg.RedFlags, lightningFlags(step, g.RedFlags))
 	}
 	base *= rubric.DepthFactor(lg.Depth)
 	if lg.Words < LightningMinWords {
@@ -164,6 +164,20 @@ func GradeLightningJudged(sc *Scenario, text string, judged []*Judgment) Lightni
 	}
 	lg.Score = dailyScore(base, len(lg.RedFlags))
 	return lg
+}
+
+// interviewOrderFlags are step-1 red flags that judge the order of an
+// interview ("picks a model before asking anything"). A lightning answer
+// is a whole approach in a few sentences, so naming the model in it is
+// not jumping to it.
+var interviewOrderFlags = []string{"model_first", "model_before_requirements"}
+
+// lightningFlags drops the interview-order flags of step 1.
+func lightningFlags(step StepID, flags []rubric.Flag) []rubric.Flag {
+	if step != Clarify {
+		return flags
+	}
+	return slices.DeleteFunc(slices.Clone(flags), func(f rubric.Flag) bool { return slices.Contains(interviewOrderFlags, f.ID) })
 }
 
 // dailyScore turns a base of 0..1 into points: each red flag halves the
@@ -199,7 +213,7 @@ type FollowUpGrade struct {
 // scenario's bottleneck and monitoring wrap-up rubrics, case concepts
 // first, as GradeLightning does:
 //
-//	credit_p = min(1, (Σ case w + 0.25 × Σ generic w) / (0.4 × case weight of p))
+//	credit_p = min(1, (Σ case w + 0.25 × Σ generic w) / (0.5 × case weight of p))
 //	Score    = round(100 × mean(credit_p) × (0.75 + 0.25 × depth) × min(1, words/30) × 0.5^flags) − 10 × flags
 func GradeFollowUp(sc *Scenario, text string) FollowUpGrade {
 	return GradeFollowUpJudged(sc, text, nil)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/mlsdbot/mlsd/bot"
 	"github.com/mlsdbot/mlsd/bot/bolt"
 	"github.com/mlsdbot/mlsd/bot/clocktest"
+	"github.com/mlsdbot/mlsd/bot/rubric"
 	"github.com/mlsdbot/mlsd/bot/schedule"
 	"github.com/mlsdbot/mlsd/scenarios"
 )
@@ -417,6 +419,26 @@ func TestGradeLightning(t *testing.T) {
 		if f.Score <= 0 || f.Score > 100 {
 			t.Errorf("%s: follow-up score %d", sc.ID, f.Score)
 		}
+	}
+}
+
+// TestLightningNamesTheModelFreely: step 1's "picks a model before
+// asking anything" judges an interview's order. A lightning answer is a
+// whole approach in a few sentences, so naming its model is not a flag
+// there, while the same words open an interview's step 1 with it.
+func TestLightningNamesTheModelFreely(t *testing.T) {
+	lib := builtin(t)
+	sc, ok := lib.Get("payment-fraud-detection")
+	if !ok {
+		t.Fatal("payment-fraud-detection missing")
+	}
+	text := "Train a gradient boosted model on five years of labelled payments, split by time, with velocity features per card and device; evaluate recall at a fixed false positive rate, shadow it next to the rules, then canary; monitor drift and decline rates per merchant."
+	step1 := sc.Rubric(bot.Clarify).Grade(rubric.Answer{Text: text})
+	if !slices.ContainsFunc(step1.RedFlags, func(f rubric.Flag) bool { return f.ID == "model_first" }) {
+		t.Fatalf("interview step 1 flags %v, want model_first (the test text no longer shows the case)", step1.RedFlags)
+	}
+	if g := bot.GradeLightning(sc, text); len(g.RedFlags) != 0 {
+		t.Errorf("lightning flags %v, want none", g.RedFlags)
 	}
 }
 

@@ -747,6 +747,10 @@ func rejectedAfter(s *scratch, sp span) bool {
 	toks := s.z.toks
 	end := min(int32(len(toks)), sp.j+1+rejectWindow)
 	for k := sp.j + 1; k < end; k++ {
+		// ", which is meaningless" judges the phrase before the comma.
+		if toks[k].brk&brkSentence == 0 && toks[k].brk&brkClause != 0 && s.wordIs(k, "which") {
+			continue
+		}
 		// A cue inside "so far" or "or so" starts no new statement.
 		if toks[k].brk&(brkClause|brkSentence) != 0 || s.tf[k]&tfBreak != 0 && s.tf[k]&tfNonCue == 0 {
 			end = k
@@ -839,7 +843,7 @@ func (c *compiledRubric) resolveNear(s *scratch) {
 				continue
 			}
 			full := span{first.i, max(first.j, last.j)}
-			if np.target.kind == hitFlag && anyRejected(s, have[:np.parts]) {
+			if np.target.kind == hitFlag && (anyRejected(s, have[:np.parts]) || negatedInClause(s, first.i)) {
 				continue // "shuffling would leak into the test set"
 			}
 			switch np.target.kind {
@@ -855,6 +859,29 @@ func (c *compiledRubric) resolveNear(s *scratch) {
 	// Mentions from near phrases join the others in token order.
 	slices.SortStableFunc(s.occ, func(a, b occurrence) int { return cmp.Compare(a.sp.i, b.sp.i) })
 	slices.SortStableFunc(s.flagOcc, func(a, b flagOcc) int { return cmp.Compare(a.sp.i, b.sp.i) })
+}
+
+// negatedInClause reports whether a negation ends anywhere before token i
+// in its clause. A near phrase's parts sit far apart, so "we never use
+// the review verdict as a feature" negates it from further away than
+// negationWindow; a flag is raised only on a position the clause states.
+func negatedInClause(s *scratch, i int32) bool {
+	toks := s.z.toks
+	for e := i - 1; e >= 0; e-- {
+		if toks[e+1].brk&(brkClause|brkSentence) != 0 {
+			return false
+		}
+		if s.tf[e]&tfNegEnd != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// wordIs reports whether token k's normalised text is w (no allocation).
+func (s *scratch) wordIs(k int32, w string) bool {
+	t := s.z.toks[k]
+	return string(s.z.norm[t.ns:t.ne]) == w
 }
 
 // negatedOutside reports whether a part is negated by words that are not
