@@ -254,6 +254,20 @@ func jumpedToModel(sc *Scenario, s *Session, clarify *rubric.StepGrade) (Pitfall
 			}, true
 		}
 	}
+	// Step 1 announcing the jump ("the requirements seem clear, so I'd go
+	// straight to the detector") and naming a model: however many
+	// requirement words it mentions on the way.
+	if ans := s.Answers[Clarify]; sc.jumpRubric != nil && !ans.Skipped && strings.TrimSpace(ans.Text) != "" {
+		if g := sc.jumpRubric.Grade(rubric.Answer{Text: ans.Text}); len(g.Matches) > 0 {
+			if n, term := sc.Rubric(Clarify).ModelTerms(ans.Text); n > 0 {
+				return Pitfall{
+					ID: PitfallJumpedToModel, Name: "Jumped to the model", Penalty: JumpPenalty,
+					Detail: fmt.Sprintf("Step 1 set the requirements aside (%q) and went to %q: "+
+						"pin down the goal, scale and data first, then choose a model.", g.Matches[0].Evidence, term),
+				}, true
+			}
+		}
+	}
 	for _, step := range []StepID{Clarify, Frame} {
 		ans := s.Answers[step]
 		if ans.Skipped || strings.TrimSpace(ans.Text) == "" {

@@ -165,6 +165,12 @@ func TestEvaluatePitfalls(t *testing.T) {
 		{"dismissed model term is fine", func(s *bot.Session) {
 			s.Answers[bot.Clarify].Text = "A transformer is not needed yet. The business goal and latency first, because they decide everything." + pad
 		}, nil, ""},
+		{"declared jump after requirement words", func(s *bot.Session) {
+			s.Answers[bot.Clarify].Text = "The latency and the business goal seem clear, so the requirements are clear and I'd go straight to the model: a two tower network, because it scales." + pad
+		}, []string{bot.PitfallJumpedToModel}, `set the requirements aside`},
+		{"a negated declaration is fine", func(s *bot.Session) {
+			s.Answers[bot.Clarify].Text = "I would not go straight to the model: the business goal and latency first, because they decide whether a two tower model fits." + pad
+		}, nil, ""},
 		{"step 2 model with no requirement in step 1", func(s *bot.Session) {
 			s.Answers[bot.Clarify] = bot.StepAnswer{Skipped: true}
 			s.Answers[bot.Frame].Text = "A Two-Tower network, given a user we predict a click, because it scales." + pad

@@ -64,6 +64,7 @@ func testFramework() *bot.Framework {
 			Future:     []rubric.Concept{concept("exploration_next", 1, "exploration")},
 		},
 		ModelTerms:       []string{"transformer", "two tower", "xgboost", "neural network"},
+		JumpDeclarations: []string{"go straight to the model", "requirements are clear"},
 		Justification:    []string{"because", "so that", "trade off", "so", "which means"},
 		Negations:        []string{"no", "not", "without", "don't", "doesn't", "never", "instead of", "rather than"},
 		Dismissals:       []string{"not needed", "doesn't matter", "irrelevant"},

@@ -93,10 +93,20 @@ func (sc *Scenario) Prepare(fw *Framework) error {
 		}
 		wrap[i] = r
 	}
+	var jump *rubric.Rubric
+	if len(fw.JumpDeclarations) > 0 {
+		jump, err = rubric.Compile(rubric.Spec{
+			Concepts: []rubric.Concept{{ID: "declares_jump", Label: "Sets the requirements aside", Weight: 1, Phrases: fw.JumpDeclarations}},
+			Own:      1, Saturation: fw.Saturation, MinWords: 1,
+		}, terms)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("jump declarations: %w", err))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("scenario %s: %w", sc.ID, err)
 	}
-	sc.rubrics, sc.wrapRubrics = rubrics, wrap
+	sc.rubrics, sc.wrapRubrics, sc.jumpRubric = rubrics, wrap, jump
 	return nil
 }
 

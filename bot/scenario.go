@@ -46,6 +46,9 @@ type Scenario struct {
 	// built by Prepare.
 	rubrics     [Monitoring + 1]*rubric.Rubric
 	wrapRubrics [3]*rubric.Rubric
+	// jumpRubric finds a step-1 answer setting the requirements aside
+	// ("the requirements seem clear, so I'd go straight to the detector").
+	jumpRubric *rubric.Rubric
 }
 
 // StepSpec is one step of a scenario.
@@ -113,6 +116,10 @@ type Framework struct {
 	// before any requirement or data concept is the "jumped to the model"
 	// pitfall.
 	ModelTerms []string `yaml:"model_terms"`
+	// JumpDeclarations set the requirements aside ("let me go straight to
+	// the model"): one in step 1, not negated, with any model term there,
+	// is the "jumped to the model" pitfall too.
+	JumpDeclarations []string `yaml:"jump_declarations"`
 	// Justification cues ("because", "trade-off", ...) show reasoning.
 	Justification []string `yaml:"justification"`
 	// Negations cancel a match that follows within three words.

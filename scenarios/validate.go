@@ -492,7 +492,7 @@ func parseFramework(file string, data []byte) (*bot.Framework, Problems) {
 		terms    []string
 		optional bool
 	}{
-		{"negations", fw.Negations, false}, {"justification", fw.Justification, false}, {"model_terms", fw.ModelTerms, false},
+		{"negations", fw.Negations, false}, {"justification", fw.Justification, false}, {"model_terms", fw.ModelTerms, false}, {"jump_declarations", fw.JumpDeclarations, true},
 		{"dismissals", fw.Dismissals, true}, {"rejections_before", fw.RejectionsBefore, true}, {"rejections", fw.Rejections, true},
 	} {
 		if len(l.terms) == 0 && !l.optional {
