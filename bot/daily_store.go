@@ -167,6 +167,18 @@ type DailyStore interface {
 	// key is unknown or has been forgotten.
 	Finish(ctx context.Context, key string) error
 
+	// NoteClaim keeps note with a claimed key, replacing any earlier note
+	// and keeping the key's ttl and lease, so that a replica that takes the
+	// key over (Claim after the lease) learns how far its last winner got.
+	// A no-op on a finished key; ErrNotFound when the key is unknown or
+	// has been forgotten.
+	NoteClaim(ctx context.Context, key, note string) error
+
+	// ClaimNote returns the note kept with an unfinished key, or "" when
+	// it has none, is finished, unknown or forgotten. A takeover keeps the
+	// note.
+	ClaimNote(ctx context.Context, key string) (string, error)
+
 	// RecordDailyAnswer counts a's author's first answer to post p and
 	// reports whether this was it. The first call for (p's channel,
 	// p.Date, a.User) records a as one of the post's answers (kept for
