@@ -233,3 +233,16 @@ type Calendar interface {
 type Poster interface {
 	Post(ctx context.Context, out Outbound) (threadID string, err error)
 }
+
+// PostFinder is a Poster that can tell whether a post went out after all:
+// a replica that takes over a claimed post whose last winner stopped
+// between the platform's answer and noting it asks before posting again.
+// The Slack and Discord adapters implement it.
+type PostFinder interface {
+	// FindPost looks in out.Where for a message this bot posted at or
+	// after since that is out: the same Key where the platform keeps one,
+	// else the same content. It returns what Post returned (or would have
+	// returned) for it, with found false when there is none. An error
+	// means the platform could not be asked; the caller must not post.
+	FindPost(ctx context.Context, out Outbound, since time.Time) (threadID string, found bool, err error)
+}
