@@ -63,11 +63,6 @@ func (b *Bot) claimedWork(ctx context.Context, key string, p Poster, log *slog.L
 	return w, nil
 }
 
-// resumed reports whether an earlier winner got as far as noting anything.
-func (w *claimed) resumed() bool {
-	return w.note.Data != nil || len(w.note.Sent) > 0 || w.note.Sending != nil
-}
-
 func (w *claimed) save(ctx context.Context) error {
 	raw, err := json.Marshal(w.note)
 	if err != nil {
