@@ -124,6 +124,7 @@ func (b *Bot) Library() *Library { return b.cfg.Library }
 // Friendly replies for failures the user can fix by trying again.
 const (
 	msgUnavailable = "⚠️ I couldn't save that — my storage is not answering. Please send it again in a moment."
+	msgFull        = "⚠️ I can't save anything right now — my storage is full. Nothing was changed; please try again later."
 	msgEmpty       = "That message was empty."
 )
 
@@ -217,6 +218,12 @@ func dedupeKey(in Inbound) string {
 // storeFailed turns a store outage into the friendly retry message and
 // passes any other error up (logged once, by the adapter).
 func (b *Bot) storeFailed(log *slog.Logger, in Inbound, op string, err error) ([]Outbound, error) {
+	if errors.Is(err, ErrStorageFull) {
+		// The store logs the incident once with its cause (StorageHealth);
+		// one line per refused message would flood the log.
+		log.Debug("store full", "op", op, "err", err)
+		return []Outbound{b.ephemeral(in, msgFull)}, nil
+	}
 	if errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("store unavailable", "op", op, "err", err)
 		return []Outbound{b.ephemeral(in, msgUnavailable)}, nil

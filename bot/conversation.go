@@ -124,6 +124,10 @@ type Outbound struct {
 	// session's final report, left out of the saved copy (Outbox) because
 	// the session keeps that report anyway; Outbox.restore puts them back.
 	FinalReport bool `json:",omitempty"`
+	// Key, on a proactive post (Poster), is its idempotency key: adapters
+	// that can attach hidden data to a message carry it, so PostFinder
+	// finds the message again.
+	Key string `json:",omitempty"`
 }
 
 // ChoiceKind distinguishes ordinary buttons from one that opens a form.

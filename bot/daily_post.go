@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -44,7 +45,8 @@ func revealed(s *DailySchedule) bool {
 // a new thread through p and records it. It reports whether this call
 // posted; false with a nil error means the date is done or another replica
 // has it. A failed post leaves the claim to expire after DailyClaimLease,
-// so a later tick retries.
+// so a later tick retries; the claim's note (see claimed) makes the retry
+// post the same case, and only if the platform does not already have it.
 func (b *Bot) PostDaily(ctx context.Context, s DailySchedule, date string, now time.Time, p Poster) (bool, error) {
 	d := b.cfg.Daily
 	if d == nil || (s.Last != nil && s.Last.Date >= date) {
@@ -66,21 +68,39 @@ func (b *Bot) PostDaily(ctx context.Context, s DailySchedule, date string, now t
 	if s.Last != nil && s.Last.Date >= date {
 		return false, d.Finish(ctx, key)
 	}
-	if !revealed(&s) {
-		if _, err := b.reveal(ctx, *s.Last, p); err != nil {
-			// The reveal goes before the next post. Hold the post back (its
-			// claim expires and a later tick retries both) for a while; a
-			// reveal that keeps failing must not stop the channel for good.
-			if waited, ok := b.lateBy(&s, date, now); ok && waited < dailyRevealPatience {
-				return false, fmt.Errorf("reveal of %s before the %s post: %w", s.Last.Date, date, err)
-			}
-			log.Error("daily: the reveal of the previous post kept failing; posting without it", "previous", s.Last.Date, "err", err)
+	w, err := b.claimedWork(ctx, key, p, log)
+	if err != nil {
+		return false, err
+	}
+	var plan dailyPlan
+	if w.note.Data != nil {
+		// An earlier winner picked the case and may have posted it.
+		if err := json.Unmarshal(w.note.Data, &plan); err != nil {
+			return false, fmt.Errorf("daily post in %s: the earlier attempt's plan is unreadable: %w", s.Channel, err)
 		}
 	}
-	loc := b.zoneOf(&s)
-	sc, used := b.pickDaily(&s)
-	post := DailyPost{Channel: s.Channel, Date: date, Zone: loc.String(), ScenarioID: sc.ID, PostedAt: now}
-	thread, err := p.Post(ctx, dailyPostOutbound(sc, &s, post))
+	sc, ok := b.cfg.Library.Get(plan.Scenario)
+	if !ok {
+		if !revealed(&s) {
+			if _, err := b.reveal(ctx, *s.Last, p); err != nil {
+				// The reveal goes before the next post. Hold the post back (its
+				// claim expires and a later tick retries both) for a while; a
+				// reveal that keeps failing must not stop the channel for good.
+				if waited, ok := b.lateBy(&s, date, now); ok && waited < dailyRevealPatience {
+					return false, fmt.Errorf("reveal of %s before the %s post: %w", s.Last.Date, date, err)
+				}
+				log.Error("daily: the reveal of the previous post kept failing; posting without it", "previous", s.Last.Date, "err", err)
+			}
+		}
+		var used []string
+		sc, used = b.pickDaily(&s)
+		plan = dailyPlan{Scenario: sc.ID, Used: used, Zone: b.zoneOf(&s).String(), PostedAt: now}
+		if w.note.Data, err = json.Marshal(plan); err != nil {
+			return false, err
+		}
+	}
+	post := DailyPost{Channel: s.Channel, Date: date, Zone: plan.Zone, ScenarioID: sc.ID, PostedAt: plan.PostedAt}
+	thread, posted, err := w.send(ctx, 0, dailyPostOutbound(sc, &s, post))
 	if err != nil {
 		return false, fmt.Errorf("daily post in %s: %w", s.Channel, err)
 	}
@@ -90,15 +110,24 @@ func (b *Bot) PostDaily(ctx context.Context, s DailySchedule, date string, now t
 	}
 	// The post is out: finish the claim even if recording fails, so no
 	// replica posts it again.
-	recErr := d.RecordDailyPost(ctx, post, used, dailyKeep)
+	recErr := d.RecordDailyPost(ctx, post, plan.Used, dailyKeep)
 	if err := d.Finish(ctx, key); err != nil && recErr == nil {
 		recErr = err
 	}
 	if recErr != nil {
-		return true, fmt.Errorf("daily post in %s went out but was not recorded: %w", s.Channel, recErr)
+		return posted, fmt.Errorf("daily post in %s went out but was not recorded: %w", s.Channel, recErr)
 	}
-	log.Info("daily: posted", "scenario", sc.ID, "thread", thread)
-	return true, nil
+	log.Info("daily: posted", "scenario", sc.ID, "thread", thread, "by_this_call", posted)
+	return posted, nil
+}
+
+// dailyPlan is what a daily post's claim notes before the post goes out,
+// so that a replica taking it over posts (or records) the same case.
+type dailyPlan struct {
+	Scenario string    `json:"scenario"`
+	Used     []string  `json:"used"`
+	Zone     string    `json:"zone"`
+	PostedAt time.Time `json:"posted_at"`
 }
 
 // PostRequested serves a pending `/mlsd daily now`: it posts the challenge
@@ -188,15 +217,22 @@ func WallTime(year int, month time.Month, day, h, m int, loc *time.Location) tim
 }
 
 // reveal posts, in the thread of prev, how many answered, the top scores
-// of those who have not opted out, the reference outline, and then the
-// follow-up question on bottlenecks and monitoring. It claims
-// dailyRevealKey first, so it runs once across replicas, and reports
-// whether this call revealed.
+// of those who have not opted out, the reference outline, the reference
+// diagram and then the follow-up question on bottlenecks and monitoring.
+// It claims dailyRevealKey first, so it runs once across replicas, and
+// reports whether this call revealed. The round closes (and the claim is
+// finished) only once all of it went out; a replica that takes over a
+// reveal whose winner stopped half-way posts only the rest (see claimed).
 func (b *Bot) reveal(ctx context.Context, prev DailyPost, p Poster) (bool, error) {
 	d := b.cfg.Daily
 	key := dailyRevealKey(prev.Channel, prev.Date)
 	won, err := d.Claim(ctx, key, DailyClaimLease, dailyClaimTTL)
 	if err != nil || !won {
+		return false, err
+	}
+	log := b.cfg.Log.With("platform", prev.Channel.Platform, "workspace", prev.Channel.Workspace, "channel", prev.Channel.Channel, "date", prev.Date)
+	w, err := b.claimedWork(ctx, key, p, log)
+	if err != nil {
 		return false, err
 	}
 	// The round closes only once the reveal is out: closing it first would
@@ -220,35 +256,50 @@ func (b *Bot) reveal(ctx context.Context, prev DailyPost, p Poster) (bool, error
 	}
 	sc, _ := b.cfg.Library.Get(prev.ScenarioID)
 	where := Where{Kind: InThread, Channel: prev.Channel.Channel, Thread: prev.Thread}
-	if _, err := p.Post(ctx, Outbound{Where: where, Text: revealText(sc, prev, answers, opted)}); err != nil {
-		// The claim is left to expire after DailyClaimLease, so a later
-		// tick (on any replica) posts the reveal again.
-		return false, fmt.Errorf("reveal in %s: %w", prev.Channel, err)
+	parts := []Outbound{{Where: where, Text: revealText(sc, prev, answers, opted)}}
+	if sc != nil {
+		// The reference diagram under the outline. A picture that cannot
+		// be drawn goes out as its text alternative (the adapter's job).
+		if d, ok := diagramPicture(sc, where); ok {
+			parts = append(parts, d)
+		}
+		parts = append(parts, Outbound{Where: where, Text: followUpText(sc)})
 	}
-	// The reveal is out: close the round and finish the claim even if
+	posted := false
+	var partErr error
+	for i, out := range parts {
+		_, sent, err := w.send(ctx, i, out)
+		posted = posted || sent
+		switch {
+		case err == nil:
+		case i == 0:
+			// The claim is left to expire after DailyClaimLease, so a later
+			// tick (on any replica) posts the reveal again.
+			return false, fmt.Errorf("reveal in %s: %w", prev.Channel, err)
+		case out.Picture != nil:
+			// Only a failed post of the diagram is left out.
+			log.Warn("daily: the reveal's diagram was not posted", "err", err)
+			w.sent(ctx, "")
+		default:
+			// The reveal is out: the round closes without its follow-up
+			// rather than holding the channel's next post back.
+			partErr = fmt.Errorf("follow-up in %s: %w", prev.Channel, err)
+			w.sent(ctx, "")
+		}
+	}
+	// Everything is out: close the round and finish the claim even if
 	// closing fails, so no replica reveals it twice.
 	closeErr := d.MarkDailyRevealed(ctx, prev)
 	if err := d.Finish(ctx, key); err != nil && closeErr == nil {
 		closeErr = err
 	}
-	if sc != nil {
-		// The reference diagram under the outline. A picture that cannot
-		// be drawn goes out as its text alternative (the adapter's
-		// job); only a failed post is left out, and the round stays
-		// revealed.
-		if d, ok := diagramPicture(sc, where); ok {
-			if _, err := p.Post(ctx, d); err != nil {
-				b.cfg.Log.Warn("daily: the reveal's diagram was not posted", "channel", prev.Channel.Channel, "err", err)
-			}
-		}
-		if _, err := p.Post(ctx, Outbound{Where: where, Text: followUpText(sc)}); err != nil {
-			return true, errors.Join(fmt.Errorf("follow-up in %s: %w", prev.Channel, err), closeErr)
-		}
-	}
 	if closeErr != nil {
-		return true, fmt.Errorf("reveal in %s went out but the round was not closed: %w", prev.Channel, closeErr)
+		closeErr = fmt.Errorf("reveal in %s went out but the round was not closed: %w", prev.Channel, closeErr)
 	}
-	b.cfg.Log.Info("daily: revealed", "channel", prev.Channel.Channel, "date", prev.Date, "answers", len(answers))
+	if err := errors.Join(partErr, closeErr); err != nil {
+		return true, err
+	}
+	log.Info("daily: revealed", "answers", len(answers), "by_this_call", posted)
 	return true, nil
 }
 

@@ -167,6 +167,18 @@ type DailyStore interface {
 	// key is unknown or has been forgotten.
 	Finish(ctx context.Context, key string) error
 
+	// NoteClaim keeps note with a claimed key, replacing any earlier note
+	// and keeping the key's ttl and lease, so that a replica that takes the
+	// key over (Claim after the lease) learns how far its last winner got.
+	// A no-op on a finished key; ErrNotFound when the key is unknown or
+	// has been forgotten.
+	NoteClaim(ctx context.Context, key, note string) error
+
+	// ClaimNote returns the note kept with an unfinished key, or "" when
+	// it has none, is finished, unknown or forgotten. A takeover keeps the
+	// note.
+	ClaimNote(ctx context.Context, key string) (string, error)
+
 	// RecordDailyAnswer counts a's author's first answer to post p and
 	// reports whether this was it. The first call for (p's channel,
 	// p.Date, a.User) records a as one of the post's answers (kept for
@@ -220,4 +232,17 @@ type Calendar interface {
 // Slack and Discord adapters implement it.
 type Poster interface {
 	Post(ctx context.Context, out Outbound) (threadID string, err error)
+}
+
+// PostFinder is a Poster that can tell whether a post went out after all:
+// a replica that takes over a claimed post whose last winner stopped
+// between the platform's answer and noting it asks before posting again.
+// The Slack and Discord adapters implement it.
+type PostFinder interface {
+	// FindPost looks in out.Where for a message this bot posted at or
+	// after since that is out: the same Key where the platform keeps one,
+	// else the same content. It returns what Post returned (or would have
+	// returned) for it, with found false when there is none. An error
+	// means the platform could not be asked; the caller must not post.
+	FindPost(ctx context.Context, out Outbound, since time.Time) (threadID string, found bool, err error)
 }

@@ -57,18 +57,26 @@ func (b *Bot) PostStandings(ctx context.Context, s DailySchedule, now time.Time,
 	if err != nil || !won {
 		return false, err
 	}
+	log := b.cfg.Log.With("platform", s.Channel.Platform, "workspace", s.Channel.Workspace, "channel", s.Channel.Channel, "week", week)
+	// Like the daily post, the claim's note keeps a takeover from posting
+	// the standings twice (see claimed).
+	w, err := b.claimedWork(ctx, key, p, log)
+	if err != nil {
+		return false, err
+	}
 	text, err := b.standingsText(ctx, Workspace{Platform: s.Channel.Platform, ID: s.Channel.Workspace}, week, ended)
 	if err != nil {
 		return false, err
 	}
-	if _, err := p.Post(ctx, Outbound{Where: Where{Kind: InThread, Channel: s.Channel.Channel}, Text: text}); err != nil {
+	_, posted, err := w.send(ctx, 0, Outbound{Where: Where{Kind: InThread, Channel: s.Channel.Channel}, Text: text})
+	if err != nil {
 		return false, fmt.Errorf("standings in %s: %w", s.Channel, err)
 	}
 	if err := d.Finish(ctx, key); err != nil {
-		return true, fmt.Errorf("standings in %s went out but the claim was not finished: %w", s.Channel, err)
+		return posted, fmt.Errorf("standings in %s went out but the claim was not finished: %w", s.Channel, err)
 	}
-	b.cfg.Log.Info("standings: posted", "platform", s.Channel.Platform, "channel", s.Channel.Channel, "week", week)
-	return true, nil
+	log.Info("standings: posted", "by_this_call", posted)
+	return posted, nil
 }
 
 // standingsText reads the week's board, last week's (for climbers) and the

@@ -26,6 +26,11 @@ var (
 	// reply was lost in transit) or not at all, so callers read the session
 	// back before asking the user to send the message again.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrStorageFull: the store refused a write for lack of space (a full
+	// disk under bbolt; Redis at maxmemory, or unable to persist). Nothing
+	// was written. It wraps ErrUnavailable, so callers that only retry
+	// later need not tell the two apart; the store's error wraps the cause.
+	ErrStorageFull = fmt.Errorf("storage full: %w", ErrUnavailable)
 )
 
 // Store keeps interview state, dedupe marks, thread bindings, per-user

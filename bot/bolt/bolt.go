@@ -17,10 +17,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -36,13 +38,18 @@ type Options struct {
 	// LockTimeout is how long Open waits for another process to release
 	// the file (default 1s).
 	LockTimeout time.Duration
+	// Log receives the start and the end of a full-disk incident (see
+	// bot.StorageHealth); nil discards them.
+	Log *slog.Logger
 }
 
 // Store is a bot.Store on one bbolt file. It is safe for concurrent use;
 // bbolt serialises writers and lets readers run alongside.
 type Store struct {
-	db  *bbolt.DB
-	now func() time.Time
+	db     *bbolt.DB
+	dir    string // the file's directory, for its free space
+	now    func() time.Time
+	health *bot.StorageHealth
 }
 
 var _ bot.Store = (*Store)(nil)
@@ -111,7 +118,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w (%s)", path, err, recoveryHint(path))
 	}
-	s := &Store{db: db, now: opts.Now}
+	s := &Store{db: db, dir: filepath.Dir(path), now: opts.Now, health: &bot.StorageHealth{Log: opts.Log, Now: opts.Now}}
 	err = db.Update(func(tx *bbolt.Tx) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -244,8 +251,9 @@ func (e domainError) Error() string { return e.err.Error() }
 func (e domainError) Unwrap() error { return e.err }
 
 // update runs fn in one write transaction. A failure of bbolt itself (I/O,
-// closed database) is reported as bot.ErrUnavailable: the transaction was
-// rolled back, so nothing was written.
+// closed database) is reported as bot.ErrUnavailable, and a full disk as
+// bot.ErrStorageFull: the transaction was rolled back, so nothing was
+// written. Every commit's outcome feeds the store's StorageHealth.
 func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%w: %w", bot.ErrUnavailable, err)
@@ -257,7 +265,59 @@ func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) (err er
 		}
 		return nil
 	})
-	return unwrapTx(err)
+	err = unwrapTx(err)
+	if err == nil && s.health.Full() != nil {
+		// A write that fits in pages bbolt freed earlier does not end a
+		// full-disk incident: the next one that grows the file would fail.
+		if free, ok := diskFree(s.dir); ok && free < probeFree {
+			return nil
+		}
+	}
+	s.health.Wrote(err)
+	return err
+}
+
+// bucketProbe holds the one key WriteProblem rewrites.
+var bucketProbe = []byte("write-probe")
+
+// probeFree is the free space a full-disk incident waits for before
+// WriteProblem tries a write: bbolt reuses the pages it freed, so a small
+// write can succeed on a full disk while the next one that grows the file
+// fails; without room to grow the incident is not over.
+const probeFree = 1 << 20
+
+// WriteProblem reports why writes fail for lack of space, nil when they
+// work. While a full-disk incident lasts it tries one small write once
+// the file system has room again, so a readiness probe (which gets no
+// user traffic while it fails) sees the disk come back.
+func (s *Store) WriteProblem(ctx context.Context) error {
+	full := s.health.Full()
+	if full == nil {
+		return nil
+	}
+	if free, ok := diskFree(s.dir); ok && free < probeFree {
+		return full
+	}
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketProbe)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("at"), encodeTime(s.now()))
+	})
+	if full := s.health.Full(); full != nil {
+		return full
+	}
+	return err
+}
+
+// diskFull reports whether a write failed for lack of space (or quota).
+func diskFull(err error) bool {
+	if errors.Is(err, syscall.ENOSPC) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "no space left on device") || strings.Contains(msg, "disk quota exceeded")
 }
 
 // damagedPage turns a panic inside bbolt (a page the file no longer has)
@@ -290,6 +350,8 @@ func unwrapTx(err error) error {
 		return nil
 	case errors.As(err, &de):
 		return de.err
+	case diskFull(err):
+		return fmt.Errorf("%w: bolt: the disk is full: %w", bot.ErrStorageFull, err)
 	default:
 		return fmt.Errorf("%w: bolt: %w", bot.ErrUnavailable, err)
 	}

@@ -66,6 +66,8 @@ type claimRecord struct {
 	Lease   int64     `json:"lease"`
 	Done    bool      `json:"done,omitempty"`
 	Expires time.Time `json:"expires"`
+	// Note is the winner's progress (NoteClaim); a takeover keeps it.
+	Note string `json:"note,omitempty"`
 }
 
 // dailyUpdate runs fn in a write transaction with the daily buckets in
@@ -311,6 +313,47 @@ func (s *Store) Finish(ctx context.Context, key string) error {
 		rec.Done = true
 		return putJSON(b, k, rec)
 	})
+}
+
+// NoteClaim implements bot.DailyStore.
+func (s *Store) NoteClaim(ctx context.Context, key, note string) error {
+	return s.dailyUpdate(ctx, func(tx *bbolt.Tx, now time.Time) error {
+		b := tx.Bucket(bucketClaims)
+		k := encodeKey(key)
+		var rec claimRecord
+		if err := getJSON(b, k, &rec); errors.Is(err, bot.ErrNotFound) {
+			return fmt.Errorf("bolt: NoteClaim %q: %w", key, bot.ErrNotFound)
+		} else if err != nil {
+			return err
+		}
+		if !alive(rec.Expires, now) {
+			return fmt.Errorf("bolt: NoteClaim %q: %w", key, bot.ErrNotFound)
+		}
+		if rec.Done {
+			return nil
+		}
+		rec.Note = note
+		return putJSON(b, k, rec)
+	})
+}
+
+// ClaimNote implements bot.DailyStore.
+func (s *Store) ClaimNote(ctx context.Context, key string) (string, error) {
+	var note string
+	err := s.dailyView(ctx, func(tx *bbolt.Tx, now time.Time) error {
+		var rec claimRecord
+		switch err := getIn(tx, bucketClaims, encodeKey(key), &rec); {
+		case errors.Is(err, bot.ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		}
+		if alive(rec.Expires, now) && !rec.Done {
+			note = rec.Note
+		}
+		return nil
+	})
+	return note, err
 }
 
 // RecordDailyAnswer implements bot.DailyStore: the answer, the stats and

@@ -453,7 +453,13 @@ func (a *Adapter) startThread(ctx context.Context, channel string, out bot.Outbo
 	if err != nil {
 		return "", err
 	}
-	th, err := a.rest.MessageThreadStartComplex(channel, root.ID, &discordgo.ThreadStart{
+	return a.continueThread(ctx, channel, root.ID, out, msgs, batch, user)
+}
+
+// continueThread starts the thread on a root message already posted and
+// sends the rest of msgs into it.
+func (a *Adapter) continueThread(ctx context.Context, channel, rootID string, out bot.Outbound, msgs []message, batch []bot.Outbound, user string) (string, error) {
+	th, err := a.rest.MessageThreadStartComplex(channel, rootID, &discordgo.ThreadStart{
 		Name:                threadName(a.scenarioTitle(out, batch), user),
 		AutoArchiveDuration: 1440,
 		// Set explicitly: without a type Discord may make the thread private.

@@ -32,7 +32,7 @@ import (
 // Global (single keys, any slot):
 //
 //	P:daily:chans      SET escaped "platform:workspace:channel" of every channel with a record
-//	P:claim:<key>      STRING "c:<unix ms>" while held, "done" once finished, TTL
+//	P:claim:<key>      STRING "c:<unix ms>[:<note>]" while held, "done" once finished, TTL
 //	P:due:{nudge}      ZSET escaped "platform:workspace:user:session" → due (unix ms)
 var (
 	//go:embed lua/daily_credit.lua
@@ -43,6 +43,8 @@ var (
 	dailyRevealLua string
 	//go:embed lua/daily_due.lua
 	dailyDueLua string
+	//go:embed lua/daily_note.lua
+	dailyNoteLua string
 )
 
 // The scripts are immutable after start-up; Run is safe for concurrent use.
@@ -51,6 +53,7 @@ var (
 	dailyClaimScript  = goredis.NewScript(dailyClaimLua)
 	dailyRevealScript = goredis.NewScript(dailyRevealLua)
 	dailyDueScript    = goredis.NewScript(dailyDueLua)
+	dailyNoteScript   = goredis.NewScript(dailyNoteLua)
 )
 
 var _ bot.DailyStore = (*Store)(nil)
@@ -319,6 +322,36 @@ func (s *Store) Finish(ctx context.Context, key string) error {
 		return s.fail("finish "+key, err)
 	}
 	return nil
+}
+
+// NoteClaim runs daily_note.lua: the note joins the claim's value, so it
+// shares its TTL and a takeover keeps it.
+func (s *Store) NoteClaim(ctx context.Context, key, note string) error {
+	found, err := dailyNoteScript.Run(ctx, s.rdb, []string{s.keys.claim(key)}, note).Int()
+	if err != nil {
+		return s.fail("note claim "+key, err)
+	}
+	if found == 0 {
+		return fmt.Errorf("redis: NoteClaim %q: %w", key, bot.ErrNotFound)
+	}
+	return nil
+}
+
+// ClaimNote reads the note out of the claim's value.
+func (s *Store) ClaimNote(ctx context.Context, key string) (string, error) {
+	v, err := s.rdb.Get(ctx, s.keys.claim(key)).Result()
+	if errors.Is(err, goredis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", s.fail("claim note "+key, err)
+	}
+	rest, ok := strings.CutPrefix(v, "c:")
+	if !ok {
+		return "", nil // finished
+	}
+	_, note, _ := strings.Cut(rest, ":")
+	return note, nil
 }
 
 // RecordDailyAnswer runs daily_credit.lua on the user's slot (the marker,

@@ -82,6 +82,9 @@ type Store struct {
 
 	tokenBase string
 	tokens    atomic.Uint64
+
+	// health follows whether Redis accepts writes (maxmemory, MISCONF).
+	health *bot.StorageHealth
 }
 
 var _ bot.Store = (*Store)(nil)
@@ -145,6 +148,8 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.health = &bot.StorageHealth{Log: s.log, Now: s.now}
+	rdb.AddHook(healthHook{s.health})
 	return s, nil
 }
 
@@ -453,6 +458,9 @@ func parseSaveReply(reply any) (int64, *saveTotals, error) {
 // reached or answered in time" wraps bot.ErrUnavailable, so the domain can
 // ask the user to send the message again.
 func (s *Store) fail(op string, err error) error {
+	if cause, ok := outOfSpace(err); ok {
+		return fmt.Errorf("redis %s: %w: %s: %w", op, bot.ErrStorageFull, cause, err)
+	}
 	if transient(err) {
 		return fmt.Errorf("redis %s: %w: %w", op, bot.ErrUnavailable, err)
 	}

@@ -135,6 +135,10 @@ func (a *Adapter) postAll(ctx context.Context, channel, thread string, out bot.O
 		if thread != "" {
 			opts = append(opts, slack.MsgOptionTS(thread))
 		}
+		if first == "" && out.Key != "" {
+			// Hidden, and read back by FindPost.
+			opts = append(opts, slack.MsgOptionMetadata(postMetadata(out.Key)))
+		}
 		ts, err := a.out.send(ctx, channel, func(ctx context.Context) (string, error) {
 			_, ts, err := a.api.PostMessageContext(ctx, channel, opts...)
 			return ts, err

@@ -173,6 +173,24 @@ func (f *dailyFixture) finish(key string) {
 	}
 }
 
+func (f *dailyFixture) note(key, note string) {
+	f.t.Helper()
+	if err := f.d.NoteClaim(f.ctx, key, note); err != nil {
+		f.t.Fatalf("NoteClaim(%s) = %v", key, err)
+	}
+}
+
+func (f *dailyFixture) wantNote(key, want string) {
+	f.t.Helper()
+	got, err := f.d.ClaimNote(f.ctx, key)
+	if err != nil {
+		f.t.Fatalf("ClaimNote(%s) = %v", key, err)
+	}
+	if got != want {
+		f.t.Errorf("ClaimNote(%s) = %q, want %q", key, got, want)
+	}
+}
+
 // answer is a daily answer by u at at (Berlin dates).
 func answer(u bot.UserKey, score int, points float64, at time.Time) bot.DailyAnswer {
 	return bot.DailyAnswer{
@@ -419,6 +437,49 @@ var claimCases = []dailyCase{
 		if f.claim(key, 5*time.Minute) {
 			f.t.Fatal("Claim of a finished key after its lease = true, want false")
 		}
+	}},
+	{name: "NoteSurvivesTakeover", needs: needsLease, run: func(f *dailyFixture) {
+		key := f.id("post")
+		if !f.claim(key, 5*time.Minute) {
+			f.t.Fatal("Claim = false, want true")
+		}
+		f.wantNote(key, "")
+		// A note may hold anything, separators and JSON included.
+		const first, second = `{"at":"x","sent":["1700000000.000100"]}`, "c:123:done"
+		f.note(key, first)
+		f.wantNote(key, first)
+		f.note(key, second)
+		f.wantNote(key, second)
+		f.clock(4 * time.Minute)
+		if f.claim(key, 5*time.Minute) {
+			f.t.Fatal("NoteClaim renewed the lease: Claim inside it = true, want false")
+		}
+		f.clock(2 * time.Minute)
+		if !f.claim(key, 5*time.Minute) {
+			f.t.Fatal("Claim after the lease of a noted claim = false, want true")
+		}
+		f.wantNote(key, second)
+		if f.claim(key, 5*time.Minute) {
+			f.t.Fatal("Claim right after a takeover of a noted claim = true, want false")
+		}
+		f.finish(key)
+		f.wantNote(key, "")
+		f.note(key, "late") // the last winner woke up: a no-op
+		f.wantNote(key, "")
+		if f.claim(key, 5*time.Minute) {
+			f.t.Fatal("Claim of a finished key = true, want false")
+		}
+	}},
+	{name: "NoteUnknownKey", run: func(f *dailyFixture) {
+		key := f.id("never")
+		if err := f.d.NoteClaim(f.ctx, key, "x"); !errors.Is(err, bot.ErrNotFound) {
+			f.t.Fatalf("NoteClaim(unknown key) = %v, want ErrNotFound", err)
+		}
+		f.wantNote(key, "")
+		if !f.claim(key, time.Minute) {
+			f.t.Fatal("Claim after NoteClaim of an unknown key = false, want true")
+		}
+		f.wantNote(key, "")
 	}},
 	{name: "NoLeaseNoTakeover", needs: needsLease, run: func(f *dailyFixture) {
 		key := f.id("post")

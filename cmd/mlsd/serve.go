@@ -51,6 +51,14 @@ type pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// writeChecker is a store that knows when its writes fail for lack of
+// space (bolt: a full disk; Redis: maxmemory or MISCONF): WriteProblem
+// returns why (nil when writes work), trying one small write while they
+// fail so the replica comes back once space does.
+type writeChecker interface {
+	WriteProblem(ctx context.Context) error
+}
+
 // serve runs the bot with the adapters the environment selects.
 func serve(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, forceConsole bool) error {
 	fs := flag.NewFlagSet("mlsd console", flag.ContinueOnError)
@@ -178,9 +186,12 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
-	var currentStore atomic.Pointer[bot.Store]
+	var (
+		currentStore atomic.Pointer[bot.Store]
+		writes       atomic.Pointer[writeChecker]
+	)
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		problems := readinessProblems(r.Context(), &storeReady, currentStore.Load(), func() []readiness {
+		problems := readinessProblems(r.Context(), &storeReady, currentStore.Load(), writes.Load(), func() []readiness {
 			compMu.Lock()
 			defer compMu.Unlock()
 			return append([]readiness(nil), components...)
@@ -263,6 +274,9 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 		store.Close()
 	}()
 	currentStore.Store(&store)
+	if wc, ok := raw.(writeChecker); ok {
+		writes.Store(&wc)
+	}
 	storeReady.Store(true)
 	log.Info("store ready", "store", storeKind(cfg))
 
@@ -393,16 +407,23 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 	return err
 }
 
-func readinessProblems(ctx context.Context, storeReady *atomic.Bool, store *bot.Store, comps []readiness) []string {
+func readinessProblems(ctx context.Context, storeReady *atomic.Bool, store *bot.Store, writes *writeChecker, comps []readiness) []string {
 	var problems []string
 	if !storeReady.Load() || store == nil {
 		return []string{"store: not connected"}
 	}
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
 	if p, ok := (*store).(pinger); ok {
-		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
 		if err := p.Ping(pctx); err != nil {
 			problems = append(problems, "store: "+err.Error())
+		}
+	}
+	// A replica that cannot save takes no traffic; it stays alive
+	// (/healthz) and comes back once a write goes through.
+	if writes != nil {
+		if err := (*writes).WriteProblem(pctx); err != nil {
+			problems = append(problems, "store cannot save: "+err.Error())
 		}
 	}
 	for _, c := range comps {
@@ -428,7 +449,7 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger) (bot.Store, er
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("MLSD_DATA_DIR: cannot create %s: %w", cfg.DataDir, err)
 	}
-	return bolt.Open(filepath.Join(cfg.DataDir, "mlsd.db"), bolt.Options{Now: time.Now})
+	return bolt.Open(filepath.Join(cfg.DataDir, "mlsd.db"), bolt.Options{Now: time.Now, Log: log})
 }
 
 // openStoreWaiting retries while Redis is unreachable, so a replica that

@@ -330,7 +330,7 @@ func (s *Server) newMessageLoading(channelID string, d messageData, loading bool
 		return s.newMessage(channelID, d)
 	}
 	m := &Message{ID: s.newID(), ChannelID: channelID, GuildID: s.GuildID, Author: s.Bot,
-		Timestamp: time.Now().UTC(), Flags: d.Flags & flagEphemeral, Loading: true}
+		Timestamp: s.opts.Now().UTC(), Flags: d.Flags & flagEphemeral, Loading: true}
 	return m, nil
 }
 
@@ -419,7 +419,7 @@ func (s *Server) Say(u User, channelID, content string) Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := &Message{ID: s.newID(), ChannelID: channelID, GuildID: s.GuildID, Content: content,
-		Author: User{ID: u.ID, Name: u.Name}, Timestamp: time.Now().UTC()}
+		Author: User{ID: u.ID, Name: u.Name}, Timestamp: s.opts.Now().UTC()}
 	s.addMessage(m)
 	s.dispatchMessageCreate(m)
 	return *m

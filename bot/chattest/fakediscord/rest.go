@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -121,7 +122,7 @@ func (s *Server) route(r *http.Request, path string, body []byte, files []Attach
 	case r.Method == "POST" && path == "/users/@me/channels":
 		return s.reply(s.openDM(body))
 	case seg(0) == "channels" && len(parts) >= 2:
-		return s.reply(s.channelRoute(r.Method, parts[1:], body, files))
+		return s.reply(s.channelRoute(r.Method, parts[1:], r.URL.Query(), body, files))
 	case r.Method == "PUT" && seg(0) == "applications" && seg(1) == s.AppID && seg(2) == "commands" && len(parts) == 3:
 		return s.reply(s.overwriteCommands("", body))
 	case r.Method == "PUT" && seg(0) == "applications" && seg(1) == s.AppID && seg(2) == "guilds" && seg(4) == "commands" && len(parts) == 5:
@@ -144,7 +145,7 @@ func (s *Server) gatewayURL() string {
 	return "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/gw"
 }
 
-func (s *Server) channelRoute(method string, parts []string, body []byte, files []Attachment) (any, *apiError) {
+func (s *Server) channelRoute(method string, parts []string, query url.Values, body []byte, files []Attachment) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ch, ok := s.channels[parts[0]]
@@ -173,6 +174,8 @@ func (s *Server) channelRoute(method string, parts []string, body []byte, files 
 		s.addMessage(m)
 		s.dispatchMessageCreate(m)
 		return m, nil
+	case method == "GET" && len(parts) == 2 && parts[1] == "messages":
+		return s.listMessages(ch, query)
 	case method == "PATCH" && len(parts) == 3 && parts[1] == "messages":
 		m, ok := s.messages[parts[2]]
 		if !ok || m.ChannelID != ch.ID || m.Deleted {
@@ -266,7 +269,7 @@ func (s *Server) openDM(body []byte) (any, *apiError) {
 
 // newMessage validates a message body and builds the message; callers hold s.mu.
 func (s *Server) newMessage(channelID string, d messageData) (*Message, *apiError) {
-	m := &Message{ID: s.newID(), ChannelID: channelID, Author: s.Bot, Timestamp: time.Now().UTC(), Flags: d.Flags}
+	m := &Message{ID: s.newID(), ChannelID: channelID, Author: s.Bot, Timestamp: s.opts.Now().UTC(), Flags: d.Flags}
 	if c := s.channels[channelID]; c != nil && c.Type != ChannelDM {
 		m.GuildID = s.GuildID
 	}

@@ -40,6 +40,9 @@ type Options struct {
 	AckDeadline time.Duration
 	// AwaitTimeout guards Await* calls (default 15 s).
 	AwaitTimeout time.Duration
+	// Now, when set, is the clock of message timestamps and snowflake ids
+	// (so a list's after/before filter by it); default time.Now.
+	Now func() time.Time
 }
 
 // Server is a fake Discord.
@@ -121,6 +124,9 @@ func New(tb testing.TB, opts Options) *Server {
 	}
 	if opts.AwaitTimeout == 0 {
 		opts.AwaitTimeout = 15 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -414,7 +420,7 @@ func (s *Server) dump() string {
 // newID mints a snowflake whose timestamp is now; callers hold s.mu or
 // run before the server is shared.
 func (s *Server) newID() string {
-	id := (time.Now().UnixMilli() - discordEpochMillis) << 22
+	id := (s.opts.Now().UnixMilli() - discordEpochMillis) << 22
 	if id <= s.lastID {
 		id = s.lastID + 1
 	}

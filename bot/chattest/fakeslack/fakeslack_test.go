@@ -126,3 +126,75 @@ func TestValidateBlocks(t *testing.T) {
 		t.Error("51 blocks accepted")
 	}
 }
+
+// TestHistoryWithMetadata pins conversations.history and .replies as the
+// adapters use them: root messages newest first, replies after their
+// parent, oldest/inclusive by ts, metadata only with include_all_metadata,
+// cursor paging, and chat.postMessage's metadata validated.
+func TestHistoryWithMetadata(t *testing.T) {
+	clock := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	s := New(Options{Now: func() time.Time { return clock }})
+	s.AddChannel(Channel{ID: "C1", Name: "general", Member: true})
+	tok := s.Options().BotToken
+	post := func(text, thread, meta string) string {
+		t.Helper()
+		res := call(t, s, "chat.postMessage", tok, url.Values{"channel": {"C1"}, "text": {text}, "thread_ts": {thread}, "metadata": {meta}})
+		if res["ok"] != true {
+			t.Fatalf("chat.postMessage(%q) = %v", text, res)
+		}
+		return res["ts"].(string)
+	}
+	before := post("before", "", "")
+	clock = clock.Add(time.Minute)
+	root := post("root", "", `{"event_type":"mlsd_post","event_payload":{"key":"k#0"}}`)
+	if before >= root || !strings.HasPrefix(root, "1772442060.") {
+		t.Fatalf("ts %s then %s: want increasing ts from the clock", before, root)
+	}
+	post("reply", root, `{"event_type":"mlsd_post","event_payload":{"key":"k#1"}}`)
+	later := post("later", "", "")
+	texts := func(res map[string]any) []string {
+		var out []string
+		msgs, _ := res["messages"].([]any)
+		for _, m := range msgs {
+			mm := m.(map[string]any)
+			s := mm["text"].(string)
+			if md, ok := mm["metadata"].(map[string]any); ok {
+				s += "+" + md["event_payload"].(map[string]any)["key"].(string)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		method string
+		form   url.Values
+		want   string
+	}{
+		{"conversations.history", url.Values{}, "later root before"},
+		{"conversations.history", url.Values{"oldest": {root}}, "later"},
+		{"conversations.history", url.Values{"oldest": {root}, "inclusive": {"1"}, "include_all_metadata": {"1"}}, "later root+k#0"},
+		{"conversations.history", url.Values{"limit": {"2"}}, "later root"},
+		{"conversations.history", url.Values{"limit": {"2"}, "cursor": {"2"}}, "before"},
+		{"conversations.replies", url.Values{"ts": {root}, "include_all_metadata": {"1"}}, "root+k#0 reply+k#1"},
+		{"conversations.replies", url.Values{"ts": {root}, "oldest": {later}}, "root"},
+	} {
+		tc.form.Set("channel", "C1")
+		res := call(t, s, tc.method, tok, tc.form)
+		if got := strings.Join(texts(res), " "); res["ok"] != true || got != tc.want {
+			t.Errorf("%s(%v) = %q (%v), want %q", tc.method, tc.form, got, res["error"], tc.want)
+		}
+	}
+	if res := call(t, s, "conversations.history", tok, url.Values{"channel": {"C1"}, "limit": {"2"}}); res["has_more"] != true {
+		t.Errorf("history with more than the limit: has_more = %v", res["has_more"])
+	}
+	for meta, code := range map[string]string{`{"event_type":`: "invalid_metadata_format", `{"event_payload":{}}`: "invalid_metadata_schema"} {
+		res := call(t, s, "chat.postMessage", tok, url.Values{"channel": {"C1"}, "text": {"x"}, "metadata": {meta}})
+		if res["error"] != code {
+			t.Errorf("chat.postMessage(metadata %s) = %v, want %s", meta, res, code)
+		}
+	}
+	s.AddChannel(Channel{ID: "C2", Name: "elsewhere"})
+	if res := call(t, s, "conversations.history", tok, url.Values{"channel": {"C2"}}); res["error"] != "not_in_channel" {
+		t.Errorf("history of a channel the bot is not in = %v, want not_in_channel", res)
+	}
+}

@@ -47,6 +47,11 @@ type Options struct {
 	EchoBotMessages bool
 	// TriggerTTL is how long a trigger_id stays valid (default 3s).
 	TriggerTTL time.Duration
+	// Now, when set, makes message timestamps (ts) follow this clock, as
+	// Slack's follow its own, so conversations.history's oldest and
+	// latest filter by time; by default ts values count up from
+	// 1700000000.000001.
+	Now func() time.Time
 }
 
 // DefaultScopes are granted when Options.Scopes is nil.
@@ -95,6 +100,9 @@ type Message struct {
 	Via string
 	// Files are the files shared with files.completeUploadExternal.
 	Files []File
+	// Metadata is the message metadata posted with it ({event_type,
+	// event_payload}), nil when none.
+	Metadata json.RawMessage
 }
 
 // View is a modal opened with views.open.
@@ -149,6 +157,7 @@ type Server struct {
 	users    map[string]*User
 	scopes   []string
 	tsSeq    int
+	lastTS   int64 // microseconds of the last clock-based ts
 	idSeq    int
 	calls    []Call
 	messages []Message
@@ -409,6 +418,12 @@ func (s *Server) notifyLocked() {
 }
 
 func (s *Server) nextTSLocked() string {
+	if s.opts.Now != nil {
+		// Unique and increasing, like Slack's, even when the clock stands.
+		us := max(s.opts.Now().UnixMicro(), s.lastTS+1)
+		s.lastTS = us
+		return fmt.Sprintf("%d.%06d", us/1e6, us%1e6)
+	}
 	s.tsSeq++
 	return fmt.Sprintf("1700000000.%06d", s.tsSeq)
 }
@@ -579,6 +594,10 @@ func (s *Server) handleLocked(req *request) apiResult {
 		return s.completeUploadLocked(req)
 	case "conversations.open":
 		return s.openConversationLocked(req)
+	case "conversations.history":
+		return s.historyLocked(req)
+	case "conversations.replies":
+		return s.repliesLocked(req)
 	}
 	return errResult("unknown_method")
 }
@@ -666,9 +685,13 @@ func (s *Server) postMessageLocked(req *request) apiResult {
 		// adapters that lose track of their thread.
 		return errResult("thread_not_found")
 	}
+	meta, code := metadata(req.param("metadata"))
+	if code != "" {
+		return errResult(code)
+	}
 	ts := s.nextTSLocked()
 	m := Message{Channel: ch, TS: ts, ThreadTS: thread, User: s.opts.BotUserID, BotID: s.opts.BotID,
-		Text: text, Blocks: blocks, Via: "chat.postMessage"}
+		Text: text, Blocks: blocks, Via: "chat.postMessage", Metadata: meta}
 	s.messages = append(s.messages, m)
 	if s.opts.EchoBotMessages {
 		s.sock.enqueueLocked(s, s.botEchoLocked(m))
