@@ -478,7 +478,7 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 	}
 	s.occ = kept
 	for _, f := range s.flagOcc {
-		if f.tail > 0 && negatedAt(s, f.tail, tfNegEnd) > f.headEnd || rejectedAfter(s, f.sp) || inQuestion(text, s, f.sp) || s.echoed[s.sent[f.sp.i]] || excused(s, f) {
+		if f.tail > 0 && gapNegated(s, f) || rejectedAfter(s, f.sp) || inQuestion(text, s, f.sp) || s.echoed[s.sent[f.sp.i]] || excused(s, f) {
 			continue
 		}
 		s.killed = append(s.killed, s.sent[f.sp.i])
@@ -859,6 +859,14 @@ func (c *compiledRubric) resolveNear(s *scratch) {
 	// Mentions from near phrases join the others in token order.
 	slices.SortStableFunc(s.occ, func(a, b occurrence) int { return cmp.Compare(a.sp.i, b.sp.i) })
 	slices.SortStableFunc(s.flagOcc, func(a, b flagOcc) int { return cmp.Compare(a.sp.i, b.sp.i) })
+}
+
+// gapNegated reports whether a negation in a "*" phrase's gap cancels
+// it: "split by time rather than randomly". A dismissive verb there does
+// not ("skip the heuristic baselines": "skip the" is the flag's own verb).
+func gapNegated(s *scratch, f flagOcc) bool {
+	e := negatedAt(s, f.tail, tfNegEnd)
+	return e > f.headEnd && s.tf[e]&tfDismissEnd == 0
 }
 
 // negatedInClause reports whether a negation ends anywhere before token i
