@@ -434,46 +434,53 @@ func (b *trieBuilder) build() trie {
 			pays = append(pays, nodePay{n, e.p})
 		}
 	}
-	slices.SortStableFunc(pays, func(x, y nodePay) int { return int(x.node - y.node) })
-
-	t := trie{nodes: make([]trieNode, len(nodes)), pays: make([]payload, 0, len(pays))}
-	edges := 0
-	for n := range nodes {
-		for c := nodes[n].first; c >= 0; c = nodes[c].next {
-			edges++
+	// Number the nodes breadth first: each node's children (already in
+	// byte order) get consecutive numbers.
+	order := make([]int32, 1, len(nodes))
+	newID := make([]int32, len(nodes))
+	t := trie{first: make([]int32, len(nodes)+1), label: make([]byte, len(nodes)), denseOf: make([]int32, len(nodes))}
+	for k := 0; k < len(order); k++ {
+		old := order[k]
+		t.first[k] = int32(len(order))
+		for c := nodes[old].first; c >= 0; c = nodes[c].next {
+			newID[c] = int32(len(order))
+			t.label[len(order)] = nodes[c].b
+			order = append(order, c)
 		}
 	}
-	t.edges = make([]trieEdge, 0, edges)
-	pi := 0
-	for n := range nodes {
-		nd := &t.nodes[n]
-		nd.edgeLo = int32(len(t.edges))
-		for c := nodes[n].first; c >= 0; c = nodes[c].next {
-			t.edges = append(t.edges, trieEdge{b: nodes[c].b, next: c})
-		}
-		nd.edgeHi = int32(len(t.edges))
-		kids := t.edges[nd.edgeLo:nd.edgeHi]
-		nd.dense = -1
+	t.first[len(nodes)] = int32(len(nodes))
+	for n := range t.denseOf {
+		kids := t.first[n+1] - t.first[n]
+		t.denseOf[n] = -1
 		switch {
 		case n == 0:
-			for _, e := range kids {
-				t.root[e.b] = e.next
+			for c := t.first[0]; c < t.first[1]; c++ {
+				t.root[t.label[c]] = c
 			}
-		case len(kids) >= denseMinEdges:
+		case kids >= denseMinEdges:
 			var d [26]int32
-			for _, e := range kids {
-				if e.b >= 'a' && e.b <= 'z' {
-					d[e.b-'a'] = e.next
+			for c := t.first[n]; c < t.first[n+1]; c++ {
+				if b := t.label[c]; b >= 'a' && b <= 'z' {
+					d[b-'a'] = c
 				}
 			}
-			nd.dense = int32(len(t.dense))
+			t.denseOf[n] = int32(len(t.dense))
 			t.dense = append(t.dense, d)
 		}
-		nd.payLo = int32(len(t.pays))
-		for ; pi < len(pays) && pays[pi].node == int32(n); pi++ {
-			t.pays = append(t.pays, pays[pi].p)
-		}
-		nd.payHi = int32(len(t.pays))
+	}
+	// Payloads by new node number, keeping their order within a node.
+	for k := range pays {
+		pays[k].node = newID[pays[k].node]
+	}
+	slices.SortStableFunc(pays, func(x, y nodePay) int { return int(x.node - y.node) })
+	t.payAt = make([]int32, len(nodes)+1)
+	t.pays = make([]payload, len(pays))
+	for k, p := range pays {
+		t.pays[k] = p.p
+		t.payAt[p.node+1]++
+	}
+	for n := 1; n <= len(nodes); n++ {
+		t.payAt[n] += t.payAt[n-1]
 	}
 	return t
 }

@@ -206,42 +206,36 @@ type payload struct {
 }
 
 // trie matches phrases as concatenated normalised bytes, anchored at token
-// boundaries. Nodes keep their outgoing edges sorted in one flat slice; the
-// root has a direct table because every walk starts there.
+// boundaries. Nodes are numbered breadth first, so a node's children are
+// contiguous and sorted: node n's children are first[n] .. first[n+1]-1,
+// and label[c] is the byte into c. That keeps about 13 bytes a node; the
+// 220 rubrics of the built-in scenarios hold some 2.8 million nodes. The
+// root has a direct table because every walk starts there, and nodes with
+// many children an a-z table.
 type trie struct {
-	root  [256]int32
-	nodes []trieNode
-	edges []trieEdge
-	dense [][26]int32
-	pays  []payload
-}
-
-type trieNode struct {
-	edgeLo, edgeHi, payLo, payHi int32
-	dense                        int32 // index into trie.dense, or -1
+	root    [256]int32
+	first   []int32 // len nodes+1
+	label   []byte
+	payAt   []int32 // node n's payloads are pays[payAt[n]:payAt[n+1]]; len nodes+1
+	denseOf []int32 // index into dense, or -1
+	dense   [][26]int32
+	pays    []payload
 }
 
 // denseMinEdges: nodes with this many children get a direct a-z table.
 const denseMinEdges = 3
 
-type trieEdge struct {
-	b    byte
-	next int32
-}
-
 func (t *trie) child(n int32, b byte) int32 {
 	if n == 0 {
 		return t.root[b]
 	}
-	nd := &t.nodes[n]
-	if nd.dense >= 0 && b >= 'a' && b <= 'z' {
-		return t.dense[nd.dense][b-'a']
+	if d := t.denseOf[n]; d >= 0 && b >= 'a' && b <= 'z' {
+		return t.dense[d][b-'a']
 	}
-	for _, e := range t.edges[nd.edgeLo:nd.edgeHi] {
-		if e.b == b {
-			return e.next
-		}
-		if e.b > b {
+	for c, end := t.first[n], t.first[n+1]; c < end; c++ {
+		if l := t.label[c]; l == b {
+			return c
+		} else if l > b {
 			break
 		}
 	}
@@ -574,8 +568,8 @@ func (c *compiledRubric) walk(s *scratch, i int, res *scan, segFunc *bool) {
 				return
 			}
 		}
-		if nd := &t.nodes[n]; nd.payHi > nd.payLo {
-			for _, p := range t.pays[nd.payLo:nd.payHi] {
+		if lo, hi := t.payAt[n], t.payAt[n+1]; hi > lo {
+			for _, p := range t.pays[lo:hi] {
 				c.hit(s, p, span{int32(i), int32(j)}, res, segFunc)
 			}
 		}
