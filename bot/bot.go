@@ -65,7 +65,8 @@ type Config struct {
 // Bot is the interviewer: it turns inbound messages into state changes and
 // replies. It is safe for concurrent use; all state lives in the Store.
 type Bot struct {
-	cfg Config
+	cfg   Config
+	zones *Zones
 }
 
 // New checks the configuration and fills in defaults.
@@ -113,7 +114,7 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.AbandonAfter <= cfg.NudgeAfter {
 		return nil, fmt.Errorf("bot: AbandonAfter (%v) must be longer than NudgeAfter (%v)", cfg.AbandonAfter, cfg.NudgeAfter)
 	}
-	return &Bot{cfg: cfg}, nil
+	return &Bot{cfg: cfg, zones: NewZones()}, nil
 }
 
 var _ Handler = (*Bot)(nil)

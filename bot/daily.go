@@ -180,11 +180,11 @@ func (b *Bot) defaultZone() string {
 // zoneOf returns the location of a channel's schedule.
 func (b *Bot) zoneOf(s *DailySchedule) *time.Location {
 	if s.Config.Zone != "" {
-		if loc, err := time.LoadLocation(s.Config.Zone); err == nil {
+		if loc, err := b.zones.Load(s.Config.Zone); err == nil {
 			return loc
 		}
 	}
-	if loc, err := time.LoadLocation(b.defaultZone()); err == nil {
+	if loc, err := b.zones.Load(b.defaultZone()); err == nil {
 		return loc
 	}
 	return time.UTC

@@ -55,7 +55,7 @@ func (b *Bot) dailyReply(ctx context.Context, log *slog.Logger, in Inbound) (out
 	now := b.cfg.Now()
 	at := now.In(b.cfg.Location)
 	zone := time.UTC
-	if loc, err := time.LoadLocation(post.Zone); err == nil {
+	if loc, err := b.zones.Load(post.Zone); err == nil {
 		zone = loc
 	}
 	a := DailyAnswer{

@@ -78,6 +78,7 @@ type Reconciler struct {
 	log      *slog.Logger
 	cal      *Calendar
 	observer func(event string, p bot.Platform)
+	zones    *bot.Zones
 
 	mu     sync.Mutex
 	warned map[string]time.Time // log-once keys → when, pruned after lookbackDays
@@ -88,7 +89,7 @@ func New(d Daily, opts Options) *Reconciler {
 	r := &Reconciler{
 		daily: d, posters: opts.Posters, grace: opts.Grace, every: opts.Every,
 		now: opts.Now, wake: opts.Wake, log: opts.Log, cal: opts.Calendar, observer: opts.Observe,
-		warned: make(map[string]time.Time),
+		warned: make(map[string]time.Time), zones: bot.NewZones(),
 	}
 	if r.grace <= 0 {
 		r.grace = DefaultGrace
@@ -191,7 +192,7 @@ func (r *Reconciler) channel(ctx context.Context, s bot.DailySchedule, now time.
 		}
 	}
 	if s.Config.Enabled {
-		loc, err := time.LoadLocation(s.Config.Zone)
+		loc, err := r.zones.Load(s.Config.Zone)
 		if err != nil {
 			r.once(now, "zone:"+s.Channel.String()+":"+s.Config.Zone, func() {
 				log.Error("schedule: the channel's time zone is unknown; no posts", "zone", s.Config.Zone, "err", err)
