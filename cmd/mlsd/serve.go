@@ -304,6 +304,9 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 	painter, closePainter := newPainter(runCtx, cfg, lib, log)
 	defer closePainter()
 	posters := map[bot.Platform]schedule.Poster{}
+	// The store shares each platform's rate budget between the replicas
+	// (in process for bbolt).
+	limiter, _ := raw.(bot.RateLimiter)
 	iv := metrics.InstrumentHandler(b, m)
 	var runners []runner
 	if term != nil {
@@ -328,6 +331,7 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 			Observe:         m.Observer(bot.Slack),
 			ShutdownTimeout: cfg.ShutdownTimeout,
 			MaxRunning:      maxRunning(ai),
+			Limiter:         limiter,
 		})
 		if err != nil {
 			return err
@@ -363,6 +367,7 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 			Leaser:          leaser,
 			Guilds:          cfg.DiscordGuilds,
 			ShutdownTimeout: cfg.ShutdownTimeout,
+			Limiter:         limiter,
 		})
 		if err != nil {
 			return err
