@@ -183,6 +183,11 @@ func (m memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err := r.Context().Err(); err != nil {
 		return nil, err
 	}
+	if r.Body == nil {
+		// A client request may have none; a server request always has one.
+		r = r.Clone(r.Context())
+		r.Body = http.NoBody
+	}
 	rec := httptest.NewRecorder()
 	m.h.ServeHTTP(rec, r)
 	resp := rec.Result()
