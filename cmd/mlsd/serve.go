@@ -332,6 +332,7 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 			ShutdownTimeout: cfg.ShutdownTimeout,
 			MaxRunning:      maxRunning(ai),
 			Limiter:         limiter,
+			WorkspaceRate:   slackWorkspaceRate(cfg),
 		})
 		if err != nil {
 			return err
@@ -513,4 +514,13 @@ func isTerminal(f any) bool {
 	}
 	fi, err := file.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// slackWorkspaceRate is MLSD_SLACK_WORKSPACE_RATE as a budget with bursts
+// of one second's worth (at least 1); zero leaves the adapter's default.
+func slackWorkspaceRate(cfg config) bot.Rate {
+	if cfg.SlackWorkspaceRate <= 0 {
+		return bot.Rate{}
+	}
+	return bot.PerSecond(cfg.SlackWorkspaceRate, max(1, int(cfg.SlackWorkspaceRate)))
 }
