@@ -50,6 +50,7 @@ type Store struct {
 	dir    string // the file's directory, for its free space
 	now    func() time.Time
 	health *bot.StorageHealth
+	rates  rateTable
 }
 
 var _ bot.Store = (*Store)(nil)

@@ -84,3 +84,10 @@ func TestJudgeLedgerContract(t *testing.T) {
 		return mustOpen(t, filepath.Join(t.TempDir(), "mlsd.db"), bolt.Options{Now: clk.Now}), clk.Advance
 	})
 }
+
+// TestRateLimiterContract runs the rate limiter's contract on a real file.
+func TestRateLimiterContract(t *testing.T) {
+	storetest.RunRateLimiter(t, func(t *testing.T) bot.RateLimiter {
+		return mustOpen(t, filepath.Join(t.TempDir(), "mlsd.db"), bolt.Options{})
+	})
+}

@@ -108,6 +108,18 @@ type Config struct {
 	// MaxQueued those accepted but not yet finished (default 256). One
 	// user's events run in the order Discord sent them.
 	MaxRunning, MaxQueued int
+	// HTTPClient makes the REST calls (default: a 15 s timeout); APIURL
+	// and Limiter apply on top of its transport. Tests pass a fake's
+	// in-memory client.
+	HTTPClient *http.Client
+	// Limiter, when set, paces every REST call (but interaction callbacks
+	// and webhooks, which Discord exempts) within GlobalRate, the global
+	// limit of the bot token, shared by every replica on the same
+	// limiter (the store); a global 429 holds it for all of them for its
+	// retry_after. nil leaves pacing to discordgo's per-route buckets.
+	Limiter bot.RateLimiter
+	// GlobalRate is that budget (default DefaultGlobalRate).
+	GlobalRate bot.Rate
 	// Observe, if set, is told about events for metrics: "inbound" (kind),
 	// "outbound" (kind), "error" (where), "duplicate", "rate_limited"
 	// (url), "gateway" (connected|disconnected|resumed), "lease"
@@ -198,12 +210,25 @@ func New(cfg Config) (*Adapter, error) {
 		a.cfg.Holder = host + ":" + strconv.Itoa(os.Getpid())
 	}
 	client := &http.Client{Timeout: 15 * time.Second}
+	if cfg.HTTPClient != nil {
+		c := *cfg.HTTPClient
+		client = &c
+	}
+	if client.Transport == nil {
+		client.Transport = http.DefaultTransport
+	}
 	if cfg.APIURL != "" {
 		u, err := url.Parse(cfg.APIURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("discord: the API URL (DISCORD_API_URL) %q must be an http(s) URL", cfg.APIURL)
 		}
-		client.Transport = rebase{base: u, next: http.DefaultTransport}
+		client.Transport = rebase{base: u, next: client.Transport}
+	}
+	if cfg.Limiter != nil {
+		if a.cfg.GlobalRate.Every <= 0 || a.cfg.GlobalRate.Burst < 1 {
+			a.cfg.GlobalRate = DefaultGlobalRate
+		}
+		client.Transport = &pacer{next: client.Transport, a: a, key: "discord:" + cfg.AppID}
 	}
 	s, err := discordgo.New("Bot " + cfg.Token)
 	if err != nil {

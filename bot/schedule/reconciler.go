@@ -17,6 +17,10 @@ const (
 	DefaultGrace = 2 * time.Hour
 	// DefaultEvery is Run's tick period.
 	DefaultEvery = 30 * time.Second
+	// DefaultWorkers channels are handled at once in a tick: enough to
+	// keep a platform's rate budget busy while each post waits on the
+	// network (Discord: two requests of ~100 ms per post, 48 a second).
+	DefaultWorkers = 8
 	// lookbackDays bounds how far back missed posts are looked for (and
 	// logged once each).
 	lookbackDays = 7
@@ -60,6 +64,10 @@ type Options struct {
 	Log  *slog.Logger
 	// Calendar reads the specs (default a new one).
 	Calendar *Calendar
+	// Workers is how many channels a tick handles at once (default
+	// DefaultWorkers); the adapters' rate limiters, not this, set the
+	// pace.
+	Workers int
 	// Observe, when set, hears "posted" when this replica posted a daily
 	// case and "claim_lost" when a due post was already another replica's
 	// (metrics).
@@ -73,6 +81,7 @@ type Reconciler struct {
 	posters  map[bot.Platform]Poster
 	grace    time.Duration
 	every    time.Duration
+	workers  int
 	now      func() time.Time
 	wake     <-chan struct{}
 	log      *slog.Logger
@@ -87,7 +96,7 @@ type Reconciler struct {
 // New builds a Reconciler.
 func New(d Daily, opts Options) *Reconciler {
 	r := &Reconciler{
-		daily: d, posters: opts.Posters, grace: opts.Grace, every: opts.Every,
+		daily: d, posters: opts.Posters, grace: opts.Grace, every: opts.Every, workers: opts.Workers,
 		now: opts.Now, wake: opts.Wake, log: opts.Log, cal: opts.Calendar, observer: opts.Observe,
 		warned: make(map[string]time.Time), zones: bot.NewZones(),
 	}
@@ -96,6 +105,9 @@ func New(d Daily, opts Options) *Reconciler {
 	}
 	if r.every <= 0 {
 		r.every = DefaultEvery
+	}
+	if r.workers <= 0 {
+		r.workers = DefaultWorkers
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -149,11 +161,30 @@ func (r *Reconciler) Tick(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("read daily schedules: %w", err)
 	}
+	// Channels go concurrently: a post spends most of its time waiting
+	// for the platform (and its rate budget), and a thousand channels due
+	// at one minute must not queue behind each other's round trips.
+	work := make(chan bot.DailySchedule)
+	var wg sync.WaitGroup
+	for range min(r.workers, len(scheds)) {
+		wg.Go(func() {
+			for s := range work {
+				r.safeChannel(ctx, s, now)
+			}
+		})
+	}
+feed:
 	for _, s := range scheds {
-		if ctx.Err() != nil {
-			return ctx.Err()
+		select {
+		case work <- s:
+		case <-ctx.Done():
+			break feed
 		}
-		r.channel(ctx, s, now)
+	}
+	close(work)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if _, err := r.daily.RunNudges(ctx, now, r.poster); err != nil {
 		return fmt.Errorf("idle checks: %w", err)
@@ -173,6 +204,17 @@ func (r *Reconciler) poster(p bot.Platform) bot.Poster {
 		return ps
 	}
 	return nil
+}
+
+// safeChannel handles one channel; a panic is logged and stops only that
+// channel (the workers run outside tick's recover).
+func (r *Reconciler) safeChannel(ctx context.Context, s bot.DailySchedule, now time.Time) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Error("schedule: a channel's daily work panicked", "channel", s.Channel.String(), "panic", fmt.Sprint(p))
+		}
+	}()
+	r.channel(ctx, s, now)
 }
 
 func (r *Reconciler) channel(ctx context.Context, s bot.DailySchedule, now time.Time) {

@@ -76,6 +76,14 @@ type Config struct {
 	// (default 1) with bursts of Burst (default 3).
 	Rate  float64
 	Burst int
+	// Limiter, when set, paces every message (chat.postMessage and
+	// chat.postEphemeral) within WorkspaceRate, Slack's workspace-wide
+	// posting cap for the app, shared by every replica on the same
+	// limiter (the store); a 429 holds it for all of them for its
+	// Retry-After. nil paces per channel only.
+	Limiter bot.RateLimiter
+	// WorkspaceRate is that budget (default DefaultWorkspaceRate).
+	WorkspaceRate bot.Rate
 	// ShutdownTimeout bounds the drain of accepted events and queued
 	// posts after Run's context ends (default 10 s).
 	ShutdownTimeout time.Duration
@@ -119,6 +127,7 @@ type Adapter struct {
 	mu        sync.Mutex
 	botUserID string
 	botName   string
+	team      string // from auth.test; names the shared posting budget
 	users     map[string]userInfo
 	members   map[string]bool // channels the bot is known to be in
 }
@@ -205,6 +214,12 @@ func New(cfg Config) (*Adapter, error) {
 		members: make(map[string]bool),
 	}
 	a.workCtx, a.cancelWork = context.WithCancel(context.Background())
+	if cfg.Limiter != nil {
+		if cfg.WorkspaceRate.Every <= 0 || cfg.WorkspaceRate.Burst < 1 {
+			a.cfg.WorkspaceRate = DefaultWorkspaceRate
+		}
+		a.out.shared = a.workspaceBudget
+	}
 	a.out.onLimited = func(channel string, d time.Duration) {
 		a.cfg.Observe("rate_limited")
 		a.log.Warn("slack rate limit: pausing this channel", "channel", channel, "retry_after", d)
@@ -270,7 +285,7 @@ func (a *Adapter) identify(ctx context.Context) error {
 		res, err := a.api.AuthTestContext(ctx)
 		if err == nil {
 			a.mu.Lock()
-			a.botUserID, a.botName = res.UserID, res.User
+			a.botUserID, a.botName, a.team = res.UserID, res.User, res.TeamID
 			a.mu.Unlock()
 			a.log.Info("slack: authenticated", "team", res.TeamID, "bot_user", res.UserID, "socket_mode", a.sm != nil)
 			return nil

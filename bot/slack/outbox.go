@@ -23,6 +23,11 @@ type outbox struct {
 	sleep func(ctx context.Context, d time.Duration) error
 	// onLimited is told about every 429, for logs and metrics.
 	onLimited func(channel string, retryAfter time.Duration)
+	// shared, when set, paces every message within a budget shared with
+	// other replicas: with hold false it waits for the next slot; with
+	// hold true (after a 429) it keeps the budget's slots before
+	// retryAfter from now free for every replica.
+	shared func(ctx context.Context, hold bool, retryAfter time.Duration) error
 
 	mu      sync.Mutex
 	queues  map[string]*channelQueue
@@ -136,12 +141,23 @@ func (o *outbox) deliver(channel string, job *sendJob) sendResult {
 		if err := o.sleep(job.ctx, o.take(channel)); err != nil {
 			return sendResult{err: err}
 		}
+		if o.shared != nil {
+			if err := o.shared(job.ctx, false, 0); err != nil {
+				return sendResult{err: err}
+			}
+		}
 		ts, err := job.do(job.ctx)
 		after, limited := retryAfter(err)
 		if !limited {
 			return sendResult{ts: ts, err: err}
 		}
 		o.onLimited(channel, after)
+		if o.shared != nil {
+			// Slack does not say whether the channel's limit or the
+			// workspace's was hit; one short pause of every channel is
+			// cheaper than a 429 from each of them.
+			_ = o.shared(job.ctx, true, after)
+		}
 		if attempt >= maxRateLimitRetries {
 			return sendResult{err: fmt.Errorf("slack: still rate-limited after %d retries, message given up: %w", attempt, err)}
 		}

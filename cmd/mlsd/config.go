@@ -33,6 +33,10 @@ type config struct {
 	SlackAppToken      string
 	SlackSigningSecret string
 	SlackAPIURL        string
+	// SlackWorkspaceRate is the messages a second all replicas post in a
+	// workspace together (MLSD_SLACK_WORKSPACE_RATE); 0 means the
+	// adapter's default.
+	SlackWorkspaceRate float64
 
 	DiscordToken          string
 	DiscordAppID          string
@@ -225,6 +229,14 @@ func (e *envReader) loadSlack(c *config) {
 		e.probs.add("SLACK_APP_TOKEN: an app-level token starts with xapp-")
 	}
 	e.httpURL("SLACK_API_URL", c.SlackAPIURL)
+	if v := e.getenv("MLSD_SLACK_WORKSPACE_RATE"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r <= 0 || r > 1000 {
+			e.probs.add("MLSD_SLACK_WORKSPACE_RATE: %q is not a number of messages a second between 0 and 1000 (default 4.5)", v)
+		} else {
+			c.SlackWorkspaceRate = r
+		}
+	}
 }
 
 // loadDiscord reads Discord's settings: the bot token and application id

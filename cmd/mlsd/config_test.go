@@ -51,6 +51,8 @@ func TestLoadSlack(t *testing.T) {
 		{"wrong token kind", map[string]string{"SLACK_BOT_TOKEN": "xapp-1", "SLACK_APP_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN: a bot token starts with xoxb-"},
 		{"both value and file", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_BOT_TOKEN_FILE": "/x", "SLACK_APP_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN and SLACK_BOT_TOKEN_FILE are both set"},
 		{"bad api url", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "SLACK_API_URL": "ftp://x"}, "SLACK_API_URL"},
+		{"workspace rate", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "MLSD_SLACK_WORKSPACE_RATE": "2.5"}, ""},
+		{"bad workspace rate", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "MLSD_SLACK_WORKSPACE_RATE": "fast"}, "MLSD_SLACK_WORKSPACE_RATE"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := readerOf(tt.vars)

@@ -47,7 +47,10 @@ func TestKill9SlackAnswersExactlyOnce(t *testing.T) {
 				fake.AddUser(fakeslack.User{ID: fmt.Sprintf("U%02d", i), Name: fmt.Sprintf("user%02d", i)})
 			}
 			opts := fake.Options()
-			env := []string{"SLACK_BOT_TOKEN=" + opts.BotToken, "SLACK_APP_TOKEN=" + opts.AppToken, "SLACK_API_URL=" + fake.APIURL(), "MLSD_SHUTDOWN_TIMEOUT=20s"}
+			env := []string{"SLACK_BOT_TOKEN=" + opts.BotToken, "SLACK_APP_TOKEN=" + opts.AppToken, "SLACK_API_URL=" + fake.APIURL(), "MLSD_SHUTDOWN_TIMEOUT=20s",
+				// The fake enforces no workspace cap; this test is about
+				// answers surviving kill -9, not about Slack's pace.
+				"MLSD_SLACK_WORKSPACE_RATE=1000"}
 			dir := t.TempDir()
 			redisURL := ""
 			if storeKind == "bolt" {

@@ -304,6 +304,9 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 	painter, closePainter := newPainter(runCtx, cfg, lib, log)
 	defer closePainter()
 	posters := map[bot.Platform]schedule.Poster{}
+	// The store shares each platform's rate budget between the replicas
+	// (in process for bbolt).
+	limiter, _ := raw.(bot.RateLimiter)
 	iv := metrics.InstrumentHandler(b, m)
 	var runners []runner
 	if term != nil {
@@ -328,6 +331,8 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 			Observe:         m.Observer(bot.Slack),
 			ShutdownTimeout: cfg.ShutdownTimeout,
 			MaxRunning:      maxRunning(ai),
+			Limiter:         limiter,
+			WorkspaceRate:   slackWorkspaceRate(cfg),
 		})
 		if err != nil {
 			return err
@@ -363,6 +368,7 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 			Leaser:          leaser,
 			Guilds:          cfg.DiscordGuilds,
 			ShutdownTimeout: cfg.ShutdownTimeout,
+			Limiter:         limiter,
 		})
 		if err != nil {
 			return err
@@ -508,4 +514,13 @@ func isTerminal(f any) bool {
 	}
 	fi, err := file.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// slackWorkspaceRate is MLSD_SLACK_WORKSPACE_RATE as a budget with bursts
+// of one second's worth (at least 1); zero leaves the adapter's default.
+func slackWorkspaceRate(cfg config) bot.Rate {
+	if cfg.SlackWorkspaceRate <= 0 {
+		return bot.Rate{}
+	}
+	return bot.PerSecond(cfg.SlackWorkspaceRate, max(1, int(cfg.SlackWorkspaceRate)))
 }

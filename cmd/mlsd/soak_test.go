@@ -62,6 +62,8 @@ func TestSoak(t *testing.T) {
 	httpAddr := reservePort(t)
 	child := startChild(t, []string{
 		"SLACK_BOT_TOKEN=" + opts.BotToken, "SLACK_APP_TOKEN=" + opts.AppToken, "SLACK_API_URL=" + fake.APIURL(),
+		// The soak measures the bot, not Slack's workspace cap (the fake enforces none).
+		"MLSD_SLACK_WORKSPACE_RATE=1000",
 		"REDIS_URL=redis://" + redisTarget(t) + "/0", "MLSD_HTTP_ADDR=" + httpAddr, "MLSD_LOG_LEVEL=warn",
 	})
 	fake.WaitConnected(t, 1)

@@ -62,15 +62,24 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var status int
 	var resp []byte
+	s.mu.Lock()
+	hdr, refused := s.limited(r.Method, path)
+	s.mu.Unlock()
 	body, files, aerr := splitMultipart(r, body)
-	if aerr != nil {
+	switch {
+	case refused != nil:
+		status, resp = http.StatusTooManyRequests, refused
+	case aerr != nil:
 		status, resp = s.reply(nil, aerr)
-	} else {
+	default:
 		status, resp = s.route(r, path, body, files)
 	}
 	s.mu.Lock()
 	s.record(Request{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: body, Status: status, At: time.Now()})
 	s.mu.Unlock()
+	for k, v := range hdr {
+		w.Header()[k] = v
+	}
 	if status == http.StatusNoContent {
 		w.WriteHeader(status)
 		return

@@ -41,8 +41,12 @@ type Options struct {
 	// AwaitTimeout guards Await* calls (default 15 s).
 	AwaitTimeout time.Duration
 	// Now, when set, is the clock of message timestamps and snowflake ids
-	// (so a list's after/before filter by it); default time.Now.
+	// (so a list's after/before filter by it) and of Limits; default
+	// time.Now.
 	Now func() time.Time
+	// Limits, when set, enforces Discord's REST rate limits; nil leaves
+	// every request unlimited.
+	Limits *Limits
 }
 
 // Server is a fake Discord.
@@ -76,6 +80,9 @@ type Server struct {
 	claimedGw    map[int]bool
 	users        map[string]User
 	failures     []failure
+	global       window             // Limits.Global
+	routes       map[string]*window // Limits.Route, by bucket
+	limitedN     int                // requests refused with 429
 }
 
 // MessageEvent is a message created or edited, in the order they happened.
@@ -128,6 +135,11 @@ func New(tb testing.TB, opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Limits != nil {
+		l := *opts.Limits
+		l.defaults()
+		opts.Limits = &l
+	}
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		tb.Fatal(err)
@@ -146,6 +158,7 @@ func New(tb testing.TB, opts Options) *Server {
 		sessions:     map[string]*gwSession{},
 		claimedGw:    map[int]bool{},
 		users:        map[string]User{},
+		routes:       map[string]*window{},
 	}
 	s.AppID = s.newID()
 	s.GuildID = s.newID()
@@ -155,6 +168,31 @@ func New(tb testing.TB, opts Options) *Server {
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	tb.Cleanup(s.Close)
 	return s
+}
+
+// Client returns an http.Client that reaches the fake in memory, without
+// a socket, so it also works inside a testing/synctest bubble (where a
+// socket would stop the bubble's clock).
+func (s *Server) Client() *http.Client {
+	return &http.Client{Transport: memTransport{http.HandlerFunc(s.serveHTTP)}}
+}
+
+type memTransport struct{ h http.Handler }
+
+func (m memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := r.Context().Err(); err != nil {
+		return nil, err
+	}
+	if r.Body == nil {
+		// A client request may have none; a server request always has one.
+		r = r.Clone(r.Context())
+		r.Body = http.NoBody
+	}
+	rec := httptest.NewRecorder()
+	m.h.ServeHTTP(rec, r)
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
 }
 
 // URL is the fake's base URL (http://127.0.0.1:port); point the client's

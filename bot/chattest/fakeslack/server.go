@@ -52,6 +52,9 @@ type Options struct {
 	// latest filter by time; by default ts values count up from
 	// 1700000000.000001.
 	Now func() time.Time
+	// Limits, when set, enforces Slack's posting limits (on the clock
+	// Now, else time.Now); nil posts without limit.
+	Limits *Limits
 }
 
 // DefaultScopes are granted when Options.Scopes is nil.
@@ -167,6 +170,7 @@ type Server struct {
 	failures []failure
 	holds    []*hold
 	uploads  map[string]*upload
+	limits   limitState
 
 	// Socket Mode
 	sock    socketState
@@ -197,6 +201,11 @@ func New(opts Options) *Server {
 	}
 	if opts.TriggerTTL <= 0 {
 		opts.TriggerTTL = 3 * time.Second
+	}
+	if opts.Limits != nil {
+		l := *opts.Limits
+		l.defaults()
+		opts.Limits = &l
 	}
 	s := &Server{
 		opts:     opts,
@@ -674,6 +683,13 @@ func (s *Server) postMessageLocked(req *request) apiResult {
 	ch := req.param("channel")
 	if _, code := s.postableLocked(ch); code != "" {
 		return errResult(code)
+	}
+	now := time.Now()
+	if s.opts.Now != nil {
+		now = s.opts.Now()
+	}
+	if res, refused := s.rateLimitedLocked(ch, now); refused {
+		return res
 	}
 	text, blocks, code := s.content(req)
 	if code != "" {
