@@ -47,6 +47,13 @@ type Options struct {
 	EchoBotMessages bool
 	// TriggerTTL is how long a trigger_id stays valid (default 3s).
 	TriggerTTL time.Duration
+	// HTTPTimeout is how long SendHTTP waits for the app's answer
+	// (default 3s, as Slack).
+	HTTPTimeout time.Duration
+	// HTTPRetryDelays are the waits before SendHTTP's first, second and
+	// third retry of an event (default Slack's: 0, 1 min, 5 min); tests
+	// shorten them.
+	HTTPRetryDelays []time.Duration
 }
 
 // DefaultScopes are granted when Options.Scopes is nil.
@@ -160,7 +167,11 @@ type Server struct {
 	uploads  map[string]*upload
 
 	// Socket Mode
-	sock    socketState
+	sock socketState
+	// HTTP delivery (SendHTTP)
+	http   httpState
+	httpWG sync.WaitGroup
+
 	baseURL string
 	hs      *httptest.Server
 	mux     *http.ServeMux
@@ -189,6 +200,12 @@ func New(opts Options) *Server {
 	if opts.TriggerTTL <= 0 {
 		opts.TriggerTTL = 3 * time.Second
 	}
+	if opts.HTTPTimeout <= 0 {
+		opts.HTTPTimeout = 3 * time.Second
+	}
+	if opts.HTTPRetryDelays == nil {
+		opts.HTTPRetryDelays = []time.Duration{0, time.Minute, 5 * time.Minute}
+	}
 	s := &Server{
 		opts:     opts,
 		changed:  make(chan struct{}),
@@ -200,6 +217,7 @@ func New(opts Options) *Server {
 		baseURL:  "http://fakeslack.invalid",
 	}
 	s.sock.init()
+	s.http = httpState{dropped: make(map[string]bool), stop: make(chan struct{})}
 	s.users[opts.BotUserID] = &User{ID: opts.BotUserID, Name: "mlsd", DisplayName: "MLSD", IsBot: true}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("/api/", s.serveAPI)
@@ -221,8 +239,10 @@ func Start(t testing.TB, opts Options) *Server {
 	return s
 }
 
-// Close drops Socket Mode connections and stops the listener.
+// Close stops HTTP deliveries, drops Socket Mode connections and stops
+// the listener.
 func (s *Server) Close() {
+	s.stopHTTP()
 	s.closeSockets()
 	if s.hs != nil {
 		s.hs.Close()
@@ -374,7 +394,8 @@ func (sn *Snapshot) Calls() []Call { return sn.s.calls }
 // Home tab published for user.
 func (sn *Snapshot) Home(user string) json.RawMessage { return sn.s.home[user] }
 
-// Acked reports whether an envelope was acknowledged.
+// Acked reports whether an envelope was acknowledged: by a Socket Mode
+// ack, or by a 2xx answer to its HTTP delivery (SendHTTP).
 func (sn *Snapshot) Acked(envelopeID string) bool {
 	_, ok := sn.s.sock.acks[envelopeID]
 	return ok
