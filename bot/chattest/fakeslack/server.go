@@ -361,8 +361,15 @@ const waitGuard = 15 * time.Second
 // Wait blocks until cond (called with the server locked) holds.
 func (s *Server) Wait(t testing.TB, what string, cond func(*Snapshot) bool) {
 	t.Helper()
-	guard := time.NewTimer(waitGuard)
-	defer guard.Stop()
+	s.WaitUpTo(t, what, waitGuard, cond)
+}
+
+// WaitUpTo is Wait with a longer guard, for conditions that wait on
+// Slack's own schedule (HTTP retries a minute apart).
+func (s *Server) WaitUpTo(t testing.TB, what string, guard time.Duration, cond func(*Snapshot) bool) {
+	t.Helper()
+	timer := time.NewTimer(guard)
+	defer timer.Stop()
 	for {
 		s.mu.Lock()
 		ok := cond(&Snapshot{s: s})
@@ -373,7 +380,7 @@ func (s *Server) Wait(t testing.TB, what string, cond func(*Snapshot) bool) {
 		}
 		select {
 		case <-ch:
-		case <-guard.C:
+		case <-timer.C:
 			t.Fatalf("fakeslack: gave up waiting for %s", what)
 		}
 	}
