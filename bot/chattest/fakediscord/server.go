@@ -73,6 +73,7 @@ type Server struct {
 	claimedGw    map[int]bool
 	users        map[string]User
 	failures     []failure
+	hold         holdState
 }
 
 // MessageEvent is a message created or edited, in the order they happened.
