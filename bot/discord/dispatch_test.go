@@ -3,6 +3,8 @@ package discord_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -156,4 +158,50 @@ type replier struct{ recorder }
 func (r *replier) Handle(ctx context.Context, in bot.Inbound) ([]bot.Outbound, error) {
 	r.recorder.Handle(ctx, in)
 	return []bot.Outbound{{Where: bot.Where{Kind: bot.Ephemeral, User: in.UserID}, Text: "status for " + in.UserName}}, nil
+}
+
+// TestQueuedInteractionDeferredInTime (issue 12, acceptance 4: interactions
+// answered within Discord's 3 s): an interaction that waits for a run slot
+// (every slot busy, or the user's earlier events still running) gets its
+// deferral when it arrives, over the gateway and over HTTP, not when its
+// handler starts, which may be past the 3 s after which Discord drops it.
+func TestQueuedInteractionDeferredInTime(t *testing.T) {
+	for _, mode := range []string{"gateway", "http"} {
+		t.Run(mode, func(t *testing.T) {
+			srv := fakediscord.New(t, fakediscord.Options{})
+			rec := &recorder{texts: map[string][]string{}, hold: make(chan struct{}), progress: make(chan struct{}, 4),
+				started: make(chan struct{}, 4)}
+			defer close(rec.hold)
+			cfg := discord.Config{Interviewer: rec, MaxRunning: 1}
+			deliver := srv.Dispatch
+			if mode == "http" {
+				cfg.PublicKey = publicKeyHex(srv)
+			}
+			e := start(t, srv, cfg, true)
+			if mode == "http" {
+				mux := http.NewServeMux()
+				e.a.RegisterHTTP(mux)
+				app := httptest.NewServer(mux)
+				defer app.Close()
+				deliver = func(in *fakediscord.Interaction) {
+					go srv.Deliver(context.Background(), app.URL+discord.InteractionsPath, in)
+				}
+			} else {
+				srv.AwaitGateway(t, "identify")
+			}
+			alice, bob := srv.AddUser("alice", false), srv.AddUser("bob", false)
+			deliver(srv.Command(alice, srv.Channel, "mlsd", []string{"status"}))
+			<-rec.started // alice's event holds the only run slot
+			queued := srv.Command(bob, srv.Channel, "mlsd", []string{"status"})
+			deliver(queued)
+			if typ := srv.AwaitResponse(t, queued); typ != fakediscord.ResponseDeferredMessage {
+				t.Fatalf("queued command answered with type %d, want a deferral", typ)
+			}
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			if rec.handled != 0 || len(rec.texts[bob.ID]) != 0 {
+				t.Fatalf("bob's command ran before alice's finished (handled %d)", rec.handled)
+			}
+		})
+	}
 }

@@ -26,11 +26,10 @@ func (a *Adapter) addHandlers(s *discordgo.Session) {
 		switch e.Type {
 		case "INTERACTION_CREATE":
 			raw := e.RawData
-			a.queue(interactionKey(raw), func(ctx context.Context) {
-				a.handleInteraction(ctx, raw, func(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) error {
-					return a.rest.InteractionRespond(i, r, discordgo.WithContext(ctx))
-				})
+			respond := a.early(raw, func(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) error {
+				return a.rest.InteractionRespond(i, r, discordgo.WithContext(ctx))
 			})
+			a.queue(interactionKey(raw), func(ctx context.Context) { a.handleInteraction(ctx, raw, respond) })
 		case "MESSAGE_CREATE":
 			if m, ok := e.Struct.(*discordgo.MessageCreate); ok && m.Message != nil && m.Author != nil {
 				a.queue(m.GuildID+":"+m.Author.ID, func(ctx context.Context) { a.handleMessage(ctx, m) })

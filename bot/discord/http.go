@@ -62,15 +62,22 @@ func (a *Adapter) InteractionsHandler() http.Handler {
 		}
 		first := make(chan *discordgo.InteractionResponse, 1)
 		finished := make(chan struct{})
+		// A deferral is the reply body at once (early), not when the
+		// handler's turn comes.
+		respond := a.early(body, func(_ context.Context, _ *discordgo.Interaction, resp *discordgo.InteractionResponse) error {
+			select {
+			case first <- resp:
+				return nil
+			default: // the reply body is already chosen
+				return errors.New("discord: interaction already answered")
+			}
+		})
 		go func() {
 			// In the user's order with their gateway events, a bounded
 			// number at once; finished closes when the handler is done.
 			err := a.queue(interactionKey(body), func(ctx context.Context) {
 				defer close(finished)
-				a.handleInteraction(ctx, body, func(_ context.Context, _ *discordgo.Interaction, resp *discordgo.InteractionResponse) error {
-					first <- resp
-					return nil
-				})
+				a.handleInteraction(ctx, body, respond)
 			})
 			if err != nil {
 				close(finished)

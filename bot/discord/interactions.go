@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -56,15 +57,7 @@ type turn struct {
 // handleInteraction handles one INTERACTION_CREATE payload from either
 // transport; after respond has been called it continues with the domain.
 func (a *Adapter) handleInteraction(ctx context.Context, raw []byte, respond respondFunc) {
-	var i discordgo.Interaction
-	// discordgo decodes the envelope before the data, so a payload with an
-	// unknown component still yields id, token and type (Data stays nil).
-	decodeErr := json.Unmarshal(raw, &i)
-	var extra interactionExtra
-	_ = json.Unmarshal(raw, &extra)
-	if decodeErr != nil {
-		decodeErr = decodeFallback(raw, extra.Data, &i)
-	}
+	i, extra, decodeErr := decodeInteraction(raw)
 	log := a.log.With("interaction", i.ID, "type", int(i.Type))
 	responded := false
 	respondOnce := func(r *discordgo.InteractionResponse) error {
@@ -153,8 +146,7 @@ func (a *Adapter) handleInteraction(ctx context.Context, raw []byte, respond res
 		t.in.Text = commandText(data)
 		// Defer first: the domain and the thread creation may take longer
 		// than Discord's 3-second window.
-		if respondOnce(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
-			Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}}) != nil {
+		if respondOnce(deferral(&i, extra, decodeErr)) != nil {
 			return
 		}
 		t.placeholder = true
@@ -177,7 +169,7 @@ func (a *Adapter) handleInteraction(ctx context.Context, raw []byte, respond res
 			respondOnce(ephemeralResponse("That button is no longer active."))
 			return
 		}
-		if respondOnce(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}) != nil {
+		if respondOnce(deferral(&i, extra, decodeErr)) != nil {
 			return
 		}
 
@@ -189,19 +181,10 @@ func (a *Adapter) handleInteraction(ctx context.Context, raw []byte, respond res
 		}
 		t.in.Kind = bot.KindForm
 		t.in.Text = value
-		// The modal came from a button, so a silent deferred update is
-		// allowed; otherwise defer an ephemeral "thinking" message.
-		if i.Message != nil {
-			if respondOnce(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}) != nil {
-				return
-			}
-		} else {
-			if respondOnce(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
-				Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}}) != nil {
-				return
-			}
-			t.placeholder = true
+		if respondOnce(deferral(&i, extra, decodeErr)) != nil {
+			return
 		}
+		t.placeholder = i.Message == nil // an ephemeral "thinking" message
 
 	default:
 		respondOnce(ephemeralResponse("Sorry, I can't handle that yet."))
@@ -221,6 +204,92 @@ func (a *Adapter) handleInteraction(ctx context.Context, raw []byte, respond res
 		outs = withEcho(t.in, outs)
 	}
 	a.deliver(hctx, t, outs, log)
+}
+
+// decodeInteraction reads an INTERACTION_CREATE payload. discordgo
+// decodes the envelope before the data, so a payload with an unknown
+// component still yields id, token and type (Data stays nil).
+func decodeInteraction(raw []byte) (discordgo.Interaction, interactionExtra, error) {
+	var i discordgo.Interaction
+	decodeErr := json.Unmarshal(raw, &i)
+	var extra interactionExtra
+	_ = json.Unmarshal(raw, &extra)
+	if decodeErr != nil {
+		decodeErr = decodeFallback(raw, extra.Data, &i)
+	}
+	return i, extra, decodeErr
+}
+
+// deferral is the first response handleInteraction gives before the
+// domain runs, read from the payload alone: a command's ephemeral
+// "thinking", a button's silent update, an answer form's silent update
+// (or "thinking" when the modal did not come from a message). nil when the
+// first response depends on more (autocomplete, a button that opens a
+// form, a payload that cannot be handled).
+func deferral(i *discordgo.Interaction, extra interactionExtra, decodeErr error) *discordgo.InteractionResponse {
+	if i.ID == "" || i.Token == "" || i.GuildID == "" || interactionUser(i) == nil {
+		return nil
+	}
+	thinking := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}}
+	update := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
+	switch i.Type {
+	case discordgo.InteractionApplicationCommand:
+		data, ok := i.Data.(discordgo.ApplicationCommandInteractionData)
+		if decodeErr == nil && ok && (data.Name == commandName || data.Name == adminCommandName) {
+			return thinking
+		}
+	case discordgo.InteractionMessageComponent:
+		data, ok := i.Data.(discordgo.MessageComponentInteractionData)
+		if decodeErr == nil && ok && strings.HasPrefix(data.CustomID, idButton) {
+			return update
+		}
+	case discordgo.InteractionModalSubmit:
+		if decodeErr != nil && len(extra.Data) == 0 {
+			return nil
+		}
+		if customID, _ := modalSubmission(i, extra.Data); !strings.HasPrefix(customID, idModal) {
+			return nil
+		}
+		if i.Message != nil {
+			return update
+		}
+		return thinking
+	}
+	return nil
+}
+
+// early sends an interaction's deferral (see deferral) at once, as it
+// arrives, instead of when its handler runs: the user's earlier events, or
+// every run slot busy posting replies, can keep it queued past Discord's
+// 3 s, and Discord then drops it ("This interaction failed"). The returned
+// respondFunc hands the handler that deferral's outcome instead of
+// sending it again.
+func (a *Adapter) early(raw []byte, respond respondFunc) respondFunc {
+	i, extra, decodeErr := decodeInteraction(raw)
+	d := deferral(&i, extra, decodeErr)
+	if d == nil {
+		return respond
+	}
+	res := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+		defer cancel()
+		res <- respond(ctx, &i, d)
+	}()
+	var (
+		once sync.Once
+		err  error
+	)
+	return func(ctx context.Context, in *discordgo.Interaction, r *discordgo.InteractionResponse) error {
+		if r.Type != d.Type {
+			// Not the deferral it was given: Discord refuses a second first
+			// response, and the handler reports that.
+			return respond(ctx, in, r)
+		}
+		once.Do(func() { err = <-res })
+		return err
+	}
 }
 
 // withEcho puts a submitted answer into the thread before the domain's

@@ -83,22 +83,30 @@ func (a *Adapter) reject(w http.ResponseWriter, r *http.Request, status int, rea
 	w.WriteHeader(status)
 }
 
-// submit queues j and answers Slack: 200 once accepted (the work runs
-// after the response), 503 when there is no room within ackBudget.
+// submit queues j and answers Slack as a Socket Mode ack (see enqueue):
+// 200 once the event is handled, or AckWithin after the request arrived
+// if it is still queued or running; 503 when there is no room within
+// ackBudget. Until the 200, a process that dies leaves the request
+// unanswered, and Slack retries it (events; X-Slack-Retry-Num).
 func (a *Adapter) submit(w http.ResponseWriter, r *http.Request, j *job) {
 	if j == nil {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	arrived := time.Now()
 	ctx, cancel := context.WithTimeout(r.Context(), ackBudget)
 	defer cancel()
-	run := j.run
-	if err := a.work.Submit(ctx, j.key, nil, func(release func()) { a.runWithDeadline(run, release) }); err != nil {
+	acked := make(chan struct{})
+	if err := a.enqueue(ctx, arrived, j, func() { close(acked) }); err != nil {
 		a.log.Warn("slack: busy; asking Slack to retry", "path", r.URL.Path, "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
 	}
-	w.WriteHeader(http.StatusOK)
+	select {
+	case <-acked:
+		w.WriteHeader(http.StatusOK)
+	case <-r.Context().Done(): // Slack gave up waiting; the event still runs
+	}
 }
 
 func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request, body []byte) {

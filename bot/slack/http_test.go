@@ -3,13 +3,17 @@ package slack
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/mlsdbot/mlsd/bot"
 	"github.com/mlsdbot/mlsd/bot/chattest/fakeslack"
+	"github.com/mlsdbot/mlsd/bot/dispatch"
 )
 
 // TestHTTPMode covers the Events API, slash command and interactivity
@@ -127,9 +131,9 @@ func (g *gate) Handle(ctx context.Context, in bot.Inbound) ([]bot.Outbound, erro
 func (g *gate) AttachThread(context.Context, bot.UserKey, string, string, string) error { return nil }
 func (g *gate) Home(context.Context, bot.UserKey) (bot.Home, error)                     { return bot.Home{}, nil }
 
-// TestAckBeforeWork: in both modes Slack's request is acknowledged while
-// a slow interviewer is still working (HTTP mode at once, Socket Mode at
-// AckWithin), the work then completes, and a shutdown waits for it.
+// TestAckBeforeWork: in both modes Slack's request is acknowledged at
+// AckWithin while a slow interviewer is still working, the work then
+// completes, and a shutdown waits for it.
 func TestAckBeforeWork(t *testing.T) {
 	for _, httpMode := range []bool{false, true} {
 		name := map[bool]string{false: "socket", true: "http"}[httpMode]
@@ -192,4 +196,74 @@ func TestSocketAckAfterHandling(t *testing.T) {
 		<-g.entered
 		w.fake.WaitAck(t, env.ID) // the handler is still blocked
 	})
+}
+
+// recorder is a ResponseWriter that tells when the status was written.
+type recorder struct {
+	header http.Header
+	status int
+	wrote  chan struct{}
+}
+
+func newRecorder() *recorder { return &recorder{header: http.Header{}, wrote: make(chan struct{})} }
+
+func (r *recorder) Header() http.Header         { return r.header }
+func (r *recorder) Write(b []byte) (int, error) { return len(b), nil }
+func (r *recorder) WriteHeader(status int) {
+	r.status = status
+	close(r.wrote)
+}
+
+func (r *recorder) answered() bool {
+	select {
+	case <-r.wrote:
+		return true
+	default:
+		return false
+	}
+}
+
+// TestHTTPAckAfterHandling (issue 12-A, HTTP mode): Slack's request is
+// answered 200 only once its event has been handled (the change saved,
+// the replies sent), so a process that dies meanwhile leaves the request
+// unanswered and Slack retries it; a handler slower than AckWithin is
+// answered at AckWithin, inside Slack's 3 s.
+func TestHTTPAckAfterHandling(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		handleFor  time.Duration // how long the event takes
+		answeredAt time.Duration
+	}{
+		{"handled first", time.Second, time.Second},
+		{"slow handler answered in time", time.Minute, DefaultAckWithin},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				work, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				a := &Adapter{cfg: Config{AckWithin: DefaultAckWithin, EventTimeout: DefaultEventTimeout},
+					log: slog.New(slog.DiscardHandler), work: dispatch.New(8, 16), workCtx: work}
+				handled := make(chan struct{})
+				j := &job{key: "T:U", run: func(ctx context.Context) {
+					time.Sleep(tc.handleFor) // fake time: the event's save and replies
+					close(handled)
+				}}
+				rec := newRecorder()
+				start := time.Now()
+				go a.submit(rec, httptest.NewRequest(http.MethodPost, EventsPath, nil), j)
+				synctest.Wait()
+				if rec.answered() {
+					t.Fatal("answered before the event was handled")
+				}
+				<-rec.wrote
+				if got := time.Since(start); got != tc.answeredAt || rec.status != http.StatusOK {
+					t.Fatalf("answered %d after %v, want 200 after %v", rec.status, got, tc.answeredAt)
+				}
+				<-handled
+				if err := a.work.Close(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			})
+		})
+	}
 }

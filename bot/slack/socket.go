@@ -83,14 +83,9 @@ func (a *Adapter) onSocketEvent(ctx context.Context, evt socketmode.Event) {
 	}
 }
 
-// accept queues an envelope's job and acknowledges the envelope once the
-// job has run (its change saved, its replies sent), or AckWithin after it
-// arrived if the job is still queued or running then: Slack wants the ack
-// within 3 s. A process that dies before the ack leaves the envelope for
-// Slack to deliver again, and the bot's exactly-once save and saved
-// replies (bot.Outbox) make that redelivery safe. When the adapter is
-// shutting down the envelope stays unacknowledged, so Slack delivers it
-// again elsewhere.
+// accept queues an envelope's job and acknowledges the envelope as
+// enqueue says. When the adapter is shutting down the envelope stays
+// unacknowledged, so Slack delivers it again elsewhere.
 func (a *Adapter) accept(ctx context.Context, req *socketmode.Request, j *job) {
 	if req == nil || req.EnvelopeID == "" {
 		return
@@ -99,30 +94,43 @@ func (a *Adapter) accept(ctx context.Context, req *socketmode.Request, j *job) {
 		a.cfg.Observe("redelivery")
 		a.log.Debug("slack: redelivered envelope", "envelope", req.EnvelopeID, "attempt", req.RetryAttempt, "reason", req.RetryReason)
 	}
-	ack := sync.OnceFunc(func() { a.ack(req.EnvelopeID) })
+	ack := func() { a.ack(req.EnvelopeID) }
 	if j == nil {
 		ack()
 		return
 	}
-	arrived := time.Now()
-	var deadline *time.Timer
-	var timerMu sync.Mutex
+	if err := a.enqueue(ctx, time.Now(), j, ack); err != nil {
+		a.log.Debug("slack: envelope left unacknowledged", "envelope", req.EnvelopeID, "err", err)
+	}
+}
+
+// enqueue queues j and calls ack once: when j has run (its change saved,
+// its replies sent), or AckWithin after the event arrived if j is still
+// queued or running then, since Slack wants its answer within 3 s. A
+// process that dies before the ack leaves the event for Slack to deliver
+// again (a Socket Mode envelope, or an HTTP request Slack retries), and
+// the bot's exactly-once save and saved replies (bot.Outbox) make that
+// redelivery safe. It fails, without calling ack, when there is no room
+// before ctx ends or the adapter is shutting down.
+func (a *Adapter) enqueue(ctx context.Context, arrived time.Time, j *job, ack func()) error {
+	ack = sync.OnceFunc(ack)
+	var (
+		timerMu  sync.Mutex
+		deadline *time.Timer
+	)
 	queued := func() {
 		timerMu.Lock()
 		defer timerMu.Unlock()
 		deadline = time.AfterFunc(a.cfg.AckWithin-time.Since(arrived), ack)
 	}
 	run := j.run
-	err := a.work.Submit(ctx, j.key, queued, func(release func()) {
+	return a.work.Submit(ctx, j.key, queued, func(release func()) {
 		a.runWithDeadline(run, release)
 		timerMu.Lock()
 		deadline.Stop()
 		timerMu.Unlock()
 		ack()
 	})
-	if err != nil {
-		a.log.Debug("slack: envelope left unacknowledged", "envelope", req.EnvelopeID, "err", err)
-	}
 }
 
 func (a *Adapter) ack(envelopeID string) {

@@ -60,6 +60,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	if !s.parkIfHeld(r, path) {
+		return
+	}
 	var status int
 	var resp []byte
 	s.mu.Lock()

@@ -83,6 +83,7 @@ type Server struct {
 	global       window             // Limits.Global
 	routes       map[string]*window // Limits.Route, by bucket
 	limitedN     int                // requests refused with 429
+	hold         holdState
 }
 
 // MessageEvent is a message created or edited, in the order they happened.

@@ -31,6 +31,9 @@ type Signing struct {
 	Missing   bool      // send no signature headers
 	BadSecret bool      // sign with the wrong secret
 	RetryNum  int       // X-Slack-Retry-Num, when > 0
+	// RetryReason is X-Slack-Retry-Reason with RetryNum (default
+	// "http_timeout").
+	RetryReason string
 }
 
 // Sign computes Slack's v0 signature of body at timestamp ts.
@@ -73,7 +76,7 @@ func (c *AppClient) Deliver(env Envelope, sig Signing) (Response, error) {
 	}
 	if sig.RetryNum > 0 {
 		req.Header.Set("X-Slack-Retry-Num", strconv.Itoa(sig.RetryNum))
-		req.Header.Set("X-Slack-Retry-Reason", "http_timeout")
+		req.Header.Set("X-Slack-Retry-Reason", or(sig.RetryReason, "http_timeout"))
 	}
 	hc := c.HTTP
 	if hc == nil {

@@ -55,6 +55,13 @@ type Options struct {
 	// Limits, when set, enforces Slack's posting limits (on the clock
 	// Now, else time.Now); nil posts without limit.
 	Limits *Limits
+	// HTTPTimeout is how long SendHTTP waits for the app's answer
+	// (default 3s, as Slack).
+	HTTPTimeout time.Duration
+	// HTTPRetryDelays are the waits before SendHTTP's first, second and
+	// third retry of an event (default Slack's: 0, 1 min, 5 min); tests
+	// shorten them.
+	HTTPRetryDelays []time.Duration
 }
 
 // DefaultScopes are granted when Options.Scopes is nil.
@@ -173,7 +180,11 @@ type Server struct {
 	limits   limitState
 
 	// Socket Mode
-	sock    socketState
+	sock socketState
+	// HTTP delivery (SendHTTP)
+	http   httpState
+	httpWG sync.WaitGroup
+
 	baseURL string
 	hs      *httptest.Server
 	mux     *http.ServeMux
@@ -207,6 +218,12 @@ func New(opts Options) *Server {
 		l.defaults()
 		opts.Limits = &l
 	}
+	if opts.HTTPTimeout <= 0 {
+		opts.HTTPTimeout = 3 * time.Second
+	}
+	if opts.HTTPRetryDelays == nil {
+		opts.HTTPRetryDelays = []time.Duration{0, time.Minute, 5 * time.Minute}
+	}
 	s := &Server{
 		opts:     opts,
 		changed:  make(chan struct{}),
@@ -218,6 +235,7 @@ func New(opts Options) *Server {
 		baseURL:  "http://fakeslack.invalid",
 	}
 	s.sock.init()
+	s.http = httpState{dropped: make(map[string]bool), stop: make(chan struct{})}
 	s.users[opts.BotUserID] = &User{ID: opts.BotUserID, Name: "mlsd", DisplayName: "MLSD", IsBot: true}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("/api/", s.serveAPI)
@@ -239,8 +257,10 @@ func Start(t testing.TB, opts Options) *Server {
 	return s
 }
 
-// Close drops Socket Mode connections and stops the listener.
+// Close stops HTTP deliveries, drops Socket Mode connections and stops
+// the listener.
 func (s *Server) Close() {
+	s.stopHTTP()
 	s.closeSockets()
 	if s.hs != nil {
 		s.hs.Close()
@@ -359,8 +379,15 @@ const waitGuard = 15 * time.Second
 // Wait blocks until cond (called with the server locked) holds.
 func (s *Server) Wait(t testing.TB, what string, cond func(*Snapshot) bool) {
 	t.Helper()
-	guard := time.NewTimer(waitGuard)
-	defer guard.Stop()
+	s.WaitUpTo(t, what, waitGuard, cond)
+}
+
+// WaitUpTo is Wait with a longer guard, for conditions that wait on
+// Slack's own schedule (HTTP retries a minute apart).
+func (s *Server) WaitUpTo(t testing.TB, what string, guard time.Duration, cond func(*Snapshot) bool) {
+	t.Helper()
+	timer := time.NewTimer(guard)
+	defer timer.Stop()
 	for {
 		s.mu.Lock()
 		ok := cond(&Snapshot{s: s})
@@ -371,7 +398,7 @@ func (s *Server) Wait(t testing.TB, what string, cond func(*Snapshot) bool) {
 		}
 		select {
 		case <-ch:
-		case <-guard.C:
+		case <-timer.C:
 			t.Fatalf("fakeslack: gave up waiting for %s", what)
 		}
 	}
@@ -392,7 +419,8 @@ func (sn *Snapshot) Calls() []Call { return sn.s.calls }
 // Home tab published for user.
 func (sn *Snapshot) Home(user string) json.RawMessage { return sn.s.home[user] }
 
-// Acked reports whether an envelope was acknowledged.
+// Acked reports whether an envelope was acknowledged: by a Socket Mode
+// ack, or by a 2xx answer to its HTTP delivery (SendHTTP).
 func (sn *Snapshot) Acked(envelopeID string) bool {
 	_, ok := sn.s.sock.acks[envelopeID]
 	return ok
