@@ -57,7 +57,7 @@ type refStore struct {
 	threads  map[bot.ThreadRef]string // → sessions key
 	stats    map[bot.UserKey]bot.Stats
 	boards   map[string]map[string]*boardRow // ws + period → user id
-	marks    map[string]string                 // sessions key → pending message id
+	marks    map[string]string               // sessions key → pending message id
 	due      map[bot.OutboxRef]time.Time
 }
 
