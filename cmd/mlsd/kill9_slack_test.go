@@ -202,7 +202,9 @@ func TestKill9SlackAnswersExactlyOnce(t *testing.T) {
 			}
 			// silent counts answers without a reply in their thread;
 			// repeated, replies beyond one per answer.
+			var waiting []string // users still short of a reply, for the failure message
 			count := func(msgs []fakeslack.Message) (silent, repeated int) {
+				waiting = waiting[:0]
 				for i := range users {
 					replies := 0
 					for _, m := range msgs {
@@ -211,11 +213,19 @@ func TestKill9SlackAnswersExactlyOnce(t *testing.T) {
 						}
 					}
 					replies-- // the first is the question
+					if replies < perUser {
+						waiting = append(waiting, fmt.Sprintf("U%02d:%d", i, replies))
+					}
 					silent += max(0, perUser-replies)
 					repeated += max(0, replies-perUser)
 				}
 				return silent, repeated
 			}
+			defer func() {
+				if t.Failed() && len(waiting) > 0 {
+					t.Logf("%s: users short of replies (user:replies): %v", storeKind, waiting)
+				}
+			}()
 			// Replies saved by the killed process and never sent come from
 			// the second one's outbox sweeper, MLSD_OUTBOX_GRACE after
 			// their save, at its next tick.
