@@ -60,6 +60,10 @@ type Config struct {
 	// TeamAverages, when set, gives the report card the workspace's
 	// average step scores (both stores offer it).
 	TeamAverages TeamAverages
+
+	// OutboxGrace is how old saved, unconfirmed replies must be before
+	// RunOutbox delivers them (default DefaultOutboxGrace).
+	OutboxGrace time.Duration
 }
 
 // Bot is the interviewer: it turns inbound messages into state changes and
@@ -104,6 +108,9 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
+	}
+	if cfg.OutboxGrace <= 0 {
+		cfg.OutboxGrace = DefaultOutboxGrace
 	}
 	if cfg.NudgeAfter <= 0 {
 		cfg.NudgeAfter = DefaultNudgeAfter
@@ -656,7 +663,11 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 				return nil, fmt.Errorf("session %s: too many concurrent updates: %w", s.ID, err)
 			case errors.Is(err, ErrDuplicate):
 				if s.Outbox != nil && s.Outbox.MessageID == in.MessageID {
-					// Applied, but the replies may never have gone out.
+					if !b.resend(ctx, &s, in.MessageID) {
+						log.Info("redelivered message already applied and answered", "session", s.ID)
+						return nil, nil
+					}
+					// Applied, but the replies never went out.
 					log.Info("redelivered message already applied; sending its replies again", "session", s.ID)
 					return s.Outbox.replies(&s), nil
 				}
@@ -703,7 +714,7 @@ func (b *Bot) closingReplies(ctx context.Context, in Inbound) []Outbound {
 		return nil
 	}
 	s, err := b.cfg.Store.Session(ctx, bind.User, bind.SessionID)
-	if err != nil || s.Status == Active || s.Outbox == nil || s.Outbox.MessageID != in.MessageID {
+	if err != nil || s.Status == Active || s.Outbox == nil || s.Outbox.MessageID != in.MessageID || !b.resend(ctx, &s, in.MessageID) {
 		return nil
 	}
 	b.cfg.Log.Info("redelivered closing message; sending its replies again", "session", s.ID, "message", in.MessageID)

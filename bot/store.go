@@ -114,8 +114,42 @@ type Store interface {
 	// user has a standing, inside Top or not.
 	Leaderboard(ctx context.Context, ws Workspace, period Period, limit int, viewer string) (Board, error)
 
+	// Pending outbox. A Save whose ch.MessageID is not empty and whose
+	// ch.Session.Outbox holds the replies of that very message marks them
+	// pending, in the same atomic write, at ch.Session.Updated: the
+	// replies are saved but not known to have reached the platform. The
+	// mark replaces any earlier one of the session; other Saves leave it
+	// as it is, and a failed Save writes none. The marks let whichever
+	// process runs next deliver replies a crash left behind (Bot.RunOutbox).
+
+	// OutboxPending reports whether the outbox of messageID is the
+	// session's pending one.
+	OutboxPending(ctx context.Context, ref OutboxRef) (bool, error)
+
+	// OutboxDelivered clears ref's mark once its replies went out: the
+	// session's mark when it is for ref.MessageID (a later message's mark
+	// stays), and ref's entry in the list DueOutboxes reads. A no-op when
+	// there is neither.
+	OutboxDelivered(ctx context.Context, ref OutboxRef) error
+
+	// DueOutboxes claims up to limit marks made at or before before, oldest
+	// first, and moves each one's time to before+lease, so that concurrent
+	// callers (other replicas) never get the same mark until lease has
+	// passed; a caller that died leaves it to be claimed again. It may
+	// return refs whose mark a later Save replaced or a delivery cleared:
+	// callers check OutboxPending, and clear such refs with
+	// OutboxDelivered.
+	DueOutboxes(ctx context.Context, before time.Time, limit int, lease time.Duration) ([]OutboxRef, error)
+
 	// Close releases the store.
 	Close() error
+}
+
+// OutboxRef names the saved replies of one message in one session.
+type OutboxRef struct {
+	User      UserKey
+	SessionID string
+	MessageID string
 }
 
 // Change is one state transition of a session.

@@ -73,7 +73,7 @@ var (
 	bucketAnon     = []byte("anonymous") // user → "" while the name is hidden
 	bucketExport   = []byte("export")    // platform, workspace, month, user id, session id → bot.ExportRow
 	allBuckets     = [][]byte{bucketDedupe, bucketSessions, bucketActive, bucketThreads, bucketExpiry, bucketStats, bucketBoards,
-		bucketCoverage, bucketHistory, bucketTeams, bucketAnon, bucketExport}
+		bucketCoverage, bucketHistory, bucketTeams, bucketAnon, bucketExport, bucketOutboxPending, bucketOutboxDue, bucketOutboxIndex}
 )
 
 // Kinds of expiry index entries.
@@ -550,6 +550,9 @@ func (s *Store) Save(ctx context.Context, ch bot.Change) error {
 				return err
 			}
 		} else if err := dropActive(tx, sess.User, sess.ID); err != nil {
+			return err
+		}
+		if err := markOutbox(tx, ch); err != nil {
 			return err
 		}
 		if ch.Completion != nil {

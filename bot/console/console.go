@@ -25,6 +25,12 @@ type interviewer interface {
 	Handle(ctx context.Context, in bot.Inbound) ([]bot.Outbound, error)
 }
 
+// deliveryConfirmer is the optional part of the interviewer (*bot.Bot has
+// it) told that a message's replies were shown, so they are not pending.
+type deliveryConfirmer interface {
+	Delivered(ctx context.Context, in bot.Inbound, outs []bot.Outbound)
+}
+
 // drawer draws the pictures replies carry (bot.Painter).
 type drawer interface {
 	Draw(ctx context.Context, pic *bot.Picture) ([]byte, error)
@@ -278,6 +284,9 @@ func (a *Adapter) send(ctx context.Context, text string) {
 		if o.File != nil {
 			a.file(o.File)
 		}
+	}
+	if d, ok := a.cfg.Bot.(deliveryConfirmer); ok {
+		d.Delivered(hctx, in, out)
 	}
 }
 

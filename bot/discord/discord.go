@@ -41,6 +41,9 @@ import (
 type Interviewer interface {
 	Handle(ctx context.Context, in bot.Inbound) ([]bot.Outbound, error)
 	AttachThread(ctx context.Context, user bot.UserKey, sessionID, channel, thread string) error
+	// Delivered confirms that the replies Handle returned for in went out,
+	// so no other process sends them again (the bot's pending outbox).
+	Delivered(ctx context.Context, in bot.Inbound, outs []bot.Outbound)
 }
 
 // Leaser grants a named lease to one holder at a time. Acquire returns

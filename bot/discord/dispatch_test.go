@@ -48,6 +48,8 @@ func (r *recorder) Handle(_ context.Context, in bot.Inbound) ([]bot.Outbound, er
 	return nil, nil
 }
 
+func (r *recorder) Delivered(context.Context, bot.Inbound, []bot.Outbound) {}
+
 func (r *recorder) AttachThread(context.Context, bot.UserKey, string, string, string) error {
 	return nil
 }

@@ -152,6 +152,7 @@ func (a *Adapter) handleMessage(ctx context.Context, m *discordgo.MessageCreate)
 		outs = []bot.Outbound{{Where: bot.Where{Kind: bot.Ephemeral, User: in.UserID}, Text: sorry}}
 	}
 	a.deliver(ctx, &turn{in: in}, outs, log)
+	a.delivered(ctx, in, outs, err)
 }
 
 // Run serves Discord until ctx ends. With a gateway it takes the shard's

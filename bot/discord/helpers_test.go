@@ -35,6 +35,8 @@ func (s *scripted) Handle(_ context.Context, in bot.Inbound) ([]bot.Outbound, er
 	return reply(in)
 }
 
+func (s *scripted) Delivered(context.Context, bot.Inbound, []bot.Outbound) {}
+
 func (s *scripted) AttachThread(_ context.Context, _ bot.UserKey, session, channel, thread string) error {
 	s.attached <- [3]string{session, channel, thread}
 	return nil

@@ -204,6 +204,17 @@ func (a *Adapter) handleInteraction(ctx context.Context, raw []byte, respond res
 		outs = withEcho(t.in, outs)
 	}
 	a.deliver(hctx, t, outs, log)
+	a.delivered(hctx, t.in, outs, err)
+}
+
+// delivered confirms an event's replies to the interviewer once they were
+// posted (or a platform error was reported to the user). Cut short by
+// shutdown or the deadline, they stay pending and the next process's
+// sweeper sends them.
+func (a *Adapter) delivered(ctx context.Context, in bot.Inbound, outs []bot.Outbound, err error) {
+	if err == nil && ctx.Err() == nil {
+		a.cfg.Interviewer.Delivered(ctx, in, outs)
+	}
 }
 
 // decodeInteraction reads an INTERACTION_CREATE payload. discordgo
@@ -352,11 +363,12 @@ func (a *Adapter) formClick(ctx context.Context, t *turn, respondOnce func(*disc
 			return
 		}
 	}
+	dctx, cancel := context.WithTimeout(ctx, handleTimeout)
+	defer cancel()
 	if len(rest) > 0 {
-		dctx, cancel := context.WithTimeout(ctx, handleTimeout)
-		defer cancel()
 		a.deliver(dctx, t, rest, a.log.With("interaction", t.i.ID))
 	}
+	a.delivered(dctx, t.in, outs, nil)
 }
 
 // threadFailed is what the user is told when their interview's thread
@@ -375,7 +387,9 @@ func (a *Adapter) abandon(ctx context.Context, t *turn, channel string, root bot
 	in := t.in
 	in.Kind, in.Text, in.Thread, in.Channel = bot.KindAction, "end", "", channel
 	in.MessageID = "abandon:" + root.Session
-	if _, err := a.cfg.Interviewer.Handle(ctx, in); err != nil {
+	outs, err := a.cfg.Interviewer.Handle(ctx, in)
+	a.delivered(ctx, in, outs, err) // not shown on purpose: nothing to send later
+	if err != nil {
 		log.Error("discord: could not end an interview without a thread", "error", err, "session", root.Session)
 		return sorry
 	}

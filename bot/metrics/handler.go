@@ -60,6 +60,16 @@ func (iv *Interviewer) AttachThread(ctx context.Context, user bot.UserKey, sessi
 	return a.AttachThread(ctx, user, sessionID, channel, thread)
 }
 
+// Delivered forwards to the wrapped handler (the adapter's confirmation
+// that an event's replies went out; see bot.Bot.Delivered).
+func (iv *Interviewer) Delivered(ctx context.Context, in bot.Inbound, outs []bot.Outbound) {
+	if d, ok := iv.next.(interface {
+		Delivered(ctx context.Context, in bot.Inbound, outs []bot.Outbound)
+	}); ok {
+		d.Delivered(ctx, in, outs)
+	}
+}
+
 // Home forwards to the wrapped handler and records the call as an inbound
 // event of kind "home" (Slack's app_home_opened).
 func (iv *Interviewer) Home(ctx context.Context, user bot.UserKey) (bot.Home, error) {

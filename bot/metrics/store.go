@@ -20,9 +20,12 @@ const (
 	opStats          = "stats"
 	opLeaderboard    = "leaderboard"
 	opClose          = "close"
+	opOutboxPending  = "outbox_pending"
+	opOutboxDone     = "outbox_delivered"
+	opOutboxDue      = "outbox_due"
 )
 
-var storeOps = []string{opFirstDelivery, opForgetDelivery, opActiveSession, opSession, opSave, opThread, opStats, opLeaderboard, opClose}
+var storeOps = []string{opFirstDelivery, opForgetDelivery, opActiveSession, opSession, opSave, opThread, opStats, opLeaderboard, opClose, opOutboxPending, opOutboxDone, opOutboxDue}
 
 // InstrumentStore wraps s so that every call records its latency and
 // outcome (mlsd_store_*), and so that the state changes the store accepts
@@ -192,6 +195,27 @@ func (s *store) Save(ctx context.Context, ch bot.Change) error {
 		}
 	}
 	return err
+}
+
+func (s *store) OutboxPending(ctx context.Context, ref bot.OutboxRef) (bool, error) {
+	start := s.m.now()
+	pending, err := s.next.OutboxPending(ctx, ref)
+	s.done(opOutboxPending, start, err)
+	return pending, err
+}
+
+func (s *store) OutboxDelivered(ctx context.Context, ref bot.OutboxRef) error {
+	start := s.m.now()
+	err := s.next.OutboxDelivered(ctx, ref)
+	s.done(opOutboxDone, start, err)
+	return err
+}
+
+func (s *store) DueOutboxes(ctx context.Context, before time.Time, limit int, lease time.Duration) ([]bot.OutboxRef, error) {
+	start := s.m.now()
+	refs, err := s.next.DueOutboxes(ctx, before, limit, lease)
+	s.done(opOutboxDue, start, err)
+	return refs, err
 }
 
 func (s *store) Thread(ctx context.Context, ref bot.ThreadRef) (bot.ThreadBinding, error) {

@@ -120,8 +120,8 @@ func TestScriptKeysShareOneSlot(t *testing.T) {
 		}
 	}
 	// The completing save touches every per-user key kind.
-	if widest != 11 {
-		t.Errorf("the widest script call passed %d keys, want 11 (active, session, seen, binding, stats, recent, week, month, coverage, history, scores)", widest)
+	if widest != 12 {
+		t.Errorf("the widest script call passed %d keys, want 12 (active, session, seen, binding, stats, recent, week, month, coverage, history, scores, pending outbox)", widest)
 	}
 }
 

@@ -222,10 +222,10 @@ func TestSaveRetryOfOwnChange(t *testing.T) {
 	ses := newSession(u, "S1")
 	run := func(ch bot.Change, token string) int64 {
 		t.Helper()
-		keys := []string{s.keys.active(u), s.keys.session(u, ch.Session.ID), s.keys.seen(u, ch.Session.ID)}
+		keys := []string{s.keys.active(u), s.keys.session(u, ch.Session.ID), s.keys.seen(u, ch.Session.ID), s.keys.outboxMark(u)}
 		doc := mustJSON(t, ch.Session)
 		reply, err := s.save.Run(ctx, s.rdb, keys, ch.Session.ID, ch.Expected, ch.Session.Version,
-			string(ch.Session.Status), doc, ch.MessageID, int64(3600000), token, "0", "").Result()
+			string(ch.Session.Status), doc, ch.MessageID, int64(3600000), token, "0", "", "").Result()
 		if err != nil {
 			t.Fatalf("save.lua: %v", err)
 		}

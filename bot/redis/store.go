@@ -319,8 +319,16 @@ func (s *Store) Save(ctx context.Context, ch bot.Change) error {
 		keys = append(keys, comp.keys...)
 		args = append(args, comp.args...)
 	}
+	// The outbox mark's key and message come last, whatever precedes them.
+	ob, marks := outboxOf(ch)
+	keys = append(keys, s.keys.outboxMark(u))
+	args = append(args, ob.MessageID)
 
-	reply, err := s.runSave(ctx, u, ref, ttl, keys, args)
+	var obEntry *goredis.Z
+	if marks {
+		obEntry = &goredis.Z{Score: float64(ses.Updated.UnixMilli()), Member: outboxMember(ob)}
+	}
+	reply, err := s.runSave(ctx, u, ref, obEntry, ttl, keys, args)
 	if err != nil {
 		return s.fail("save session "+ses.ID, err)
 	}
@@ -349,27 +357,34 @@ func (s *Store) Save(ctx context.Context, ch bot.Change) error {
 	return fmt.Errorf("redis: save.lua returned unknown outcome %d", outcome)
 }
 
-// runSave sends the script, after the thread index update in the same
-// pipeline when there is a thread. EVALSHA inside a pipeline cannot fall
-// back by itself, so a NOSCRIPT reply (script cache flushed, failover)
-// resends with EVAL.
-func (s *Store) runSave(ctx context.Context, u bot.UserKey, ref *bot.ThreadRef, ttl time.Duration, keys []string, args []any) (any, error) {
-	if ref == nil {
+// runSave sends the script, after the thread index update (when there is
+// a thread) and the pending outbox's list entry (when the change marks
+// one) in the same pipeline. EVALSHA inside a pipeline cannot fall back by
+// itself, so a NOSCRIPT reply (script cache flushed, failover) resends
+// with EVAL.
+func (s *Store) runSave(ctx context.Context, u bot.UserKey, ref *bot.ThreadRef, obEntry *goredis.Z, ttl time.Duration, keys []string, args []any) (any, error) {
+	if ref == nil && obEntry == nil {
 		return s.save.Run(ctx, s.rdb, keys, args...).Result()
 	}
-	idx := s.keys.threadIndex(*ref)
-	// A minute of slack: the index is written just before the script, so
-	// without it the binding could outlive its index by a millisecond.
-	ms := (ttl + time.Minute).Milliseconds()
 	send := func(eval func(goredis.Pipeliner) *goredis.Cmd) *goredis.Cmd {
 		var script *goredis.Cmd
 		// Pipelined's error repeats a command's own; the script's is the one that counts.
 		_, _ = s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
-			p.SAdd(ctx, idx, u.UserID)
-			// The index must outlive every binding it points to: set a TTL
-			// on a new index (NX), and only ever lengthen it (GT).
-			p.Do(ctx, "PEXPIRE", idx, ms, "NX")
-			p.Do(ctx, "PEXPIRE", idx, ms, "GT")
+			if ref != nil {
+				idx := s.keys.threadIndex(*ref)
+				// A minute of slack: the index is written just before the
+				// script, so without it the binding could outlive its index
+				// by a millisecond.
+				ms := (ttl + time.Minute).Milliseconds()
+				p.SAdd(ctx, idx, u.UserID)
+				// The index must outlive every binding it points to: set a
+				// TTL on a new index (NX), and only ever lengthen it (GT).
+				p.Do(ctx, "PEXPIRE", idx, ms, "NX")
+				p.Do(ctx, "PEXPIRE", idx, ms, "GT")
+			}
+			if obEntry != nil {
+				p.ZAdd(ctx, s.keys.outboxes(), *obEntry)
+			}
 			script = eval(p)
 			return nil
 		})

@@ -36,6 +36,8 @@ type Daily interface {
 	PostRequested(ctx context.Context, s bot.DailySchedule, now time.Time, p bot.Poster) (bool, error)
 	RevealDaily(ctx context.Context, s bot.DailySchedule, now time.Time, p bot.Poster) (bool, error)
 	RunNudges(ctx context.Context, now time.Time, posters func(bot.Platform) bot.Poster) (int, error)
+	// RunOutbox delivers replies a process saved and died before sending.
+	RunOutbox(ctx context.Context, now time.Time, posters func(bot.Platform) bot.Poster) (int, error)
 }
 
 var _ Daily = (*bot.Bot)(nil)
@@ -151,12 +153,18 @@ func (r *Reconciler) tick(ctx context.Context) {
 	}
 }
 
-// Tick does everything due at now: pending `/mlsd daily now` requests,
+// Tick does everything due at now: saved replies no process delivered
+// (bot.Bot.RunOutbox), pending `/mlsd daily now` requests,
 // each enabled channel's latest due post (within the grace window),
 // reveals at their configured time, and idle-interview checks. Errors of
 // single channels are logged; the error returned is the first one that
 // stopped a whole step (reading the schedules, the nudges).
 func (r *Reconciler) Tick(ctx context.Context, now time.Time) error {
+	// First, and whatever happens to the schedules: these replies are
+	// answers people are waiting for.
+	if _, err := r.daily.RunOutbox(ctx, now, r.poster); err != nil && ctx.Err() == nil {
+		r.log.Warn("schedule: delivering saved replies failed; retrying at the next tick", "err", err)
+	}
 	scheds, err := r.daily.DailySchedules(ctx)
 	if err != nil {
 		return fmt.Errorf("read daily schedules: %w", err)

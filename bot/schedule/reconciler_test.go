@@ -369,6 +369,10 @@ func (d *countingDaily) PostRequested(context.Context, bot.DailySchedule, time.T
 func (d *countingDaily) RevealDaily(context.Context, bot.DailySchedule, time.Time, bot.Poster) (bool, error) {
 	return false, nil
 }
+func (d *countingDaily) RunOutbox(context.Context, time.Time, func(bot.Platform) bot.Poster) (int, error) {
+	return 0, nil
+}
+
 func (d *countingDaily) RunNudges(context.Context, time.Time, func(bot.Platform) bot.Poster) (int, error) {
 	return 0, nil
 }

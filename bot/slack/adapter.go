@@ -26,6 +26,9 @@ import (
 type Interviewer interface {
 	Handle(ctx context.Context, in bot.Inbound) ([]bot.Outbound, error)
 	AttachThread(ctx context.Context, user bot.UserKey, sessionID, channel, thread string) error
+	// Delivered confirms that the replies Handle returned for in went out,
+	// so no other process sends them again (the bot's pending outbox).
+	Delivered(ctx context.Context, in bot.Inbound, outs []bot.Outbound)
 	// Home feeds the Home tab: leaderboards and the viewer's stats.
 	Home(ctx context.Context, user bot.UserKey) (bot.Home, error)
 }
@@ -329,6 +332,15 @@ func (a *Adapter) shutdown() {
 func (a *Adapter) Post(ctx context.Context, out bot.Outbound) (string, error) {
 	if out.Where.Channel == "" {
 		return "", errors.New("slack: Post needs Where.Channel")
+	}
+	if out.Where.Kind == bot.Ephemeral {
+		// A saved private reply the sweeper delivers (bot.RunOutbox): only
+		// its addressee sees it, as when it was first meant to go out.
+		if out.Where.User == "" {
+			return "", errors.New("slack: an ephemeral Post needs Where.User")
+		}
+		a.sendEphemeral(ctx, origin{}, out)
+		return out.Where.Thread, nil
 	}
 	if out.Picture != nil {
 		// A picture that cannot go out goes out as text (postPicture).

@@ -71,6 +71,8 @@ func TestWorkspaceLimitHoldsEveryReplica(t *testing.T) {
 type nopInterviewer struct{}
 
 func (nopInterviewer) Handle(context.Context, bot.Inbound) ([]bot.Outbound, error) { return nil, nil }
+func (nopInterviewer) Delivered(context.Context, bot.Inbound, []bot.Outbound)      {}
+
 func (nopInterviewer) AttachThread(context.Context, bot.UserKey, string, string, string) error {
 	return nil
 }

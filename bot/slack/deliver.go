@@ -42,6 +42,12 @@ func (a *Adapter) handle(ctx context.Context, o origin) {
 	}
 	releaseSlot(ctx) // the change is saved; only paced replies remain
 	a.deliver(ctx, o, outs)
+	if err == nil && ctx.Err() == nil {
+		// Posted (or, on a platform error, reported to the user). Cut
+		// short by shutdown or the deadline, the replies stay pending and
+		// the next process's sweeper sends them.
+		a.cfg.Interviewer.Delivered(ctx, o.in, outs)
+	}
 	a.cfg.Observe("handled", o.in.Kind.String())
 }
 
@@ -116,10 +122,12 @@ func (a *Adapter) abandon(ctx context.Context, o origin, root bot.Outbound) {
 	in.Kind, in.Text, in.Thread = bot.KindAction, "end", ""
 	in.Channel = root.Where.Channel
 	in.MessageID = "abandon:" + root.Session
-	if _, err := a.cfg.Interviewer.Handle(ctx, in); err != nil {
+	outs, err := a.cfg.Interviewer.Handle(ctx, in)
+	if err != nil {
 		a.log.Error("slack: could not end an interview without a thread", "event", o.eventID, "session", root.Session, "err", err)
 		return
 	}
+	a.cfg.Interviewer.Delivered(ctx, in, outs) // not shown on purpose: nothing to send later
 	a.log.Warn("slack: ended an interview whose thread could not be posted", "event", o.eventID, "session", root.Session)
 }
 

@@ -93,6 +93,8 @@ type stubInterviewer func(bot.Inbound) ([]bot.Outbound, error)
 func (f stubInterviewer) Handle(_ context.Context, in bot.Inbound) ([]bot.Outbound, error) {
 	return f(in)
 }
+func (f stubInterviewer) Delivered(context.Context, bot.Inbound, []bot.Outbound) {}
+
 func (f stubInterviewer) AttachThread(context.Context, bot.UserKey, string, string, string) error {
 	return nil
 }

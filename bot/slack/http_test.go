@@ -128,6 +128,8 @@ func (g *gate) Handle(ctx context.Context, in bot.Inbound) ([]bot.Outbound, erro
 	return []bot.Outbound{{Where: bot.Where{Kind: bot.Ephemeral, Channel: in.Channel, User: in.UserID}, Text: "done: " + in.Text}}, nil
 }
 
+func (g *gate) Delivered(context.Context, bot.Inbound, []bot.Outbound) {}
+
 func (g *gate) AttachThread(context.Context, bot.UserKey, string, string, string) error { return nil }
 func (g *gate) Home(context.Context, bot.UserKey) (bot.Home, error)                     { return bot.Home{}, nil }
 

@@ -79,6 +79,7 @@ func Run(t *testing.T, newStore func(t *testing.T) bot.Store) {
 		{"Leaderboard", leaderboardCases},
 		{"Expiry", expiryCases},
 		{"Concurrency", concurrencyCases},
+		{"Outbox", outboxCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

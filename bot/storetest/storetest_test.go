@@ -57,6 +57,8 @@ type refStore struct {
 	threads  map[bot.ThreadRef]string // → sessions key
 	stats    map[bot.UserKey]bot.Stats
 	boards   map[string]map[string]*boardRow // ws + period → user id
+	marks    map[string]string               // sessions key → pending message id
+	due      map[bot.OutboxRef]time.Time
 }
 
 func newRefStore() *refStore {
@@ -68,7 +70,46 @@ func newRefStore() *refStore {
 		threads:  map[bot.ThreadRef]string{},
 		stats:    map[bot.UserKey]bot.Stats{},
 		boards:   map[string]map[string]*boardRow{},
+		marks:    map[string]string{},
+		due:      map[bot.OutboxRef]time.Time{},
 	}
+}
+
+func (r *refStore) OutboxPending(_ context.Context, ref bot.OutboxRef) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m, ok := r.marks[skey(ref.User, ref.SessionID)]
+	return ok && m == ref.MessageID, nil
+}
+
+func (r *refStore) OutboxDelivered(_ context.Context, ref bot.OutboxRef) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	key := skey(ref.User, ref.SessionID)
+	if r.marks[key] == ref.MessageID || r.bug == "delivered-clears-later-mark" {
+		delete(r.marks, key)
+	}
+	delete(r.due, ref)
+	return nil
+}
+
+func (r *refStore) DueOutboxes(_ context.Context, before time.Time, limit int, lease time.Duration) ([]bot.OutboxRef, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []bot.OutboxRef
+	for ref, at := range r.due {
+		if !at.After(before) {
+			out = append(out, ref)
+		}
+	}
+	slices.SortFunc(out, func(a, b bot.OutboxRef) int { return r.due[a].Compare(r.due[b]) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	for _, ref := range out {
+		r.due[ref] = before.Add(lease)
+	}
+	return out, nil
 }
 
 func (r *refStore) advance(d time.Duration) {
@@ -193,6 +234,10 @@ func (r *refStore) Save(_ context.Context, ch bot.Change) error {
 	}
 	if s.Thread != "" {
 		r.threads[r.threadRef(bot.ThreadRef{Platform: s.User.Platform, Workspace: s.User.Workspace, Channel: s.Channel, Thread: s.Thread})] = key
+	}
+	if ob := s.Outbox; ch.MessageID != "" && ob != nil && ob.MessageID == ch.MessageID {
+		r.marks[key] = ch.MessageID
+		r.due[bot.OutboxRef{User: s.User, SessionID: s.ID, MessageID: ch.MessageID}] = s.Updated
 	}
 	if c := ch.Completion; c != nil && r.bug != "completion-before-checks" {
 		r.complete(s, c)
@@ -373,6 +418,7 @@ func TestSuiteCatchesMutants(t *testing.T) {
 		{"forget-ignored", "FirstDelivery/ForgetLetsTheRetryThrough"},
 		{"no-expiry", "Expiry/SessionKeysExpireTogether"},
 		{"ttl-from-create", "Expiry/EachSaveRestartsTTL"},
+		{"delivered-clears-later-mark", "Outbox/LaterMarkReplaces"},
 	} {
 		t.Run(m.bug+"/"+m.subtest, func(t *testing.T) {
 			group, name, _ := strings.Cut(m.subtest, "/")

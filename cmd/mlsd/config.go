@@ -28,6 +28,9 @@ type config struct {
 	NudgeAfter      time.Duration
 	AbandonAfter    time.Duration
 	DailyGrace      time.Duration
+	// OutboxGrace is the age at which saved replies no process confirmed
+	// are sent by the sweeper (MLSD_OUTBOX_GRACE).
+	OutboxGrace time.Duration
 
 	SlackBotToken      string
 	SlackAppToken      string
@@ -68,6 +71,7 @@ const (
 	defaultNudgeAfter      = 24 * time.Hour
 	defaultAbandonAfter    = 72 * time.Hour
 	defaultDailyGrace      = 2 * time.Hour
+	defaultOutboxGrace     = 30 * time.Second // bot.DefaultOutboxGrace
 	defaultLLMTimeout      = 20 * time.Second
 )
 
@@ -199,6 +203,7 @@ func (e *envReader) loadCore(c *config) {
 	c.NudgeAfter = e.duration("MLSD_NUDGE_AFTER", defaultNudgeAfter)
 	c.AbandonAfter = e.duration("MLSD_ABANDON_AFTER", defaultAbandonAfter)
 	c.DailyGrace = e.duration("MLSD_DAILY_GRACE", defaultDailyGrace)
+	c.OutboxGrace = e.duration("MLSD_OUTBOX_GRACE", defaultOutboxGrace)
 	if c.AbandonAfter <= c.NudgeAfter {
 		e.probs.add("MLSD_ABANDON_AFTER (%s) must be longer than MLSD_NUDGE_AFTER (%s)", c.AbandonAfter, c.NudgeAfter)
 	}

@@ -138,6 +138,7 @@ func newBot(cfg config, store, raw bot.Store, ai *bot.AIJudge, lib *bot.Library,
 		Progress:     progress,
 		Export:       export,
 		AI:           ai,
+		OutboxGrace:  cfg.OutboxGrace,
 		TeamAverages: team,
 	})
 }
@@ -389,8 +390,11 @@ func serveAll(ctx context.Context, cfg config, lib *bot.Library, log *slog.Logge
 		runners = append(runners, schedule.New(b, schedule.Options{
 			Posters: posters,
 			Grace:   cfg.DailyGrace,
-			Wake:    wake,
-			Log:     log,
+			// Saved replies no process sent go out within a tick of their
+			// grace.
+			Every: min(schedule.DefaultEvery, cfg.OutboxGrace),
+			Wake:  wake,
+			Log:   log,
 			Observe: func(event string, p bot.Platform) {
 				switch event {
 				case "posted":

@@ -21,6 +21,9 @@
 --     [30] coverage window  [31] "1" for a drill: points, streak,
 --     coverage and history only (bot.Completion.Drill)
 --     [32] score point JSON (bot.ScorePoint; interviews only)  [33] scores limit
+--   always last: KEYS[#KEYS] the user's pending-outbox HASH (session id →
+--     message id), ARGV[#ARGV] the message whose replies this change saves
+--     ("" = none): it becomes the session's pending outbox
 --
 -- Returns a table whose first element is the outcome:
 --   {1, totals...} applied      {2} duplicate message    {3, version} stale
@@ -34,6 +37,7 @@
 local sid, expected, version = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local status, body, msg, ttl, tok = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local completing, binding = ARGV[9] == '1', ARGV[10]
+local outboxKey, outboxMsg = KEYS[#KEYS], ARGV[#ARGV]
 local DONE = '\0completed' -- no platform message id starts with NUL
 
 local k = 4
@@ -89,6 +93,10 @@ else
 end
 if msg ~= '' then redis.call('SADD', KEYS[3], msg) end
 if bindKey then redis.call('SET', bindKey, binding, 'PX', ttl) end
+if outboxMsg ~= '' then
+  redis.call('HSET', outboxKey, sid, outboxMsg)
+  redis.call('PEXPIRE', outboxKey, ttl)
+end
 
 -- Stats count a session once: the DONE marker lives in the session's own
 -- seen set, so only the transition that adds it can count.

@@ -1,0 +1,134 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Saved replies that no process delivered. A change and its replies are
+// saved together, and the Save marks the replies pending (Store's pending
+// outbox). The adapter that posts them calls Delivered once the platform
+// took them all, which clears the mark. A process that dies in between
+// (after the Save, before or during the posting) leaves the mark, and
+// RunOutbox, run by every replica on start and then periodically, posts
+// those replies through the platform's Poster once the mark is older than
+// OutboxGrace, so it never races a live handler.
+//
+// Exactly once in the normal case: the live handler's replies are cleared
+// by Delivered, the sweeper's by its own clear after posting, and the
+// store's lease keeps two replicas from taking the same mark. A crash
+// during the sweeper's own posting (or a post that failed half-way) repeats
+// the replies that went out before it when the mark is taken again after
+// its lease; nothing is lost.
+
+// Defaults and bounds of the sweeper.
+const (
+	// DefaultOutboxGrace is how old a pending mark must be before the
+	// sweeper delivers it: longer than a live handler takes to post.
+	DefaultOutboxGrace = 30 * time.Second
+	// outboxBatch bounds the marks one RunOutbox call claims.
+	outboxBatch = 100
+	// outboxLease hides a claimed mark from other replicas while this one
+	// posts it; a replica that dies leaves it to be taken again.
+	outboxLease = 2 * time.Minute
+	// outboxGiveUp: a mark the platform keeps refusing is dropped (and
+	// logged) once its replies are this old; they would make no sense.
+	outboxGiveUp = time.Hour
+)
+
+// Delivered tells the bot that the replies Handle returned for in have all
+// reached the platform, so that no other process sends them again. The
+// adapters call it after posting; errors are logged, not returned (the
+// replies are out; at worst the sweeper sends them once more).
+func (b *Bot) Delivered(ctx context.Context, in Inbound, outs []Outbound) {
+	ref, ok := outboxRefOf(in, outs)
+	if !ok {
+		return
+	}
+	if err := b.cfg.Store.OutboxDelivered(ctx, ref); err != nil {
+		b.cfg.Log.Warn("outbox: could not clear the pending mark; the sweeper may send the replies again", "session", ref.SessionID, "message", ref.MessageID, "err", err)
+	}
+}
+
+// outboxRefOf names the saved replies outs may be: those of in's message
+// in the session the replies belong to.
+func outboxRefOf(in Inbound, outs []Outbound) (OutboxRef, bool) {
+	if in.MessageID == "" {
+		return OutboxRef{}, false
+	}
+	for _, o := range outs {
+		if o.Session != "" {
+			return OutboxRef{User: in.User(), SessionID: o.Session, MessageID: in.MessageID}, true
+		}
+	}
+	return OutboxRef{}, false
+}
+
+// resend decides whether a redelivered message that was applied before
+// gets its saved replies again: only while they are still pending (the
+// process that saved them died before they went out). When the store
+// cannot tell, they are sent: a repeat beats a loss.
+func (b *Bot) resend(ctx context.Context, s *Session, messageID string) bool {
+	pending, err := b.cfg.Store.OutboxPending(ctx, OutboxRef{User: s.User, SessionID: s.ID, MessageID: messageID})
+	if err != nil {
+		b.cfg.Log.Warn("outbox: could not read the pending mark; sending the saved replies again", "session", s.ID, "err", err)
+		return true
+	}
+	return pending
+}
+
+// RunOutbox delivers the saved replies whose mark is older than the grace
+// at now, through posters (by platform; nil when this process has none
+// there, and the mark is left for a process that has). It reports how
+// many replies it posted; errors of single sessions are logged and the
+// rest carry on.
+func (b *Bot) RunOutbox(ctx context.Context, now time.Time, posters func(Platform) Poster) (int, error) {
+	refs, err := b.cfg.Store.DueOutboxes(ctx, now.Add(-b.cfg.OutboxGrace), outboxBatch, outboxLease)
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	for _, ref := range refs {
+		n, err := b.deliverLeftover(ctx, ref, now, posters)
+		sent += n
+		if err != nil {
+			b.cfg.Log.Warn("outbox: saved replies not delivered; retried after the lease", "user", ref.User.String(), "session", ref.SessionID, "message", ref.MessageID, "err", err)
+		}
+	}
+	return sent, nil
+}
+
+func (b *Bot) deliverLeftover(ctx context.Context, ref OutboxRef, now time.Time, posters func(Platform) Poster) (int, error) {
+	pending, err := b.cfg.Store.OutboxPending(ctx, ref)
+	if err != nil {
+		return 0, err
+	}
+	s, err := b.cfg.Store.Session(ctx, ref.User, ref.SessionID)
+	if errors.Is(err, ErrNotFound) || err == nil && (!pending || s.Outbox == nil || s.Outbox.MessageID != ref.MessageID) {
+		// Delivered meanwhile, replaced by a later message's, or expired:
+		// only the list entry is left.
+		return 0, b.cfg.Store.OutboxDelivered(ctx, ref)
+	}
+	if err != nil {
+		return 0, err
+	}
+	p := posters(ref.User.Platform)
+	if p == nil {
+		return 0, fmt.Errorf("no adapter posts on %s here", ref.User.Platform)
+	}
+	log := b.cfg.Log.With("platform", s.User.Platform, "workspace", s.User.Workspace, "user", s.User.UserID, "session", s.ID, "message", ref.MessageID)
+	replies := s.Outbox.replies(&s)
+	for i, r := range replies {
+		if _, err := p.Post(ctx, r); err != nil {
+			if now.Sub(s.Updated) < outboxGiveUp {
+				return i, err
+			}
+			log.Error("outbox: the platform keeps refusing saved replies; giving up", "age", now.Sub(s.Updated).Round(time.Minute).String(), "err", err)
+			return i, b.cfg.Store.OutboxDelivered(ctx, ref)
+		}
+	}
+	log.Info("outbox: delivered replies a previous process saved but did not send", "replies", len(replies))
+	return len(replies), b.cfg.Store.OutboxDelivered(ctx, ref)
+}
