@@ -386,6 +386,14 @@ func (s *Server) Wait(t testing.TB, what string, cond func(*Snapshot) bool) {
 // Slack's own schedule (HTTP retries a minute apart).
 func (s *Server) WaitUpTo(t testing.TB, what string, guard time.Duration, cond func(*Snapshot) bool) {
 	t.Helper()
+	if !s.WaitFor(guard, cond) {
+		t.Fatalf("fakeslack: gave up waiting for %s", what)
+	}
+}
+
+// WaitFor is WaitUpTo that reports whether cond came to hold within
+// guard instead of failing the test, for outcomes a test measures.
+func (s *Server) WaitFor(guard time.Duration, cond func(*Snapshot) bool) bool {
 	timer := time.NewTimer(guard)
 	defer timer.Stop()
 	for {
@@ -394,12 +402,12 @@ func (s *Server) WaitUpTo(t testing.TB, what string, guard time.Duration, cond f
 		ch := s.changed
 		s.mu.Unlock()
 		if ok {
-			return
+			return true
 		}
 		select {
 		case <-ch:
 		case <-timer.C:
-			t.Fatalf("fakeslack: gave up waiting for %s", what)
+			return false
 		}
 	}
 }
