@@ -466,30 +466,8 @@ func (s *Store) DailyOptedOut(ctx context.Context, ws bot.Workspace, users []str
 // ScheduleNudge implements bot.DailyStore.
 func (s *Store) ScheduleNudge(ctx context.Context, n bot.NudgeRef, due time.Time) error {
 	return s.dailyUpdate(ctx, func(tx *bbolt.Tx, _ time.Time) error {
-		return setNudge(tx, nudgeMember(n), due)
+		return nudgesDue.set(tx, nudgeMember(n), due)
 	})
-}
-
-func setNudge(tx *bbolt.Tx, member []byte, due time.Time) error {
-	if err := dropNudge(tx, member); err != nil {
-		return err
-	}
-	if err := tx.Bucket(bucketNudgeMembers).Put(member, encodeTime(due)); err != nil {
-		return err
-	}
-	return tx.Bucket(bucketNudgeDue).Put(append(encodeTime(due), member...), nil)
-}
-
-func dropNudge(tx *bbolt.Tx, member []byte) error {
-	mb := tx.Bucket(bucketNudgeMembers)
-	old := mb.Get(member)
-	if old == nil {
-		return nil
-	}
-	if err := tx.Bucket(bucketNudgeDue).Delete(append(bytes.Clone(old), member...)); err != nil {
-		return err
-	}
-	return mb.Delete(member)
 }
 
 // DueNudges implements bot.DailyStore.
@@ -512,20 +490,13 @@ func (s *Store) DueNudges(ctx context.Context, now time.Time, limit int, lease t
 	}
 	var out []bot.NudgeRef
 	err = s.dailyUpdate(ctx, func(tx *bbolt.Tx, _ time.Time) error {
-		var members [][]byte
-		c := tx.Bucket(bucketNudgeDue).Cursor()
-		for k, _ := c.First(); k != nil && len(members) < limit; k, _ = c.Next() {
-			if len(k) < 8 || decodeTime(k[:8]).After(now) {
-				break
-			}
-			members = append(members, bytes.Clone(k[8:]))
+		members, err := nudgesDue.claim(tx, now, limit, lease)
+		if err != nil {
+			return err
 		}
 		for _, m := range members {
 			ref, err := decodeNudgeMember(m)
 			if err != nil {
-				return err
-			}
-			if err := setNudge(tx, m, now.Add(lease)); err != nil {
 				return err
 			}
 			out = append(out, ref)
@@ -538,7 +509,7 @@ func (s *Store) DueNudges(ctx context.Context, now time.Time, limit int, lease t
 // CancelNudge implements bot.DailyStore.
 func (s *Store) CancelNudge(ctx context.Context, n bot.NudgeRef) error {
 	return s.dailyUpdate(ctx, func(tx *bbolt.Tx, _ time.Time) error {
-		return dropNudge(tx, nudgeMember(n))
+		return nudgesDue.drop(tx, nudgeMember(n))
 	})
 }
 

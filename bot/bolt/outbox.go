@@ -1,7 +1,6 @@
 package bolt
 
 import (
-	"bytes"
 	"context"
 	"time"
 
@@ -44,29 +43,7 @@ func markOutbox(tx *bbolt.Tx, ch bot.Change) error {
 	if err := tx.Bucket(bucketOutboxPending).Put(sessionKey(ref.User, ref.SessionID), []byte(ref.MessageID)); err != nil {
 		return err
 	}
-	return setOutboxDue(tx, outboxMember(ref), ch.Session.Updated)
-}
-
-func setOutboxDue(tx *bbolt.Tx, member []byte, at time.Time) error {
-	if err := dropOutboxDue(tx, member); err != nil {
-		return err
-	}
-	if err := tx.Bucket(bucketOutboxIndex).Put(member, encodeTime(at)); err != nil {
-		return err
-	}
-	return tx.Bucket(bucketOutboxDue).Put(append(encodeTime(at), member...), nil)
-}
-
-func dropOutboxDue(tx *bbolt.Tx, member []byte) error {
-	ib := tx.Bucket(bucketOutboxIndex)
-	old := ib.Get(member)
-	if old == nil {
-		return nil
-	}
-	if err := tx.Bucket(bucketOutboxDue).Delete(append(bytes.Clone(old), member...)); err != nil {
-		return err
-	}
-	return ib.Delete(member)
+	return outboxesDue.set(tx, outboxMember(ref), ch.Session.Updated)
 }
 
 // OutboxPending implements bot.Store.
@@ -88,7 +65,7 @@ func (s *Store) OutboxDelivered(ctx context.Context, ref bot.OutboxRef) error {
 				return err
 			}
 		}
-		return dropOutboxDue(tx, outboxMember(ref))
+		return outboxesDue.drop(tx, outboxMember(ref))
 	})
 }
 
@@ -111,20 +88,13 @@ func (s *Store) DueOutboxes(ctx context.Context, before time.Time, limit int, le
 	var out []bot.OutboxRef
 	err = s.update(ctx, func(tx *bbolt.Tx) error {
 		out = out[:0]
-		var members [][]byte
-		c := tx.Bucket(bucketOutboxDue).Cursor()
-		for k, _ := c.First(); k != nil && len(members) < limit; k, _ = c.Next() {
-			if len(k) < 8 || decodeTime(k[:8]).After(before) {
-				break
-			}
-			members = append(members, bytes.Clone(k[8:]))
+		members, err := outboxesDue.claim(tx, before, limit, lease)
+		if err != nil {
+			return err
 		}
 		for _, m := range members {
 			ref, err := decodeOutboxMember(m)
 			if err != nil {
-				return err
-			}
-			if err := setOutboxDue(tx, m, before.Add(lease)); err != nil {
 				return err
 			}
 			out = append(out, ref)
