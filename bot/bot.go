@@ -616,7 +616,7 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 			})
 		}
 		input.Judged = nil
-		if input.Word == "" && !(in.MessageID != "" && s.Outbox != nil && s.Outbox.MessageID == in.MessageID) {
+		if input.Word == "" && !(in.MessageID != "" && s.LastMessage == in.MessageID) {
 			// Read before Advance, which does no I/O; a redelivery of the
 			// message last applied is not read (nor billed) again.
 			input.Judged = b.readAnswer(ctx, log, in, &s, sc, input.Text)
@@ -632,7 +632,6 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 		if turn.Changed {
 			next := turn.Session
 			next.Version = s.Version + 1
-			next.Outbox = nil
 			replies := slices.Clone(turn.Replies)
 			if hasWhiteboard && s.Status == Active {
 				replies = append([]Outbound{whiteboardReply(wb, s.Step)}, replies...)
@@ -642,9 +641,12 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 			}
 			replies = b.address(replies, &next, in)
 			if in.MessageID != "" {
-				next.Outbox = outboxOf(in.MessageID, replies, next.Final)
+				next.LastMessage = in.MessageID
 			}
 			ch := Change{Session: next, Expected: s.Version, MessageID: in.MessageID, TTL: b.cfg.SessionTTL}
+			if in.MessageID != "" && len(replies) > 0 {
+				ch.Outbox = outboxOf(in.MessageID, replies, next.Final)
+			}
 			if next.Status == Completed && next.Final != nil {
 				ch.Completion = b.completion(&next)
 			}
@@ -662,16 +664,12 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 				}
 				return nil, fmt.Errorf("session %s: too many concurrent updates: %w", s.ID, err)
 			case errors.Is(err, ErrDuplicate):
-				if s.Outbox != nil && s.Outbox.MessageID == in.MessageID {
-					if !b.resend(ctx, &s, in.MessageID) {
-						log.Info("redelivered message already applied and answered", "session", s.ID)
-						return nil, nil
-					}
+				if ob := b.stillPending(ctx, &s, in.MessageID); ob != nil {
 					// Applied, but the replies never went out.
 					log.Info("redelivered message already applied; sending its replies again", "session", s.ID)
-					return s.Outbox.replies(&s), nil
+					return ob.replies(&s), nil
 				}
-				log.Debug("message already applied", "session", s.ID)
+				log.Info("redelivered message already applied and answered", "session", s.ID)
 				return nil, nil
 			case errors.Is(err, ErrNotActive):
 				continue // completed or ended meanwhile; the reload says so
@@ -714,11 +712,15 @@ func (b *Bot) closingReplies(ctx context.Context, in Inbound) []Outbound {
 		return nil
 	}
 	s, err := b.cfg.Store.Session(ctx, bind.User, bind.SessionID)
-	if err != nil || s.Status == Active || s.Outbox == nil || s.Outbox.MessageID != in.MessageID || !b.resend(ctx, &s, in.MessageID) {
+	if err != nil || s.Status == Active || s.LastMessage != in.MessageID {
+		return nil
+	}
+	ob := b.stillPending(ctx, &s, in.MessageID)
+	if ob == nil {
 		return nil
 	}
 	b.cfg.Log.Info("redelivered closing message; sending its replies again", "session", s.ID, "message", in.MessageID)
-	return s.Outbox.replies(&s)
+	return ob.replies(&s)
 }
 
 // inSessionPlace reports whether a message belongs to the session: posted

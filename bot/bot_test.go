@@ -210,14 +210,21 @@ func TestHandleDuplicateDelivery(t *testing.T) {
 	if got := s.Answers[bot.Clarify].Turns; got != 1 {
 		t.Fatalf("answer applied %d times", got)
 	}
-	// Once a later message was handled, the old one's replies are not resent.
+	// A later message applied before the old one's replies went out (the
+	// KNOWN GAP of the one-outbox-per-session design: they were lost)
+	// leaves them pending: the old message's redelivery still gets them.
 	later := in
 	later.MessageID, later.Text = "dup-2", "hint"
 	if out, err := h.bot.Handle(context.Background(), later); err != nil || len(out) == 0 {
 		t.Fatalf("later message: %v, %v", texts(out), err)
 	}
+	if again, err := h.bot.Handle(context.Background(), in); err != nil || texts(again) != texts(first) {
+		t.Fatalf("redelivery of an older, unconfirmed message after a later one: %v\n%s\nwant its replies:\n%s", err, texts(again), texts(first))
+	}
+	// Once the platform took them, a redelivery gets nothing.
+	h.bot.Delivered(context.Background(), in, first)
 	if again, err := h.bot.Handle(context.Background(), in); err != nil || len(again) != 0 {
-		t.Fatalf("redelivery of an older message: %v\n%s\nwant nothing", err, texts(again))
+		t.Fatalf("redelivery of a delivered message: %v\n%s\nwant nothing", err, texts(again))
 	}
 }
 
@@ -435,7 +442,11 @@ func TestRetryOfClosingMessage(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, r := range s.Outbox.Replies {
+				ob, err := h.store.PendingOutbox(context.Background(), bot.OutboxRef{User: s.User, SessionID: s.ID, MessageID: in.MessageID})
+				if err != nil || ob == nil {
+					t.Fatalf("PendingOutbox of the closing message = %v, %v; want its saved replies (never delivered here)", ob, err)
+				}
+				for _, r := range ob.Replies {
 					if r.Report != nil {
 						t.Errorf("the saved replies hold the report again (%d bytes of text)", len(r.Text))
 					}

@@ -16,6 +16,11 @@ import (
 // those replies through the platform's Poster once the mark is older than
 // OutboxGrace, so it never races a live handler.
 //
+// Every applied message has its own mark: when a later message of the
+// same user is applied before an earlier one's replies went out (the
+// platform redelivers the earlier one after a crash, or another replica
+// took the later one), both stay pending until each is delivered.
+//
 // Exactly once in the normal case: the live handler's replies are cleared
 // by Delivered, the sweeper's by its own clear after posting, and the
 // store's lease keeps two replicas from taking the same mark. A crash
@@ -66,17 +71,18 @@ func outboxRefOf(in Inbound, outs []Outbound) (OutboxRef, bool) {
 	return OutboxRef{}, false
 }
 
-// resend decides whether a redelivered message that was applied before
-// gets its saved replies again: only while they are still pending (the
-// process that saved them died before they went out). When the store
-// cannot tell, they are sent: a repeat beats a loss.
-func (b *Bot) resend(ctx context.Context, s *Session, messageID string) bool {
-	pending, err := b.cfg.Store.OutboxPending(ctx, OutboxRef{User: s.User, SessionID: s.ID, MessageID: messageID})
+// stillPending returns the saved replies of a redelivered message that was
+// applied before, while they are still pending (the process that saved
+// them died before they went out), and nil once they were delivered. A
+// store that cannot tell leaves them to the sweeper, which sends them
+// after the grace: the replies live only in the store.
+func (b *Bot) stillPending(ctx context.Context, s *Session, messageID string) *Outbox {
+	ob, err := b.cfg.Store.PendingOutbox(ctx, OutboxRef{User: s.User, SessionID: s.ID, MessageID: messageID})
 	if err != nil {
-		b.cfg.Log.Warn("outbox: could not read the pending mark; sending the saved replies again", "session", s.ID, "err", err)
-		return true
+		b.cfg.Log.Warn("outbox: could not read the saved replies of a redelivered message; the sweeper sends them if they are pending", "session", s.ID, "err", err)
+		return nil
 	}
-	return pending
+	return ob
 }
 
 // RunOutbox delivers the saved replies whose mark is older than the grace
@@ -101,14 +107,13 @@ func (b *Bot) RunOutbox(ctx context.Context, now time.Time, posters func(Platfor
 }
 
 func (b *Bot) deliverLeftover(ctx context.Context, ref OutboxRef, now time.Time, posters func(Platform) Poster) (int, error) {
-	pending, err := b.cfg.Store.OutboxPending(ctx, ref)
+	ob, err := b.cfg.Store.PendingOutbox(ctx, ref)
 	if err != nil {
 		return 0, err
 	}
 	s, err := b.cfg.Store.Session(ctx, ref.User, ref.SessionID)
-	if errors.Is(err, ErrNotFound) || err == nil && (!pending || s.Outbox == nil || s.Outbox.MessageID != ref.MessageID) {
-		// Delivered meanwhile, replaced by a later message's, or expired:
-		// only the list entry is left.
+	if errors.Is(err, ErrNotFound) || err == nil && ob == nil {
+		// Delivered meanwhile, or expired: only the list entry is left.
 		return 0, b.cfg.Store.OutboxDelivered(ctx, ref)
 	}
 	if err != nil {
@@ -119,7 +124,7 @@ func (b *Bot) deliverLeftover(ctx context.Context, ref OutboxRef, now time.Time,
 		return 0, fmt.Errorf("no adapter posts on %s here", ref.User.Platform)
 	}
 	log := b.cfg.Log.With("platform", s.User.Platform, "workspace", s.User.Workspace, "user", s.User.UserID, "session", s.ID, "message", ref.MessageID)
-	replies := s.Outbox.replies(&s)
+	replies := ob.replies(&s)
 	for i, r := range replies {
 		if _, err := p.Post(ctx, r); err != nil {
 			if now.Sub(s.Updated) < outboxGiveUp {

@@ -52,14 +52,16 @@ type Session struct {
 	Nudged  time.Time              `json:"nudged,omitzero"`
 	// Final is set when the session completes.
 	Final *Report `json:"final,omitempty"`
-	// Outbox is the replies to the last message applied to the session,
-	// saved with the change: a platform redelivery of that message (the
-	// process died after saving, before the replies went out, so the event
-	// was never acknowledged) gets them again instead of nothing.
-	Outbox *Outbox `json:"outbox,omitempty"`
+	// LastMessage is the platform id of the last message applied to the
+	// session: a redelivery of it is not read by the AI judge again.
+	LastMessage string `json:"last_message,omitempty"`
 }
 
-// Outbox holds the addressed replies of one applied message.
+// Outbox holds the addressed replies of one applied message, saved with
+// the change that applied it and kept by the store until they are
+// delivered (Store's pending outbox): a platform redelivery of that
+// message, or the sweeper of the next process, sends them instead of
+// nothing when the process that saved them died before they went out.
 type Outbox struct {
 	MessageID string     `json:"message_id"`
 	Replies   []Outbound `json:"replies"`

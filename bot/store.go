@@ -115,21 +115,22 @@ type Store interface {
 	Leaderboard(ctx context.Context, ws Workspace, period Period, limit int, viewer string) (Board, error)
 
 	// Pending outbox. A Save whose ch.MessageID is not empty and whose
-	// ch.Session.Outbox holds the replies of that very message marks them
-	// pending, in the same atomic write, at ch.Session.Updated: the
-	// replies are saved but not known to have reached the platform. The
-	// mark replaces any earlier one of the session; other Saves leave it
-	// as it is, and a failed Save writes none. The marks let whichever
-	// process runs next deliver replies a crash left behind (Bot.RunOutbox).
+	// ch.Outbox holds the replies of that very message keeps them pending,
+	// in the same atomic write, at ch.Session.Updated: the replies are
+	// saved but not known to have reached the platform. Every message has
+	// its own mark, so a later message's Save leaves an earlier one's
+	// pending replies as they are; a failed Save writes none. The marks let
+	// whichever process runs next deliver replies a crash left behind
+	// (Bot.RunOutbox); they belong to the user (Forget removes them) and
+	// live no longer than the session's idle TTL.
 
-	// OutboxPending reports whether the outbox of messageID is the
-	// session's pending one.
-	OutboxPending(ctx context.Context, ref OutboxRef) (bool, error)
+	// PendingOutbox returns ref's saved replies while they are pending,
+	// and nil once they were delivered (or never saved).
+	PendingOutbox(ctx context.Context, ref OutboxRef) (*Outbox, error)
 
-	// OutboxDelivered clears ref's mark once its replies went out: the
-	// session's mark when it is for ref.MessageID (a later message's mark
-	// stays), and ref's entry in the list DueOutboxes reads. A no-op when
-	// there is neither.
+	// OutboxDelivered clears ref's mark once its replies went out (other
+	// messages' marks stay), and ref's entry in the list DueOutboxes
+	// reads. A no-op when there is neither.
 	OutboxDelivered(ctx context.Context, ref OutboxRef) error
 
 	// DueOutboxes claims up to limit marks made at or before before, oldest
@@ -137,7 +138,7 @@ type Store interface {
 	// callers (other replicas) never get the same mark until lease has
 	// passed; a caller that died leaves it to be claimed again. It may
 	// return refs whose mark a later Save replaced or a delivery cleared:
-	// callers check OutboxPending, and clear such refs with
+	// callers check PendingOutbox, and clear such refs with
 	// OutboxDelivered.
 	DueOutboxes(ctx context.Context, before time.Time, limit int, lease time.Duration) ([]OutboxRef, error)
 
@@ -159,6 +160,9 @@ type Change struct {
 	MessageID  string // applied at most once per session; "" skips the check
 	Completion *Completion
 	TTL        time.Duration // idle expiry of the session's keys
+	// Outbox is the replies to MessageID, kept pending with the change
+	// (nil: none to keep; ignored unless Outbox.MessageID is MessageID).
+	Outbox *Outbox
 }
 
 // ThreadRef names a thread on a platform.

@@ -122,6 +122,10 @@ func (s *Store) Forget(ctx context.Context, user bot.UserKey) (map[string]int, e
 			{bucketDailyOptOut, bot.ForgotOther, userKeyed},
 			{bucketNudgeMembers, bot.ForgotOther, userPrefixed},
 			{bucketNudgeDue, "", func(k, _ []byte) bool { return len(k) > 8 && bytes.HasPrefix(k[8:], uk) }},
+			// Saved replies quote the user's answers.
+			{bucketOutboxPending, bot.ForgotOther, userPrefixed},
+			{bucketOutboxIndex, "", userPrefixed},
+			{bucketOutboxDue, "", func(k, _ []byte) bool { return len(k) > 8 && bytes.HasPrefix(k[8:], uk) }},
 		}
 		for _, st := range steps {
 			if err := del(st.bucket, st.kind, st.match); err != nil {

@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -9,11 +10,12 @@ import (
 	"github.com/mlsdbot/mlsd/bot"
 )
 
-// Pending outbox (bot.Store's OutboxPending, OutboxDelivered, DueOutboxes).
-// The session's mark is the authority; the due index lists marks by time
-// for the sweeper, one entry per (session, message), like the nudge index.
+// Pending outbox (bot.Store's PendingOutbox, OutboxDelivered, DueOutboxes).
+// The pending bucket holds each message's saved replies until they are
+// delivered, and is the authority; the due index lists them by time for
+// the sweeper, one entry per (session, message), like the nudge index.
 var (
-	bucketOutboxPending = []byte("outbox-pending") // user, session id → message id
+	bucketOutboxPending = []byte("outbox-pending") // user, session id, message id → replies (JSON)
 	bucketOutboxDue     = []byte("outbox-due")     // time (8 bytes), member → ""
 	bucketOutboxIndex   = []byte("outbox-index")   // member → time (8 bytes)
 )
@@ -35,37 +37,46 @@ func decodeOutboxMember(b []byte) (bot.OutboxRef, error) {
 
 // markOutbox runs inside Save's transaction.
 func markOutbox(tx *bbolt.Tx, ch bot.Change) error {
-	ob := ch.Session.Outbox
+	ob := ch.Outbox
 	if ch.MessageID == "" || ob == nil || ob.MessageID != ch.MessageID {
 		return nil
 	}
 	ref := bot.OutboxRef{User: ch.Session.User, SessionID: ch.Session.ID, MessageID: ch.MessageID}
-	if err := tx.Bucket(bucketOutboxPending).Put(sessionKey(ref.User, ref.SessionID), []byte(ref.MessageID)); err != nil {
+	member := outboxMember(ref)
+	if err := putJSON(tx.Bucket(bucketOutboxPending), member, ob); err != nil {
 		return err
 	}
-	return outboxesDue.set(tx, outboxMember(ref), ch.Session.Updated)
+	return outboxesDue.set(tx, member, ch.Session.Updated)
 }
 
-// OutboxPending implements bot.Store.
-func (s *Store) OutboxPending(ctx context.Context, ref bot.OutboxRef) (bool, error) {
-	pending := false
+// PendingOutbox implements bot.Store.
+func (s *Store) PendingOutbox(ctx context.Context, ref bot.OutboxRef) (*bot.Outbox, error) {
+	if ref.MessageID == "" {
+		return nil, nil
+	}
+	var ob *bot.Outbox
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		pending = ref.MessageID != "" && string(tx.Bucket(bucketOutboxPending).Get(sessionKey(ref.User, ref.SessionID))) == ref.MessageID
-		return nil
+		var saved bot.Outbox
+		err := getJSON(tx.Bucket(bucketOutboxPending), outboxMember(ref), &saved)
+		if errors.Is(err, bot.ErrNotFound) {
+			return nil
+		}
+		if err == nil {
+			ob = &saved
+		}
+		return err
 	})
-	return pending, err
+	return ob, err
 }
 
 // OutboxDelivered implements bot.Store.
 func (s *Store) OutboxDelivered(ctx context.Context, ref bot.OutboxRef) error {
 	return s.update(ctx, func(tx *bbolt.Tx) error {
-		pb, key := tx.Bucket(bucketOutboxPending), sessionKey(ref.User, ref.SessionID)
-		if string(pb.Get(key)) == ref.MessageID {
-			if err := pb.Delete(key); err != nil {
-				return err
-			}
+		member := outboxMember(ref)
+		if err := tx.Bucket(bucketOutboxPending).Delete(member); err != nil {
+			return err
 		}
-		return outboxesDue.drop(tx, outboxMember(ref))
+		return outboxesDue.drop(tx, member)
 	})
 }
 

@@ -197,11 +197,11 @@ func (s *store) Save(ctx context.Context, ch bot.Change) error {
 	return err
 }
 
-func (s *store) OutboxPending(ctx context.Context, ref bot.OutboxRef) (bool, error) {
+func (s *store) PendingOutbox(ctx context.Context, ref bot.OutboxRef) (*bot.Outbox, error) {
 	start := s.m.now()
-	pending, err := s.next.OutboxPending(ctx, ref)
+	ob, err := s.next.PendingOutbox(ctx, ref)
 	s.done(opOutboxPending, start, err)
-	return pending, err
+	return ob, err
 }
 
 func (s *store) OutboxDelivered(ctx context.Context, ref bot.OutboxRef) error {

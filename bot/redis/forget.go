@@ -204,23 +204,26 @@ func (s *Store) Forget(ctx context.Context, user bot.UserKey) (map[string]int, e
 		}
 	}
 
-	// Idle checks: members of the one due set that name the user.
+	// Idle checks and saved replies: members of the two due sets that name
+	// the user.
 	member := esc(string(user.Platform)) + ":" + esc(user.Workspace) + ":" + esc(user.UserID) + ":"
-	it := s.rdb.ZScan(ctx, s.keys.nudges(), 0, globEscaper.Replace(member)+"*", 500).Iterator()
-	var due []any
-	for it.Next(ctx) {
-		due = append(due, it.Val())
-		it.Next(ctx) // skip the score
-	}
-	if err := it.Err(); err != nil {
-		return fail(err)
-	}
-	if len(due) > 0 {
-		removed, err := s.rdb.ZRem(ctx, s.keys.nudges(), due...).Result()
-		if err != nil {
+	for _, set := range []string{s.keys.nudges(), s.keys.outboxes()} {
+		it := s.rdb.ZScan(ctx, set, 0, globEscaper.Replace(member)+"*", 500).Iterator()
+		var due []any
+		for it.Next(ctx) {
+			due = append(due, it.Val())
+			it.Next(ctx) // skip the score
+		}
+		if err := it.Err(); err != nil {
 			return fail(err)
 		}
-		n[bot.ForgotOther] += int(removed)
+		if len(due) > 0 {
+			removed, err := s.rdb.ZRem(ctx, set, due...).Result()
+			if err != nil {
+				return fail(err)
+			}
+			n[bot.ForgotOther] += int(removed)
+		}
 	}
 	// Last, the user's own keys, so a run cut short can find them again.
 	if len(own) > 0 {

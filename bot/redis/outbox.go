@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -11,11 +12,12 @@ import (
 	"github.com/mlsdbot/mlsd/bot"
 )
 
-// Pending outbox (bot.Store's OutboxPending, OutboxDelivered, DueOutboxes):
+// Pending outbox (bot.Store's PendingOutbox, OutboxDelivered, DueOutboxes):
 //
-//	P:iv:{…}:ob          HASH session id → message id: the session's pending
-//	                     mark, written by save.lua (the user's slot), so it is
-//	                     atomic with the change; the authority
+//	P:iv:{…}:ob          HASH "session:message" (escaped) → the saved replies
+//	                     (JSON), one field per pending message, written by
+//	                     save.lua (the user's slot), so it is atomic with the
+//	                     change; the authority. Its TTL is the session's.
 //	P:due:{outbox}       ZSET escaped "platform:workspace:user:session:message"
 //	                     → time (unix ms): the list the sweeper reads
 //
@@ -45,40 +47,42 @@ func parseOutboxMember(m string) (bot.OutboxRef, error) {
 	}, nil
 }
 
-// outboxOf returns the ref a Save marks pending, if any.
+// outboxOf returns the ref a Save keeps pending, if any.
 func outboxOf(ch bot.Change) (bot.OutboxRef, bool) {
-	ob := ch.Session.Outbox
+	ob := ch.Outbox
 	if ch.MessageID == "" || ob == nil || ob.MessageID != ch.MessageID {
 		return bot.OutboxRef{}, false
 	}
 	return bot.OutboxRef{User: ch.Session.User, SessionID: ch.Session.ID, MessageID: ch.MessageID}, true
 }
 
-// clearOutboxScript drops the session's mark when it is for this message.
-var clearOutboxScript = goredis.NewScript(`
-if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
-return 1`)
+// outboxField names a message's saved replies in the user's hash.
+func outboxField(r bot.OutboxRef) string { return esc(r.SessionID) + ":" + esc(r.MessageID) }
 
-// OutboxPending implements bot.Store.
-func (s *Store) OutboxPending(ctx context.Context, ref bot.OutboxRef) (bool, error) {
+// PendingOutbox implements bot.Store.
+func (s *Store) PendingOutbox(ctx context.Context, ref bot.OutboxRef) (*bot.Outbox, error) {
 	if ref.MessageID == "" {
-		return false, nil
+		return nil, nil
 	}
-	msg, err := s.rdb.HGet(ctx, s.keys.outboxMark(ref.User), ref.SessionID).Result()
+	body, err := s.rdb.HGet(ctx, s.keys.outboxMark(ref.User), outboxField(ref)).Bytes()
 	if err == goredis.Nil {
-		return false, nil
+		return nil, nil
 	}
 	if err != nil {
-		return false, s.fail("outbox pending", err)
+		return nil, s.fail("pending outbox", err)
 	}
-	return msg == ref.MessageID, nil
+	var ob bot.Outbox
+	if err := json.Unmarshal(body, &ob); err != nil {
+		return nil, fmt.Errorf("redis: decode saved replies of %s: %w", ref.MessageID, err)
+	}
+	return &ob, nil
 }
 
 // OutboxDelivered implements bot.Store: the mark (user's slot), then the
 // list entry. Should the second fail, the sweeper finds the entry, sees no
 // mark and clears it.
 func (s *Store) OutboxDelivered(ctx context.Context, ref bot.OutboxRef) error {
-	if err := clearOutboxScript.Run(ctx, s.rdb, []string{s.keys.outboxMark(ref.User)}, ref.SessionID, ref.MessageID).Err(); err != nil {
+	if err := s.rdb.HDel(ctx, s.keys.outboxMark(ref.User), outboxField(ref)).Err(); err != nil {
 		return s.fail("outbox delivered", err)
 	}
 	if err := s.rdb.ZRem(ctx, s.keys.outboxes(), outboxMember(ref)).Err(); err != nil {

@@ -322,7 +322,15 @@ func (s *Store) Save(ctx context.Context, ch bot.Change) error {
 	// The outbox mark's key and message come last, whatever precedes them.
 	ob, marks := outboxOf(ch)
 	keys = append(keys, s.keys.outboxMark(u))
-	args = append(args, ob.MessageID)
+	if marks {
+		body, err := json.Marshal(ch.Outbox)
+		if err != nil {
+			return fmt.Errorf("redis: encode saved replies: %w", err)
+		}
+		args = append(args, outboxField(ob), body)
+	} else {
+		args = append(args, "", "")
+	}
 
 	var obEntry *goredis.Z
 	if marks {

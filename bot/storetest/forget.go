@@ -46,7 +46,8 @@ func RunForget(t *testing.T, newStore func(t *testing.T) (ForgetStore, Scanner))
 		f.finish(done, bot.Completed, c)
 		active := f.session(u, id+"-active")
 		active.Thread = "th2-" + id
-		f.create(active)
+		// Saved replies a crash left pending quote the user's answer.
+		f.reply(f.create(active), "unsent-"+id)
 		post := bot.DailyPost{Channel: bot.ChannelRef{Platform: ws.Platform, Workspace: ws.ID, Channel: "C-daily"}, Date: t0.Format(time.DateOnly),
 			Zone: "UTC", ScenarioID: "news-feed", Thread: "daily-th", PostedAt: t0}
 		if err := s.RecordDailyPost(ctx, post, []string{"news-feed"}, time.Hour); err != nil {
@@ -97,6 +98,9 @@ func RunForget(t *testing.T, newStore func(t *testing.T) (ForgetStore, Scanner))
 	}
 
 	// The store's ports agree.
+	if ob, err := s.PendingOutbox(ctx, bot.OutboxRef{User: u, SessionID: f.id(gone + "-active"), MessageID: f.id("unsent-" + gone)}); err != nil || ob != nil {
+		t.Errorf("PendingOutbox after Forget = %v, %v; want nothing", ob, err)
+	}
 	if _, err := s.ActiveSession(ctx, u); !errors.Is(err, bot.ErrNotFound) {
 		t.Errorf("ActiveSession after Forget = %v, want ErrNotFound", err)
 	}

@@ -11,13 +11,18 @@ import (
 	"github.com/mlsdbot/mlsd/bot"
 )
 
+// savedReplies is the outbox reply saves for msg.
+func (f *fixture) savedReplies(channel, msg string) *bot.Outbox {
+	return &bot.Outbox{MessageID: f.id(msg), Replies: []bot.Outbound{{Where: bot.Where{Kind: bot.InThread, Channel: channel}, Text: "reply to " + msg}}}
+}
+
 // reply saves the answer msg to cur together with its replies (the
 // Outbox), as the bot does, and returns the new state.
 func (f *fixture) reply(cur bot.Session, msg string) bot.Session {
 	f.t.Helper()
 	n := next(cur, "answer "+msg)
-	n.Outbox = &bot.Outbox{MessageID: f.id(msg), Replies: []bot.Outbound{{Where: bot.Where{Kind: bot.InThread, Channel: n.Channel}, Text: "reply to " + msg}}}
-	if err := f.s.Save(f.ctx, bot.Change{Session: n, Expected: cur.Version, MessageID: f.id(msg), TTL: ttl}); err != nil {
+	ch := bot.Change{Session: n, Expected: cur.Version, MessageID: f.id(msg), TTL: ttl, Outbox: f.savedReplies(n.Channel, msg)}
+	if err := f.s.Save(f.ctx, ch); err != nil {
 		f.t.Fatalf("Save(%s with its replies) = %v, want nil", msg, err)
 	}
 	return n
@@ -29,11 +34,11 @@ func (f *fixture) outboxRef(s bot.Session, msg string) bot.OutboxRef {
 
 func (f *fixture) pending(ref bot.OutboxRef) bool {
 	f.t.Helper()
-	p, err := f.s.OutboxPending(f.ctx, ref)
+	ob, err := f.s.PendingOutbox(f.ctx, ref)
 	if err != nil {
-		f.t.Fatalf("OutboxPending(%s) = %v", ref.MessageID, err)
+		f.t.Fatalf("PendingOutbox(%s) = %v", ref.MessageID, err)
 	}
-	return p
+	return ob != nil
 }
 
 func (f *fixture) delivered(ref bot.OutboxRef) {
@@ -92,23 +97,43 @@ var outboxCases = []testCase{
 		f.delivered(ref) // again: a no-op
 		f.delivered(bot.OutboxRef{User: f.user("U9"), SessionID: "none", MessageID: "none"})
 	}},
-	{name: "LaterMarkReplaces", run: func(f *fixture) {
+	{name: "SavedRepliesComeBackWhole", run: func(f *fixture) {
+		cur := f.reply(f.create(f.session(f.user("U1"), "s1")), "m2")
+		got, err := f.s.PendingOutbox(f.ctx, f.outboxRef(cur, "m2"))
+		if err != nil {
+			f.t.Fatalf("PendingOutbox = %v", err)
+		}
+		if want := f.savedReplies(cur.Channel, "m2"); !cmp.Equal(got, want) {
+			f.t.Fatalf("PendingOutbox = %+v, want the saved replies %+v", got, want)
+		}
+	}},
+	{name: "EachMessageItsOwnMark", run: func(f *fixture) {
+		// The process that applied m2 died before posting its replies; m3
+		// was applied next (another replica, or the platform's order). m2's
+		// replies must still be there for its redelivery or the sweeper.
 		cur := f.reply(f.create(f.session(f.user("U1"), "s1")), "m2")
 		cur = f.reply(cur, "m3")
-		if f.pending(f.outboxRef(cur, "m2")) || !f.pending(f.outboxRef(cur, "m3")) {
-			f.t.Fatal("after a second Save with replies, want only the second pending")
+		if !f.pending(f.outboxRef(cur, "m2")) || !f.pending(f.outboxRef(cur, "m3")) {
+			f.t.Fatal("after a second Save with replies, want both messages' replies pending")
 		}
-		f.delivered(f.outboxRef(cur, "m2")) // late confirmation of the first
-		if !f.pending(f.outboxRef(cur, "m3")) {
-			f.t.Fatal("delivering the first message cleared the second's mark")
+		f.delivered(f.outboxRef(cur, "m3"))
+		if !f.pending(f.outboxRef(cur, "m2")) {
+			f.t.Fatal("delivering the second message cleared the first's mark")
+		}
+		if got := f.dueOutboxes(cur.Updated.Add(time.Hour), time.Minute); !cmp.Equal(got, []bot.OutboxRef{f.outboxRef(cur, "m2")}) {
+			f.t.Fatalf("DueOutboxes = %+v, want only m2's", got)
+		}
+		f.delivered(f.outboxRef(cur, "m2"))
+		if f.pending(f.outboxRef(cur, "m2")) || f.pending(f.outboxRef(cur, "m3")) {
+			f.t.Fatal("a mark survived its delivery")
 		}
 	}},
 	{name: "OtherSavesLeaveMark", run: func(f *fixture) {
 		cur := f.reply(f.create(f.session(f.user("U1"), "s1")), "m2")
 		ref := f.outboxRef(cur, "m2")
 		f.delivered(ref)
-		// A change with no message (a nudge) keeps the saved Outbox: it must
-		// not make delivered replies pending again.
+		// A change with no message (a nudge) must not make delivered
+		// replies pending again.
 		n := next(cur, "")
 		if err := f.s.Save(f.ctx, bot.Change{Session: n, Expected: cur.Version, TTL: ttl}); err != nil {
 			f.t.Fatalf("Save(no message) = %v", err)
@@ -129,8 +154,8 @@ var outboxCases = []testCase{
 			msg  string
 		}{{"duplicate", cur, "m2"}, {"stale", next(cur, "imagined"), "m3"}} {
 			n := next(tc.from, "again")
-			n.Outbox = &bot.Outbox{MessageID: f.id(tc.msg), Replies: []bot.Outbound{{Text: "x"}}}
-			if err := f.s.Save(f.ctx, bot.Change{Session: n, Expected: tc.from.Version, MessageID: f.id(tc.msg), TTL: ttl}); err == nil {
+			ob := &bot.Outbox{MessageID: f.id(tc.msg), Replies: []bot.Outbound{{Text: "x"}}}
+			if err := f.s.Save(f.ctx, bot.Change{Session: n, Expected: tc.from.Version, MessageID: f.id(tc.msg), TTL: ttl, Outbox: ob}); err == nil {
 				f.t.Fatalf("Save(%s) = nil, want an error", tc.name)
 			}
 			if f.pending(f.outboxRef(cur, tc.msg)) {

@@ -57,7 +57,7 @@ type refStore struct {
 	threads  map[bot.ThreadRef]string // → sessions key
 	stats    map[bot.UserKey]bot.Stats
 	boards   map[string]map[string]*boardRow // ws + period → user id
-	marks    map[string]string               // sessions key → pending message id
+	marks    map[bot.OutboxRef]*bot.Outbox   // pending saved replies
 	due      map[bot.OutboxRef]time.Time
 }
 
@@ -70,24 +70,24 @@ func newRefStore() *refStore {
 		threads:  map[bot.ThreadRef]string{},
 		stats:    map[bot.UserKey]bot.Stats{},
 		boards:   map[string]map[string]*boardRow{},
-		marks:    map[string]string{},
+		marks:    map[bot.OutboxRef]*bot.Outbox{},
 		due:      map[bot.OutboxRef]time.Time{},
 	}
 }
 
-func (r *refStore) OutboxPending(_ context.Context, ref bot.OutboxRef) (bool, error) {
+func (r *refStore) PendingOutbox(_ context.Context, ref bot.OutboxRef) (*bot.Outbox, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	m, ok := r.marks[skey(ref.User, ref.SessionID)]
-	return ok && m == ref.MessageID, nil
+	return r.marks[ref], nil
 }
 
 func (r *refStore) OutboxDelivered(_ context.Context, ref bot.OutboxRef) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	key := skey(ref.User, ref.SessionID)
-	if r.marks[key] == ref.MessageID || r.bug == "delivered-clears-later-mark" {
-		delete(r.marks, key)
+	for m := range r.marks {
+		if m == ref || r.bug == "delivered-clears-other-marks" && m.User == ref.User && m.SessionID == ref.SessionID {
+			delete(r.marks, m)
+		}
 	}
 	delete(r.due, ref)
 	return nil
@@ -235,9 +235,17 @@ func (r *refStore) Save(_ context.Context, ch bot.Change) error {
 	if s.Thread != "" {
 		r.threads[r.threadRef(bot.ThreadRef{Platform: s.User.Platform, Workspace: s.User.Workspace, Channel: s.Channel, Thread: s.Thread})] = key
 	}
-	if ob := s.Outbox; ch.MessageID != "" && ob != nil && ob.MessageID == ch.MessageID {
-		r.marks[key] = ch.MessageID
-		r.due[bot.OutboxRef{User: s.User, SessionID: s.ID, MessageID: ch.MessageID}] = s.Updated
+	if ob := ch.Outbox; ch.MessageID != "" && ob != nil && ob.MessageID == ch.MessageID {
+		if r.bug == "later-mark-replaces" {
+			for m := range r.marks {
+				if m.User == s.User && m.SessionID == s.ID {
+					delete(r.marks, m)
+				}
+			}
+		}
+		ref := bot.OutboxRef{User: s.User, SessionID: s.ID, MessageID: ch.MessageID}
+		r.marks[ref] = ob
+		r.due[ref] = s.Updated
 	}
 	if c := ch.Completion; c != nil && r.bug != "completion-before-checks" {
 		r.complete(s, c)
@@ -418,7 +426,8 @@ func TestSuiteCatchesMutants(t *testing.T) {
 		{"forget-ignored", "FirstDelivery/ForgetLetsTheRetryThrough"},
 		{"no-expiry", "Expiry/SessionKeysExpireTogether"},
 		{"ttl-from-create", "Expiry/EachSaveRestartsTTL"},
-		{"delivered-clears-later-mark", "Outbox/LaterMarkReplaces"},
+		{"delivered-clears-other-marks", "Outbox/EachMessageItsOwnMark"},
+		{"later-mark-replaces", "Outbox/EachMessageItsOwnMark"},
 	} {
 		t.Run(m.bug+"/"+m.subtest, func(t *testing.T) {
 			group, name, _ := strings.Cut(m.subtest, "/")

@@ -21,9 +21,10 @@
 --     [30] coverage window  [31] "1" for a drill: points, streak,
 --     coverage and history only (bot.Completion.Drill)
 --     [32] score point JSON (bot.ScorePoint; interviews only)  [33] scores limit
---   always last: KEYS[#KEYS] the user's pending-outbox HASH (session id →
---     message id), ARGV[#ARGV] the message whose replies this change saves
---     ("" = none): it becomes the session's pending outbox
+--   always last: KEYS[#KEYS] the user's pending-outbox HASH ("session:message"
+--     → saved replies JSON), ARGV[#ARGV - 1] the field of the message whose
+--     replies this change keeps pending and ARGV[#ARGV] those replies
+--     ("" = none); other messages' fields stay as they are
 --
 -- Returns a table whose first element is the outcome:
 --   {1, totals...} applied      {2} duplicate message    {3, version} stale
@@ -37,7 +38,7 @@
 local sid, expected, version = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local status, body, msg, ttl, tok = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local completing, binding = ARGV[9] == '1', ARGV[10]
-local outboxKey, outboxMsg = KEYS[#KEYS], ARGV[#ARGV]
+local outboxKey, outboxField, outboxBody = KEYS[#KEYS], ARGV[#ARGV - 1], ARGV[#ARGV]
 local DONE = '\0completed' -- no platform message id starts with NUL
 
 local k = 4
@@ -93,8 +94,8 @@ else
 end
 if msg ~= '' then redis.call('SADD', KEYS[3], msg) end
 if bindKey then redis.call('SET', bindKey, binding, 'PX', ttl) end
-if outboxMsg ~= '' then
-  redis.call('HSET', outboxKey, sid, outboxMsg)
+if outboxBody ~= '' then
+  redis.call('HSET', outboxKey, outboxField, outboxBody)
   redis.call('PEXPIRE', outboxKey, ttl)
 end
 
