@@ -24,6 +24,9 @@ const (
 	// FollowUpCaseTarget is the same for a follow-up part, which has the
 	// reply's whole attention.
 	FollowUpCaseTarget = 0.5
+	// BreadthShare is the part of a step's or part's credit earned between
+	// its target and twice the target.
+	BreadthShare = 0.15
 	// LightningMinWords is the length below which a lightning answer's
 	// score scales down linearly.
 	LightningMinWords = 40
@@ -77,7 +80,11 @@ func caseCredit(g rubric.StepGrade, text string, target float64) float64 {
 		}
 	}
 	// Generic words alone reach at most GenericCap of the target.
-	return min(1, (own+min(generic, GenericCap*target*g.CaseWeight))/(target*g.CaseWeight))
+	got := own + min(generic, GenericCap*target*g.CaseWeight)
+	// Most of the credit comes at the target; the rest rewards saying more
+	// of the case, up to twice the target, so that a complete reply is
+	// told apart from one that only reaches it.
+	return (1-BreadthShare)*min(1, got/(target*g.CaseWeight)) + BreadthShare*min(1, got/(2*target*g.CaseWeight))
 }
 
 // tiedToCase reports whether m's sentence also names a case concept in

@@ -81,11 +81,18 @@ func (sc *Scenario) Prepare(fw *Framework) error {
 	}
 	var wrap [3]*rubric.Rubric
 	generic := fw.WrapUp.Parts()
+	// The daily follow-up asks two wrap-up questions at once: a figure of
+	// either is given, not the candidate's own.
+	var questions strings.Builder
+	for _, q := range sc.WrapUp.Parts() {
+		questions.WriteString(q.Question + "\n")
+	}
 	for i, q := range sc.WrapUp.Parts() {
 		r, err := rubric.Compile(rubric.Spec{
 			Concepts: mergeConcepts(q.Concepts, generic[i]), Own: len(q.Concepts),
 			RedFlags: sc.stepFlags(fw, q.RedFlags), Saturation: fw.Saturation, MinWords: rubric.MinWrapUpWords,
 			MinConcepts: rubric.WrapUpMinConcepts, FewConceptsCap: rubric.WrapUpFewConceptsCap, Echo: echo,
+			Questions: questions.String(),
 		}, terms)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("wrap-up %s: %w", WrapUpPartKey(i), err))

@@ -267,7 +267,8 @@ func Compile(spec Spec, terms *Lexicon) (*Rubric, error) {
 	}
 	b := newTrieBuilder()
 	c := &compiledRubric{saturation: sat, minWords: minWords, own: spec.Own, generic: terms.generic,
-		minConcepts: spec.MinConcepts, fewConceptsCap: spec.FewConceptsCap, echo: spec.Echo}
+		minConcepts: spec.MinConcepts, fewConceptsCap: spec.FewConceptsCap, echo: spec.Echo,
+		givenFigures: questionFigures(spec.Questions)}
 	var errs []error
 	// keys are a segment's trie keys, with every synonym of the thesaurus.
 	keys := func(seg string) [][]byte {
@@ -533,5 +534,22 @@ func (l *Lexicon) expand(words []string) [][]string {
 	l.mu.Lock()
 	l.cache[key] = out
 	l.mu.Unlock()
+	return out
+}
+
+// questionFigures lists the figures a question gives, as the tokenizer
+// writes them.
+func questionFigures(question string) map[string]bool {
+	var z tokenizer
+	z.tokenize(question)
+	var out map[string]bool
+	for i, t := range z.toks {
+		if norm := z.text(t); len(norm) > 0 && norm[0] >= '0' && norm[0] <= '9' && (t.brk&brkJoined == 0 || i > 0 && string(z.text(z.toks[i-1])) == "p") {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[string(norm)] = true
+		}
+	}
 	return out
 }

@@ -287,6 +287,8 @@ type compiledRubric struct {
 	minConcepts    int
 	fewConceptsCap float64
 	echo           *Echo // nil: no prompt to compare with
+	// givenFigures are the figures of the questions (Spec.Questions).
+	givenFigures map[string]bool
 
 	pool sync.Pool // *scratch
 }
@@ -440,7 +442,7 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 		if toks[i].brk&brkJoined == 0 {
 			segWords++
 		}
-		if isFigure(s, i) && !s.echoed[s.sent[i]] {
+		if isFigure(s, i) && !s.echoed[s.sent[i]] && !c.givenFigures[string(s.z.text(toks[i]))] {
 			res.numbers++
 		}
 		nCues := len(s.cues)

@@ -139,6 +139,35 @@ func TestDepthSigns(t *testing.T) {
 	}
 }
 
+// A figure the question gave is not the candidate's own: repeating
+// "10×" or "30 accounts" shows no depth, a figure of their own does.
+func TestDepthIgnoresTheQuestionsFigures(t *testing.T) {
+	lex, err := rubric.NewLexicon(rubric.Terms{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := rubric.Compile(rubric.Spec{
+		Concepts:  []rubric.Concept{{ID: "revert", Label: "Revert", Weight: 1, Phrases: []string{"revert"}}},
+		Questions: "Traffic grows 10× in an hour.\nThe agent added 30 accounts to a privileged group.",
+	}, lex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		text  string
+		depth float64
+	}{
+		{"Revert all 30 grants.", 0},
+		{"At 10x we revert.", 0},
+		{"Revert all 30 grants within 5 minutes.", 1.0 / 3},
+		{"At 10x that is about 200 conversations a minute, so we revert.", 1.0 / 3},
+	} {
+		if g := r.Grade(rubric.Answer{Text: tt.text}); g.Depth != tt.depth {
+			t.Errorf("%q: depth %.2f, want %.2f", tt.text, g.Depth, tt.depth)
+		}
+	}
+}
+
 func TestGenericEvidence(t *testing.T) {
 	r := smallRubric(t)
 	g := r.Grade(rubric.Answer{Text: "We cache results and report PR-AUC."})

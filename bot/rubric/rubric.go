@@ -111,6 +111,10 @@ type Spec struct {
 	// Echo, when set, is the case prompt: sentences copied from it earn
 	// nothing (see Echo). One Echo may be shared by many rubrics.
 	Echo *Echo
+	// Questions are the questions the answers reply to: a figure they
+	// give ("traffic grows 10×", "30 accounts") is not a figure of the
+	// candidate's own, so repeating it shows no depth.
+	Questions string
 }
 
 var errNoLexicon = errors.New("rubric: no lexicon")
