@@ -200,7 +200,10 @@ func TestHandleDuplicateDelivery(t *testing.T) {
 	if err != nil || len(first) == 0 {
 		t.Fatalf("first delivery: %v, %v", first, err)
 	}
+	// Each redelivery after the grace (and after the previous one's claim
+	// ran out: its process died too) gets the saved replies again.
 	for i := 0; i < 3; i++ {
+		h.clock.Advance(3 * time.Minute)
 		again, err := h.bot.Handle(context.Background(), in)
 		if err != nil || texts(again) != texts(first) {
 			t.Fatalf("redelivery %d: %v\n%s\nwant the first delivery's replies:\n%s", i, err, texts(again), texts(first))
@@ -218,6 +221,7 @@ func TestHandleDuplicateDelivery(t *testing.T) {
 	if out, err := h.bot.Handle(context.Background(), later); err != nil || len(out) == 0 {
 		t.Fatalf("later message: %v, %v", texts(out), err)
 	}
+	h.clock.Advance(3 * time.Minute)
 	if again, err := h.bot.Handle(context.Background(), in); err != nil || texts(again) != texts(first) {
 		t.Fatalf("redelivery of an older, unconfirmed message after a later one: %v\n%s\nwant its replies:\n%s", err, texts(again), texts(first))
 	}
@@ -417,6 +421,7 @@ func TestRetryOfClosingMessage(t *testing.T) {
 				}
 			}
 			for i := 0; i < 2; i++ {
+				h.clock.Advance(3 * time.Minute) // past the grace, and the previous retry's claim
 				again, err := h.bot.Handle(context.Background(), in)
 				if err != nil || texts(again) != texts(closed) {
 					t.Fatalf("retry %d of the closing message: %v\n%s\nwant the closing replies again:\n%s", i, err, texts(again), texts(closed))

@@ -73,13 +73,24 @@ func outboxRefOf(in Inbound, outs []Outbound) (OutboxRef, bool) {
 
 // stillPending returns the saved replies of a redelivered message that was
 // applied before, while they are still pending (the process that saved
-// them died before they went out), and nil once they were delivered. A
-// store that cannot tell leaves them to the sweeper, which sends them
-// after the grace: the replies live only in the store.
+// them died before they went out), and nil once they were delivered. It
+// claims them as the sweeper does, after the same grace, so the two never
+// both send them; a redelivery inside the grace, or while the sweeper
+// holds them, gets nothing and the sweeper sends them. A store that
+// cannot tell leaves them to the sweeper too: they live only there.
 func (b *Bot) stillPending(ctx context.Context, s *Session, messageID string) *Outbox {
-	ob, err := b.cfg.Store.PendingOutbox(ctx, OutboxRef{User: s.User, SessionID: s.ID, MessageID: messageID})
+	ref := OutboxRef{User: s.User, SessionID: s.ID, MessageID: messageID}
+	ob, err := b.cfg.Store.PendingOutbox(ctx, ref)
 	if err != nil {
 		b.cfg.Log.Warn("outbox: could not read the saved replies of a redelivered message; the sweeper sends them if they are pending", "session", s.ID, "err", err)
+		return nil
+	}
+	if ob == nil {
+		return nil
+	}
+	claimed, err := b.cfg.Store.ClaimOutbox(ctx, ref, b.cfg.Now().Add(-b.cfg.OutboxGrace), outboxLease)
+	if err != nil || !claimed {
+		b.cfg.Log.Info("outbox: a redelivered message's saved replies are left to the sweeper", "session", s.ID, "message", messageID, "err", err)
 		return nil
 	}
 	return ob

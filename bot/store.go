@@ -133,6 +133,13 @@ type Store interface {
 	// reads. A no-op when there is neither.
 	OutboxDelivered(ctx context.Context, ref OutboxRef) error
 
+	// ClaimOutbox claims ref's mark alone, as DueOutboxes claims marks:
+	// when it was made (or its last claim ran out) at or before before, it
+	// moves to before+lease and ClaimOutbox reports true; a mark another
+	// caller holds, or none, gives false. A redelivered message takes its
+	// saved replies this way, so it and the sweeper never both send them.
+	ClaimOutbox(ctx context.Context, ref OutboxRef, before time.Time, lease time.Duration) (bool, error)
+
 	// DueOutboxes claims up to limit marks made at or before before, oldest
 	// first, and moves each one's time to before+lease, so that concurrent
 	// callers (other replicas) never get the same mark until lease has

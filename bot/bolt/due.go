@@ -61,3 +61,14 @@ func (d dueSet) claim(tx *bbolt.Tx, before time.Time, limit int, lease time.Dura
 	}
 	return members, nil
 }
+
+// claimOne makes member due at before+lease when it is due at or before
+// before, and reports whether it did: a member someone else claimed (due
+// later) or that is gone is left alone.
+func (d dueSet) claimOne(tx *bbolt.Tx, member []byte, before time.Time, lease time.Duration) (bool, error) {
+	at := tx.Bucket(d.index).Get(member)
+	if len(at) < 8 || decodeTime(at[:8]).After(before) {
+		return false, nil
+	}
+	return true, d.set(tx, member, before.Add(lease))
+}

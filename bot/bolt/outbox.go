@@ -80,6 +80,17 @@ func (s *Store) OutboxDelivered(ctx context.Context, ref bot.OutboxRef) error {
 	})
 }
 
+// ClaimOutbox implements bot.Store.
+func (s *Store) ClaimOutbox(ctx context.Context, ref bot.OutboxRef, before time.Time, lease time.Duration) (bool, error) {
+	claimed := false
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		var err error
+		claimed, err = outboxesDue.claimOne(tx, outboxMember(ref), before, lease)
+		return err
+	})
+	return claimed, err
+}
+
 // DueOutboxes implements bot.Store.
 func (s *Store) DueOutboxes(ctx context.Context, before time.Time, limit int, lease time.Duration) ([]bot.OutboxRef, error) {
 	if limit <= 0 {

@@ -204,6 +204,13 @@ func (s *store) PendingOutbox(ctx context.Context, ref bot.OutboxRef) (*bot.Outb
 	return ob, err
 }
 
+func (s *store) ClaimOutbox(ctx context.Context, ref bot.OutboxRef, before time.Time, lease time.Duration) (bool, error) {
+	start := s.m.now()
+	ok, err := s.next.ClaimOutbox(ctx, ref, before, lease)
+	s.done(opOutboxDue, start, err)
+	return ok, err
+}
+
 func (s *store) OutboxDelivered(ctx context.Context, ref bot.OutboxRef) error {
 	start := s.m.now()
 	err := s.next.OutboxDelivered(ctx, ref)

@@ -91,6 +91,23 @@ func (s *Store) OutboxDelivered(ctx context.Context, ref bot.OutboxRef) error {
 	return nil
 }
 
+// claimOutboxScript moves one member of the due set to before+lease when
+// it is due at or before before.
+var claimOutboxScript = goredis.NewScript(`
+local at = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not at or tonumber(at) > tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[3]), ARGV[1])
+return 1`)
+
+// ClaimOutbox implements bot.Store.
+func (s *Store) ClaimOutbox(ctx context.Context, ref bot.OutboxRef, before time.Time, lease time.Duration) (bool, error) {
+	n, err := claimOutboxScript.Run(ctx, s.rdb, []string{s.keys.outboxes()}, outboxMember(ref), before.UnixMilli(), max(lease, 0).Milliseconds()).Int()
+	if err != nil {
+		return false, s.fail("claim outbox", err)
+	}
+	return n == 1, nil
+}
+
 // DueOutboxes implements bot.Store with the idle checks' claim script.
 func (s *Store) DueOutboxes(ctx context.Context, before time.Time, limit int, lease time.Duration) ([]bot.OutboxRef, error) {
 	if limit <= 0 {

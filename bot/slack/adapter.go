@@ -118,6 +118,7 @@ type Adapter struct {
 	sm        *socketmode.Client // nil in HTTP mode
 	out       *outbox
 	work      *dispatch.Dispatcher
+	inFlight  inFlight
 
 	// workCtx outlives Run's context so accepted events finish during
 	// shutdown; it is cancelled when the drain times out.

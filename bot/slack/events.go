@@ -13,6 +13,9 @@ import (
 type job struct {
 	key string
 	run func(ctx context.Context)
+	// event is the Events API event id, when the job is one: a redelivery
+	// of an event still in flight here waits for it (see inFlight).
+	event string
 }
 
 // handledEvents are the Events API event types the adapter acts on; the
@@ -34,6 +37,14 @@ func (a *Adapter) eventJob(ev slackevents.EventsAPIEvent) *job {
 	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok {
 		eventID = cb.EventID
 	}
+	j := a.routeEvent(ev, eventID)
+	if j != nil {
+		j.event = eventID
+	}
+	return j
+}
+
+func (a *Adapter) routeEvent(ev slackevents.EventsAPIEvent, eventID string) *job {
 	team := ev.TeamID
 	botUserID, _ := a.identity()
 	switch inner := ev.InnerEvent.Data.(type) {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -262,6 +263,68 @@ func TestHTTPAckAfterHandling(t *testing.T) {
 					t.Fatalf("answered %d after %v, want 200 after %v", rec.status, got, tc.answeredAt)
 				}
 				<-handled
+				if err := a.work.Close(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			})
+		})
+	}
+}
+
+// TestRedeliveryOfEventInFlight: Slack retries an HTTP request that took
+// over 3 s (a busy process) while the event is still being handled. The
+// retry is not handled a second time (its saved replies would be sent
+// twice: 48 to 84 of 150 replies repeated in the kill -9 test's HTTP runs
+// on Redis); it is answered as the original is, when the original's
+// handling ends or at AckWithin after the retry arrived. Once the original
+// is done, a later delivery runs again (the bot's Save makes it a no-op).
+func TestRedeliveryOfEventInFlight(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		handleFor  time.Duration // how long the original takes
+		retryAt    time.Duration // when the retry arrives
+		answeredAt time.Duration // when the retry is answered, from the start
+	}{
+		{"original ends first", time.Second, 500 * time.Millisecond, time.Second},
+		{"slow original", time.Minute, 500 * time.Millisecond, 500*time.Millisecond + DefaultAckWithin},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				work, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				a := &Adapter{cfg: Config{AckWithin: DefaultAckWithin, EventTimeout: DefaultEventTimeout, Observe: func(string, ...string) {}},
+					log: slog.New(slog.DiscardHandler), work: dispatch.New(8, 16), workCtx: work}
+				var runs atomic.Int32
+				newJob := func() *job {
+					return &job{key: "T:U", event: "Ev1", run: func(ctx context.Context) {
+						runs.Add(1)
+						time.Sleep(tc.handleFor) // fake time: the event's save and replies
+					}}
+				}
+				start := time.Now()
+				first := newRecorder()
+				go a.submit(first, httptest.NewRequest(http.MethodPost, EventsPath, nil), newJob())
+				time.Sleep(tc.retryAt)
+				retry := newRecorder()
+				go a.submit(retry, httptest.NewRequest(http.MethodPost, EventsPath, nil), newJob())
+				<-retry.wrote
+				if got := time.Since(start); got != tc.answeredAt || retry.status != http.StatusOK {
+					t.Fatalf("retry answered %d after %v, want 200 after %v", retry.status, got, tc.answeredAt)
+				}
+				<-first.wrote
+				time.Sleep(tc.handleFor) // the original's handling ends
+				synctest.Wait()
+				if n := runs.Load(); n != 1 {
+					t.Fatalf("the event was handled %d times while in flight, want once", n)
+				}
+				later := newRecorder()
+				go a.submit(later, httptest.NewRequest(http.MethodPost, EventsPath, nil), newJob())
+				<-later.wrote
+				synctest.Wait()
+				if n := runs.Load(); n != 2 {
+					t.Fatalf("a delivery after the original ended ran %d times in all, want 2", n)
+				}
+				time.Sleep(tc.handleFor)
 				if err := a.work.Close(context.Background()); err != nil {
 					t.Fatal(err)
 				}

@@ -114,6 +114,26 @@ func (a *Adapter) accept(ctx context.Context, req *socketmode.Request, j *job) {
 // before ctx ends or the adapter is shutting down.
 func (a *Adapter) enqueue(ctx context.Context, arrived time.Time, j *job, ack func()) error {
 	ack = sync.OnceFunc(ack)
+	if j.event != "" {
+		done, first := a.inFlight.begin(j.event)
+		if !first {
+			// Slack redelivered an event this process is still handling
+			// (an HTTP request that took over 3 s, an envelope whose ack
+			// it did not see): answer it as the original is answered, and
+			// never handle it twice, which would send its replies twice.
+			a.cfg.Observe("duplicate")
+			go func() {
+				wait := time.NewTimer(a.cfg.AckWithin - time.Since(arrived))
+				defer wait.Stop()
+				select {
+				case <-done:
+				case <-wait.C:
+				}
+				ack()
+			}()
+			return nil
+		}
+	}
 	var (
 		timerMu  sync.Mutex
 		deadline *time.Timer
@@ -124,13 +144,54 @@ func (a *Adapter) enqueue(ctx context.Context, arrived time.Time, j *job, ack fu
 		deadline = time.AfterFunc(a.cfg.AckWithin-time.Since(arrived), ack)
 	}
 	run := j.run
-	return a.work.Submit(ctx, j.key, queued, func(release func()) {
+	err := a.work.Submit(ctx, j.key, queued, func(release func()) {
+		defer a.inFlight.end(j.event)
 		a.runWithDeadline(run, release)
 		timerMu.Lock()
 		deadline.Stop()
 		timerMu.Unlock()
 		ack()
 	})
+	if err != nil {
+		a.inFlight.end(j.event)
+	}
+	return err
+}
+
+// inFlight is the set of Events API events this process is handling,
+// each with a channel closed when its handling ends.
+type inFlight struct {
+	mu     sync.Mutex
+	events map[string]chan struct{}
+}
+
+// begin adds event and reports true, or, when it is already in flight,
+// returns the channel its handling closes and false.
+func (f *inFlight) begin(event string) (done <-chan struct{}, first bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ch, ok := f.events[event]; ok {
+		return ch, false
+	}
+	if f.events == nil {
+		f.events = map[string]chan struct{}{}
+	}
+	ch := make(chan struct{})
+	f.events[event] = ch
+	return ch, true
+}
+
+// end removes event ("" is none) and wakes its waiting redeliveries.
+func (f *inFlight) end(event string) {
+	if event == "" {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ch, ok := f.events[event]; ok {
+		close(ch)
+		delete(f.events, event)
+	}
 }
 
 func (a *Adapter) ack(envelopeID string) {

@@ -128,6 +128,45 @@ var outboxCases = []testCase{
 			f.t.Fatal("a mark survived its delivery")
 		}
 	}},
+	{name: "ClaimOneAgainstTheSweeper", run: func(f *fixture) {
+		cur := f.reply(f.reply(f.create(f.session(f.user("U1"), "s1")), "m2"), "m3")
+		m2, m3 := f.outboxRef(cur, "m2"), f.outboxRef(cur, "m3")
+		at := cur.Updated
+		claim := func(ref bot.OutboxRef, before time.Time) bool {
+			f.t.Helper()
+			ok, err := f.s.ClaimOutbox(f.ctx, ref, before, time.Minute)
+			if err != nil {
+				f.t.Fatalf("ClaimOutbox(%s) = %v", ref.MessageID, err)
+			}
+			return ok
+		}
+		if claim(m2, at.Add(-time.Hour)) {
+			f.t.Fatal("ClaimOutbox of a mark made after before = true, want false (its process may still be sending)")
+		}
+		if !claim(m2, at) {
+			f.t.Fatal("ClaimOutbox of a due mark = false, want true")
+		}
+		if claim(m2, at.Add(30*time.Second)) {
+			f.t.Fatal("a second ClaimOutbox inside the lease = true, want false")
+		}
+		// The sweeper skips what a redelivery holds, and takes the rest.
+		if got := f.dueOutboxes(at.Add(30*time.Second), time.Minute); !cmp.Equal(got, []bot.OutboxRef{m3}) {
+			f.t.Fatalf("DueOutboxes inside m2's lease = %+v, want only m3", got)
+		}
+		if claim(m3, at.Add(30*time.Second)) {
+			f.t.Fatal("ClaimOutbox of a mark the sweeper holds = true, want false")
+		}
+		if !claim(m2, at.Add(time.Minute)) {
+			f.t.Fatal("ClaimOutbox after the lease ran out = false, want true (the claimer died)")
+		}
+		f.delivered(m2)
+		if claim(m2, at.Add(time.Hour)) {
+			f.t.Fatal("ClaimOutbox of a delivered mark = true, want false")
+		}
+		if claim(f.outboxRef(cur, "m9"), at.Add(time.Hour)) {
+			f.t.Fatal("ClaimOutbox of a message with no mark = true, want false")
+		}
+	}},
 	{name: "OtherSavesLeaveMark", run: func(f *fixture) {
 		cur := f.reply(f.create(f.session(f.user("U1"), "s1")), "m2")
 		ref := f.outboxRef(cur, "m2")

@@ -93,6 +93,17 @@ func (r *refStore) OutboxDelivered(_ context.Context, ref bot.OutboxRef) error {
 	return nil
 }
 
+func (r *refStore) ClaimOutbox(_ context.Context, ref bot.OutboxRef, before time.Time, lease time.Duration) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	at, ok := r.due[ref]
+	if !ok || at.After(before) && r.bug != "claim-ignores-lease" {
+		return false, nil
+	}
+	r.due[ref] = before.Add(lease)
+	return true, nil
+}
+
 func (r *refStore) DueOutboxes(_ context.Context, before time.Time, limit int, lease time.Duration) ([]bot.OutboxRef, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -428,6 +439,7 @@ func TestSuiteCatchesMutants(t *testing.T) {
 		{"ttl-from-create", "Expiry/EachSaveRestartsTTL"},
 		{"delivered-clears-other-marks", "Outbox/EachMessageItsOwnMark"},
 		{"later-mark-replaces", "Outbox/EachMessageItsOwnMark"},
+		{"claim-ignores-lease", "Outbox/ClaimOneAgainstTheSweeper"},
 	} {
 		t.Run(m.bug+"/"+m.subtest, func(t *testing.T) {
 			group, name, _ := strings.Cut(m.subtest, "/")
