@@ -39,11 +39,15 @@ func TestMemoryPerUser(t *testing.T) {
 	send := func(kind bot.InboundKind, text string) []bot.Outbound {
 		seq++
 		clk.Advance(time.Minute)
-		out, err := b.Handle(ctx, bot.Inbound{Platform: bot.Slack, Workspace: "T1", Channel: "C1", Thread: "th1",
-			UserID: "U1", UserName: "Ada", MessageID: fmt.Sprintf("m%d", seq), Text: text, Kind: kind})
+		in := bot.Inbound{Platform: bot.Slack, Workspace: "T1", Channel: "C1", Thread: "th1",
+			UserID: "U1", UserName: "Ada", MessageID: fmt.Sprintf("m%d", seq), Text: text, Kind: kind}
+		out, err := b.Handle(ctx, in)
 		if err != nil {
 			t.Fatal(err)
 		}
+		// As the adapters do once the replies are posted: the saved copy
+		// is dropped, so a session at rest holds none.
+		b.Delivered(ctx, in, out)
 		return out
 	}
 	out := send(bot.KindCommand, "start payment-fraud-detection")
