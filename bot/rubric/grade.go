@@ -465,7 +465,7 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 		if s.echoed[s.sent[o.sp.i]] || s.echoed[s.sent[o.sp.j]] {
 			continue
 		}
-		if o.dismissed || dismissed(s, o.sp) || dismissedWithin(s, o.sp) {
+		if o.dismissed || dismissed(s, o.sp) || dismissedWithin(s, o) {
 			o.dismissed = true
 			s.dismissals = append(s.dismissals, o)
 			continue
@@ -718,11 +718,14 @@ func dismissed(s *scratch, sp span) bool {
 	return false
 }
 
-// dismissedWithin reports whether a dismissive verb ends inside sp, before
-// its last word: a phrase that is negative on purpose ("no * leakage")
-// does not endorse the practice in "no need to worry about leakage".
-func dismissedWithin(s *scratch, sp span) bool {
-	for k := sp.i; k < sp.j; k++ {
+// dismissedWithin reports whether a dismissive verb ends in the gap of a
+// phrase with one, between its first and last words: a phrase that is
+// negative on purpose ("no * leakage") does not endorse the practice in
+// "no need to worry about leakage". A verb among a phrase's own words is
+// the rubric's, not a dismissal: "drop the sky" is the concept of skipping
+// redundant work.
+func dismissedWithin(s *scratch, o occurrence) bool {
+	for k := o.head.j + 1; k < o.tail.i; k++ {
 		if s.tf[k]&tfDismissEnd != 0 {
 			return true
 		}

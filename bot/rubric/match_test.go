@@ -216,3 +216,42 @@ func TestFlagUnless(t *testing.T) {
 		t.Error("an unless phrase with & compiled; want an error")
 	}
 }
+
+// A dismissive verb among a phrase's own words is the rubric's: "we can skip
+// the sky" is the concept of skipping redundant work, not a dismissal of it
+// (a strong street-view reply was flagged "Dismissed" for "drop the sky").
+// In a phrase's gap it still dismisses: "no * leakage" is not met by "no
+// need for leakage checks".
+func TestDismissiveVerbInsideAPhrase(t *testing.T) {
+	lex, err := rubric.NewLexicon(rubric.Terms{DismissalsBefore: []string{"we can skip", "no need for"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := rubric.Compile(rubric.Spec{
+		Concepts: []rubric.Concept{
+			{ID: "skip_redundant", Label: "Skip redundant work", Weight: 2, Important: true, Phrases: []string{"we can skip the sky"}},
+			{ID: "no_leakage", Label: "No leakage", Weight: 1, Phrases: []string{"no * leakage"}},
+		},
+		Own: 2,
+	}, lex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		text      string
+		credited  []string
+		dismissed bool
+	}{
+		{"Upper third is empty, so we can skip the sky band entirely.", []string{"skip_redundant"}, false},
+		{"There is no need for leakage checks.", nil, true},
+		{"Features are point-in-time, so there is no leakage.", []string{"no_leakage"}, false},
+	} {
+		g := r.Grade(rubric.Answer{Text: tt.text})
+		if got := credited(g); !slices.Equal(got, tt.credited) {
+			t.Errorf("%q: credited %q, want %q", tt.text, got, tt.credited)
+		}
+		if got := len(g.Dismissed) > 0; got != tt.dismissed {
+			t.Errorf("%q: dismissed %v, want %v", tt.text, got, tt.dismissed)
+		}
+	}
+}
