@@ -46,7 +46,7 @@ func TestDailyCalibration(t *testing.T) {
 	for _, set := range []struct {
 		file   string
 		assert bool
-	}{{"daily-heldout6.yaml", true}, {"daily-heldout5.yaml", true}, {"daily-heldout4.yaml", true}, {"daily-heldout3.yaml", true}, {"daily-heldout2.yaml", true}, {"daily-heldout.yaml", true}, {"daily.yaml", true}} {
+	}{{"daily-heldout7.yaml", true}, {"daily-heldout6.yaml", true}, {"daily-heldout5.yaml", true}, {"daily-heldout4.yaml", true}, {"daily-heldout3.yaml", true}, {"daily-heldout2.yaml", true}, {"daily-heldout.yaml", true}, {"daily.yaml", true}} {
 		table, failures := gradeDailySet(t, lib, "testdata/calibration/daily/"+set.file)
 		t.Logf("%s\n%s", set.file, table)
 		if set.assert {
