@@ -16,6 +16,9 @@ import (
 // the race detector, which makes each render take seconds, this test
 // draws three of them).
 func TestScenariosDiagramCommand(t *testing.T) {
+	// Mostly waiting on child processes: runs beside the other slow
+	// end-to-end tests, which keeps CI inside its time budget.
+	t.Parallel()
 	scs, err := scenarios.Builtin()
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,9 @@ func TestKill9SlackAnswersExactlyOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns two bot processes")
 	}
+	// Mostly waiting on child processes: runs beside the other slow
+	// end-to-end tests, which keeps CI inside its time budget.
+	t.Parallel()
 	type slackCase struct {
 		mode, storeKind string
 		sig             syscall.Signal

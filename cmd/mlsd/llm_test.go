@@ -78,6 +78,9 @@ func TestConsoleInterviewWithAIJudge(t *testing.T) {
 // TestGradeEvalBothJudges runs `mlsd grade eval --judge both` against the
 // fake endpoint: both tables and the agreement line are printed.
 func TestGradeEvalBothJudges(t *testing.T) {
+	// Mostly waiting on child processes: runs beside the other slow
+	// end-to-end tests, which keeps CI inside its time budget.
+	t.Parallel()
 	fake := llmtest.New(t, llmtest.Generous)
 	out, _, err := runWith(t, env("MLSD_LLM_URL", fake.BaseURL(), "MLSD_LLM_MODEL", "fake-model"), "", "grade", "eval", "--judge", "both", "--only", "tuned")
 	if err != nil && !errors.Is(err, errCalibrationMissed) {

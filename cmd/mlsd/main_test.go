@@ -124,6 +124,9 @@ func (w *testLogWriter) Write(p []byte) (int, error) {
 // started again on the same data directory, /mlsd status shows the same
 // step and every answer that was acknowledged before the kill.
 func TestKill9KeepsAcknowledgedAnswers(t *testing.T) {
+	// Mostly waiting on child processes: runs beside the other slow
+	// end-to-end tests, which keeps CI inside its time budget.
+	t.Parallel()
 	env := []string{"MLSD_DATA_DIR=" + t.TempDir(), "USER=ada"}
 	first := startChild(t, env, "console")
 	first.send(t, "/mlsd start visual-search")

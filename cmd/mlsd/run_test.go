@@ -70,6 +70,9 @@ func TestRunStatusSurvivesRestart(t *testing.T) {
 }
 
 func TestRunCommands(t *testing.T) {
+	// Mostly waiting on child processes: runs beside the other slow
+	// end-to-end tests, which keeps CI inside its time budget.
+	t.Parallel()
 	tests := []struct {
 		name    string
 		args    []string

@@ -30,6 +30,9 @@ func TestSIGTERMDiscordAnswersInFlight(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns a bot process")
 	}
+	// Mostly waiting on child processes: runs beside the other slow
+	// end-to-end tests, which keeps CI inside its time budget.
+	t.Parallel()
 	for _, storeKind := range []string{"bolt", "redis"} {
 		t.Run(storeKind, func(t *testing.T) {
 			const users = 50
