@@ -664,7 +664,7 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 				}
 				return nil, fmt.Errorf("session %s: too many concurrent updates: %w", s.ID, err)
 			case errors.Is(err, ErrDuplicate):
-				if ob := b.stillPending(ctx, &s, in.MessageID); ob != nil {
+				if ob := b.claimPending(ctx, &s, in.MessageID); ob != nil {
 					// Applied, but the replies never went out.
 					log.Info("redelivered message already applied; sending its replies again", "session", s.ID)
 					return ob.replies(&s), nil
@@ -715,7 +715,7 @@ func (b *Bot) closingReplies(ctx context.Context, in Inbound) []Outbound {
 	if err != nil || s.Status == Active || s.LastMessage != in.MessageID {
 		return nil
 	}
-	ob := b.stillPending(ctx, &s, in.MessageID)
+	ob := b.claimPending(ctx, &s, in.MessageID)
 	if ob == nil {
 		return nil
 	}

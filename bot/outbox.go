@@ -71,14 +71,14 @@ func outboxRefOf(in Inbound, outs []Outbound) (OutboxRef, bool) {
 	return OutboxRef{}, false
 }
 
-// stillPending returns the saved replies of a redelivered message that was
+// claimPending returns the saved replies of a redelivered message that was
 // applied before, while they are still pending (the process that saved
 // them died before they went out), and nil once they were delivered. It
 // claims them as the sweeper does, after the same grace, so the two never
 // both send them; a redelivery inside the grace, or while the sweeper
 // holds them, gets nothing and the sweeper sends them. A store that
 // cannot tell leaves them to the sweeper too: they live only there.
-func (b *Bot) stillPending(ctx context.Context, s *Session, messageID string) *Outbox {
+func (b *Bot) claimPending(ctx context.Context, s *Session, messageID string) *Outbox {
 	ref := OutboxRef{User: s.User, SessionID: s.ID, MessageID: messageID}
 	ob, err := b.cfg.Store.PendingOutbox(ctx, ref)
 	if err != nil {

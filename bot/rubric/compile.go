@@ -544,11 +544,11 @@ func questionFigures(question string) map[string]bool {
 	z.tokenize(question)
 	var out map[string]bool
 	for i, t := range z.toks {
-		if norm := z.text(t); len(norm) > 0 && norm[0] >= '0' && norm[0] <= '9' && (t.brk&brkJoined == 0 || i > 0 && string(z.text(z.toks[i-1])) == "p") {
+		if isFigure(&z, i) {
 			if out == nil {
 				out = map[string]bool{}
 			}
-			out[string(norm)] = true
+			out[string(z.text(t))] = true
 		}
 	}
 	return out

@@ -442,7 +442,7 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 		if toks[i].brk&brkJoined == 0 {
 			segWords++
 		}
-		if isFigure(s, i) && !s.echoed[s.sent[i]] && !c.givenFigures[string(s.z.text(toks[i]))] {
+		if isFigure(&s.z, i) && !s.echoed[s.sent[i]] && !c.givenFigures[string(s.z.text(toks[i]))] {
 			res.numbers++
 		}
 		nCues := len(s.cues)
@@ -1228,13 +1228,12 @@ func DepthFactor(depth float64) float64 { return 1 - DepthShare + DepthShare*dep
 
 // isFigure reports whether token i is a number: digits standing alone
 // ("100 ms", "10m") or a percentile ("p99"), not part of a name ("resnet50").
-func isFigure(s *scratch, i int) bool {
-	toks := s.z.toks
-	norm := s.z.text(toks[i])
+func isFigure(z *tokenizer, i int) bool {
+	norm := z.text(z.toks[i])
 	if len(norm) == 0 || norm[0] < '0' || norm[0] > '9' {
 		return false
 	}
-	return toks[i].brk&brkJoined == 0 || i > 0 && string(s.z.text(toks[i-1])) == "p"
+	return z.toks[i].brk&brkJoined == 0 || i > 0 && string(z.text(z.toks[i-1])) == "p"
 }
 
 // depth is the share of the three signs of depth an answer shows: a
