@@ -55,11 +55,20 @@ func (o *observer) count(key string) int {
 // waitCount waits until key was observed at least n times.
 func (o *observer) waitCount(t testing.TB, key string, n int) {
 	t.Helper()
+	o.waitSum(t, n, key)
+}
+
+// waitSum waits until the keys were observed at least n times in all.
+func (o *observer) waitSum(t testing.TB, n int, keys ...string) {
+	t.Helper()
 	guard := time.NewTimer(15 * time.Second)
 	defer guard.Stop()
 	for {
 		o.mu.Lock()
-		got, ch := o.counts[key], o.changed
+		got, ch := 0, o.changed
+		for _, k := range keys {
+			got += o.counts[k]
+		}
 		o.mu.Unlock()
 		if got >= n {
 			return
@@ -67,7 +76,7 @@ func (o *observer) waitCount(t testing.TB, key string, n int) {
 		select {
 		case <-ch:
 		case <-guard.C:
-			t.Fatalf("observed %q %d times, want %d", key, got, n)
+			t.Fatalf("observed %q %d times in all, want %d", keys, got, n)
 		}
 	}
 }

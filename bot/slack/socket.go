@@ -150,6 +150,9 @@ func (a *Adapter) enqueue(ctx context.Context, arrived time.Time, j *job, ack fu
 		timerMu.Lock()
 		deadline.Stop()
 		timerMu.Unlock()
+		// Out of the set before the answer, so a retry sent after it is
+		// handled (and found applied) rather than waiting on nothing.
+		a.inFlight.end(j.event)
 		ack()
 	})
 	if err != nil {
