@@ -130,6 +130,7 @@ func (sc *Scenario) stepFlags(fw *Framework, own []rubric.RedFlag) []rubric.RedF
 		if i := slices.IndexFunc(out, func(x rubric.RedFlag) bool { return x.ID == f.ID }); i >= 0 {
 			out[i].Phrases = slices.Concat(out[i].Phrases, f.Phrases)
 			out[i].Unless = slices.Concat(out[i].Unless, f.Unless)
+			out[i].Dismissed = slices.Concat(out[i].Dismissed, f.Dismissed)
 			out[i].Penalty = max(out[i].Penalty, f.Penalty)
 			continue
 		}

@@ -372,12 +372,19 @@ func (c *checker) redFlags(at []any, where string, flags []rubric.RedFlag, negat
 		if blank(f.Label) {
 			c.add(join(fat, "label"), "red flag %q: missing label", f.ID)
 		}
-		if len(f.Phrases) == 0 {
+		if len(f.Phrases) == 0 && len(f.Dismissed) == 0 {
 			c.add(join(fat, "phrases"), "red flag %q has no phrases", f.ID)
 		}
 		for j, p := range f.Phrases {
 			if why := negations.Problem(p); why != "" {
 				c.add(join(fat, "phrases", j), "red flag %q: phrase %q %s", f.ID, p, why)
+			}
+		}
+		for j, p := range f.Dismissed {
+			if strings.ContainsAny(p, "&*") {
+				c.add(join(fat, "dismissed", j), "red flag %q: dismissed phrase %q: plain words only, no \"&\" or \"*\"", f.ID, p)
+			} else if why := negations.Problem(p); why != "" {
+				c.add(join(fat, "dismissed", j), "red flag %q: dismissed phrase %q %s", f.ID, p, why)
 			}
 		}
 		if f.Penalty < 0 || f.Penalty > 1 {

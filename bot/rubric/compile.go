@@ -335,7 +335,7 @@ func Compile(spec Spec, terms *Lexicon) (*Rubric, error) {
 		}
 	}
 	for i, f := range flags {
-		if len(f.Phrases) == 0 {
+		if len(f.Phrases) == 0 && len(f.Dismissed) == 0 {
 			errs = append(errs, fmt.Errorf("red flag %q: no phrases", f.ID))
 		}
 		for _, p := range f.Phrases {
@@ -347,6 +347,13 @@ func Compile(spec Spec, terms *Lexicon) (*Rubric, error) {
 				continue
 			}
 			addPhrase(fmt.Sprintf("red flag %q: unless", f.ID), p, payload{kind: hitFlagUnless, idx: int32(i)})
+		}
+		for _, p := range f.Dismissed {
+			if strings.ContainsAny(p, "&*") {
+				errs = append(errs, fmt.Errorf("red flag %q: dismissed phrase %q: plain words only, no \"&\" or \"*\"", f.ID, p))
+				continue
+			}
+			addPhrase(fmt.Sprintf("red flag %q: dismissed", f.ID), p, payload{kind: hitFlagDismissed, idx: int32(i)})
 		}
 	}
 	for _, l := range []struct {

@@ -197,6 +197,7 @@ const (
 	hitTradeoff
 	hitFailure
 	hitFlagUnless
+	hitFlagDismissed
 )
 
 type payload struct {
@@ -295,13 +296,14 @@ type compiledRubric struct {
 
 // Per-token marks set while walking an answer.
 const (
-	tfNegEnd     uint8 = 1 << iota // a negation ends on this token
-	tfRejEnd                       // a rejection of what follows ends on this token
-	tfNonCue                       // inside "or so", "so far"...: no reasoning here
-	tfBreak                        // a reasoning cue or scope breaker starts here
-	tfDismiss                      // a dismissal ("not needed") starts here
-	tfFunc                         // a one-word function word
-	tfDismissEnd                   // a dismissive verb ("skip", "no need for") ends here
+	tfNegEnd      uint8 = 1 << iota // a negation ends on this token
+	tfRejEnd                        // a rejection of what follows ends on this token
+	tfNonCue                        // inside "or so", "so far"...: no reasoning here
+	tfBreak                         // a reasoning cue or scope breaker starts here
+	tfDismiss                       // a dismissal ("not needed") starts here
+	tfFunc                          // a one-word function word
+	tfDismissEnd                    // a dismissive verb ("skip", "no need for") ends here
+	tfDismissBody                   // a word of a dismissive verb
 )
 
 // occurrence is one non-negated mention of a concept. head and tail are
@@ -326,6 +328,9 @@ type flagOcc struct {
 	// that is part of the phrase ("compute isn't * constraint") counts
 	// for nothing.
 	tail, headEnd int32
+	// practice marks a Dismissed phrase, and afterVerb one right after a
+	// dismissive verb.
+	practice, afterVerb bool
 }
 
 // scratch holds one grading's buffers so Grade allocates only its result.
@@ -354,6 +359,7 @@ type scratch struct {
 	covered    []bool    // per token: inside a run the prompt also has
 	flagMore   []flagOcc // a raised flag's later statements
 	unless     []flagOcc // Unless phrases of red flags
+	practices  []flagOcc // Dismissed phrases of red flags
 }
 
 // scan is what one pass over an answer found.
@@ -377,7 +383,7 @@ func (c *compiledRubric) getScratch(concepts, flags int) *scratch {
 	s.judgeHit = resetSpans(s.judgeHit, concepts)
 	s.occ, s.flagOcc, s.rejs, s.cues, s.models = s.occ[:0], s.flagOcc[:0], s.rejs[:0], s.cues[:0], s.models[:0]
 	s.nearOcc, s.dismissals, s.killed, s.flagMore = s.nearOcc[:0], s.dismissals[:0], s.killed[:0], s.flagMore[:0]
-	s.unless = s.unless[:0]
+	s.unless, s.practices = s.unless[:0], s.practices[:0]
 	s.collect, s.noEcho = false, false
 	return s
 }
@@ -477,20 +483,77 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 		if f.tail > 0 && gapNegated(s, f) || rejectedAfter(s, f.sp) || inQuestion(text, s, f.sp) || s.echoed[s.sent[f.sp.i]] || excused(s, f) {
 			continue
 		}
-		s.killed = append(s.killed, s.sent[f.sp.i])
-		if s.flagHit[f.flag].i < 0 {
-			s.flagHit[f.flag] = f.sp
-		} else if sp := s.flagHit[f.flag]; f.sp.i > sp.j {
-			s.flagMore = append(s.flagMore, f)
+		s.raise(f)
+	}
+	for _, f := range s.practices {
+		if !practiceDismissed(s, f) || inQuestion(text, s, f.sp) || s.echoed[s.sent[f.sp.i]] || excused(s, f) {
+			continue
 		}
+		s.raise(flagOcc{flag: f.flag, sp: f.sp})
 	}
 	return res
+}
+
+// raise records red flag f.flag stated at f.sp, and its sentence as one
+// that earns no credit.
+func (s *scratch) raise(f flagOcc) {
+	s.killed = append(s.killed, s.sent[f.sp.i])
+	if s.flagHit[f.flag].i < 0 {
+		s.flagHit[f.flag] = f.sp
+	} else if sp := s.flagHit[f.flag]; f.sp.i > sp.j {
+		s.flagMore = append(s.flagMore, f)
+	}
+}
+
+// practiceDismissed reports whether a sound practice named by a red
+// flag's Dismissed phrase is dismissed where it is mentioned: after a
+// dismissive verb ("no need to benchmark against") that is not itself
+// rejected ("it would be a mistake to skip the baseline"), or followed in
+// its clause by a dismissal ("comparing against the old rules isn't
+// really necessary") that is not negated ("is not a waste of time"). A
+// rejection after a dismissive verb's practice excuses it ("to skip the
+// baseline is a mistake"); after the mention, the dismissal is the
+// verdict, and its own "isn't" no rejection.
+func practiceDismissed(s *scratch, f flagOcc) bool {
+	if f.afterVerb {
+		return !rejectedAfter(s, f.sp) && !dismissiveVerbRejected(s, f.sp.i)
+	}
+	toks := s.z.toks
+	for k := f.sp.j + 1; k < int32(len(toks)) && k <= f.sp.j+rejectWindow; k++ {
+		if toks[k].brk&(brkClause|brkSentence) != 0 || s.tf[k]&tfBreak != 0 && s.tf[k]&tfNonCue == 0 {
+			return false
+		}
+		if s.tf[k]&tfDismiss != 0 {
+			return !negatedBy(s, k, tfNegEnd)
+		}
+	}
+	return false
+}
+
+// dismissiveVerbRejected reports whether the dismissive verb ending
+// before token i is itself negated or rejected: "never skip the
+// baseline", "it is a mistake to skip the baseline".
+func dismissiveVerbRejected(s *scratch, i int32) bool {
+	toks := s.z.toks
+	start := negatedAt(s, i, tfDismissEnd)
+	if start < 0 {
+		return false
+	}
+	for start > 0 && s.tf[start-1]&tfDismissBody != 0 && toks[start].brk&(brkClause|brkSentence) == 0 {
+		start--
+	}
+	return negatedBy(s, start, tfNegEnd|tfRejEnd)
 }
 
 // excused reports whether the sentence of f also has one of its flag's
 // Unless phrases.
 func excused(s *scratch, f flagOcc) bool {
 	for _, u := range s.unless {
+		// An Unless phrase that is the dismissed practice itself ("no
+		// need for scheduled retraining") excuses nothing.
+		if f.practice && u.sp.i <= f.sp.j && f.sp.i <= u.sp.j {
+			continue
+		}
 		if u.flag == f.flag && s.sent[u.sp.i] == s.sent[f.sp.i] {
 			return true
 		}
@@ -593,10 +656,19 @@ func (c *compiledRubric) hit(s *scratch, p payload, sp span, res *scan, segFunc 
 		}
 	case hitFlagUnless:
 		s.unless = append(s.unless, flagOcc{flag: p.idx, sp: sp})
+	case hitFlagDismissed:
+		if negatedBy(s, sp.i, tfDismissEnd) {
+			s.practices = append(s.practices, flagOcc{flag: p.idx, sp: sp, practice: true, afterVerb: true})
+		} else if !negatedBy(s, sp.i, tfNegEnd) {
+			s.practices = append(s.practices, flagOcc{flag: p.idx, sp: sp, practice: true})
+		}
 	case hitNegation:
 		s.tf[sp.j] |= tfNegEnd
 	case hitDismissBefore:
 		s.tf[sp.j] |= tfNegEnd | tfDismissEnd | tfRejEnd
+		for k := sp.i; k <= sp.j; k++ {
+			s.tf[k] |= tfDismissBody
+		}
 	case hitNearPart:
 		mask := tfNegEnd
 		if c.near[p.idx].target.kind == hitFlag {

@@ -255,3 +255,59 @@ func TestDismissiveVerbInsideAPhrase(t *testing.T) {
 		}
 	}
 }
+
+// TestDismissedPractice: a red flag's Dismissed phrases name a sound
+// practice; dismissing it states the flag's mistake, while endorsing it,
+// negating it or rejecting its dismissal does not.
+func TestDismissedPractice(t *testing.T) {
+	lex, err := rubric.NewLexicon(rubric.Terms{
+		Justification:    []string{"because", "so"},
+		Negations:        []string{"no", "not", "never", "don't", "wouldn't", "isn't"},
+		Dismissals:       []string{"isn't really necessary", "a waste of time", "is a formality"},
+		DismissalsBefore: []string{"no need to", "no real need to", "wouldn't spend effort", "skip the", "don't need"},
+		Rejections:       []string{"mistake", "is not", "isn't"},
+		RejectionsBefore: []string{"a mistake to", "never", "not"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := rubric.Compile(rubric.Spec{
+		Concepts: []rubric.Concept{{ID: "baseline", Label: "Baseline", Weight: 1, Phrases: []string{"baseline"}}},
+		RedFlags: []rubric.RedFlag{
+			{ID: "no_baseline", Label: "No baseline", Dismissed: []string{"baseline", "benchmark against", "benchmarking against", "comparing against"}},
+			{ID: "offline_only", Label: "Offline only", Dismissed: []string{"online test"}},
+		},
+	}, lex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		text string
+		want []string
+	}{
+		{"dismissive verb before", "There's no real need to benchmark against the routing engine.", []string{"no_baseline"}},
+		{"dismissive verb with words of its own", "I wouldn't spend effort benchmarking against the BM25 system.", []string{"no_baseline"}},
+		{"dismissal later in the clause", "Comparing against the legacy blurring system isn't really necessary.", []string{"no_baseline"}},
+		{"dismissal after another practice", "The online test is a formality once offline looks good.", []string{"offline_only"}},
+		{"endorsed", "We benchmark against the routing engine first.", nil},
+		{"plain negation is no dismissal", "We don't benchmark against the old rules because they were retired.", nil},
+		{"the dismissive verb rejected", "It would be a mistake to skip the baseline.", nil},
+		{"the dismissive verb negated", "We should never skip the baseline.", nil},
+		{"the dismissal negated", "A baseline is not a waste of time here.", nil},
+		{"rejected after", "To skip the baseline is a mistake.", nil},
+		{"a comma ends the clause", "Comparing against the old rules, which took a week, is not a waste of time.", nil},
+		{"a question states no position", "Is there no need to benchmark against the old rules?", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g := r.Grade(rubric.Answer{Text: tc.text})
+			if got := flagged(g); !slices.Equal(got, tc.want) {
+				t.Errorf("%q: flags %v, want %v", tc.text, got, tc.want)
+			}
+			if tc.want != nil && slices.Contains(credited(g), "baseline") {
+				t.Errorf("%q: a sentence that raised a flag credited the baseline", tc.text)
+			}
+		})
+	}
+}

@@ -43,6 +43,13 @@ type RedFlag struct {
 	// experiment, not a random train/test split. A sentence with one of
 	// them does not raise the flag.
 	Unless []string `yaml:"unless,omitempty"`
+	// Dismissed names the sound practice whose dismissal is this mistake
+	// (no_baseline: "benchmark against", "baseline"): a mention of one
+	// that is dismissed ("no need to benchmark against it", "comparing
+	// against the old system isn't really necessary") raises the flag
+	// in any step. Plain words only; a rejection still excuses it ("it
+	// would be a mistake to skip the baseline").
+	Dismissed []string `yaml:"dismissed,omitempty"`
 }
 
 // Terms are the framework-wide word lists every rubric shares.
