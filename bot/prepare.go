@@ -122,7 +122,8 @@ func (sc *Scenario) Prepare(fw *Framework) error {
 func (sc *Scenario) stepFlags(fw *Framework, own []rubric.RedFlag) []rubric.RedFlag {
 	out := slices.Clone(own)
 	for _, f := range fw.RedFlags {
-		if slices.ContainsFunc(f.SkipTags, func(t string) bool { return slices.Contains(sc.Tags, t) }) {
+		if slices.ContainsFunc(f.SkipTags, func(t string) bool { return slices.Contains(sc.Tags, t) }) ||
+			f.OptIn && !slices.Contains(sc.FrameworkFlags, f.ID) {
 			continue
 		}
 		// A step flag with a family's id keeps its label, gains the

@@ -39,6 +39,10 @@ type Scenario struct {
 	// Diagram is the reference architecture in the edge-list syntax
 	// (ParseDiagram); optional for a user's own scenarios.
 	Diagram string `yaml:"diagram,omitempty" json:"diagram,omitempty"`
+	// FrameworkFlags turns on the framework's opt-in red flags that this
+	// case's constraints make mistakes (stale_eligibility, for a case
+	// whose prompt says what must never be shown or how fresh it must be).
+	FrameworkFlags []string `yaml:"framework_flags,omitempty" json:"framework_flags,omitempty"`
 
 	// Source is where the scenario came from ("built-in" or a file path).
 	Source string `yaml:"-"`
@@ -184,8 +188,12 @@ type FrameworkStep struct {
 // FrameworkRedFlag is a mistake checked in every step of every scenario,
 // besides the scenario's own red flags, unless the scenario has one of
 // SkipTags (accuracy is no mistake in a regression case) or a red flag of
-// the same id in that step.
+// the same id in that step; an OptIn flag only where the scenario asks.
 type FrameworkRedFlag struct {
 	rubric.RedFlag `yaml:",inline"`
 	SkipTags       []string `yaml:"skip_tags,omitempty"`
+	// OptIn flags are checked only in scenarios that list them in
+	// framework_flags: the same words are sound in a case without the
+	// constraint ("rebuild the index nightly").
+	OptIn bool `yaml:"opt_in,omitempty"`
 }

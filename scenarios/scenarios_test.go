@@ -145,6 +145,8 @@ func TestParseProblems(t *testing.T) {
 			[]string{`4: difficulty "brutal" must be easy, medium or hard`}},
 		{"unknown field", "tags: [recommendation, ranking, audio]", "tags: [a]\nowner: me",
 			[]string{`6: unknown field "owner" in scenario`}},
+		{"framework flag not opt-in", "tags: [recommendation, ranking, audio]", "tags: [a]\nframework_flags: [stale_eligibility, random_split, no_such_flag]",
+			[]string{`6: framework_flags: "no_such_flag" is not an opt-in red flag`, `6: framework_flags: "random_split" is not an opt-in red flag`}},
 		{"missing question", `question: "How would you frame this as an ML task?"`, `question: ""`,
 			[]string{`57: step "frame": missing question`}},
 		{"empty phrases", "phrases: [followed shows, follows, subscriptions, discovery, new shows]", "phrases: []",

@@ -223,6 +223,11 @@ func (c *checker) scenario(sc *bot.Scenario, wantID string, fw *bot.Framework) {
 			c.add(loc("prompt"), "prompt is %d characters as posted; a Slack section holds %d", n, SlackSectionLimit)
 		}
 	}
+	for i, id := range sc.FrameworkFlags {
+		if !slices.ContainsFunc(fw.RedFlags, func(f bot.FrameworkRedFlag) bool { return f.ID == id && f.OptIn }) {
+			c.add(loc("framework_flags", i), "framework_flags: %q is not an opt-in red flag of the framework", id)
+		}
+	}
 	c.steps(sc, fw)
 	c.wrapUp(sc, fw)
 }
