@@ -16,10 +16,12 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"gopkg.in/yaml.v3"
 
@@ -163,27 +165,46 @@ func parse(fsys fs.FS, prefix string, fw *bot.Framework, source func(name string
 	if err != nil {
 		return nil, Problems{{File: prefix, Line: 0, Message: err.Error()}}
 	}
+	names = slices.DeleteFunc(names, func(n string) bool { return n == FrameworkFile })
+	// Compiling a scenario's rubrics is most of a process's start-up, and
+	// scenarios are independent: prepare them on every core.
+	type result struct {
+		sc    *bot.Scenario
+		probs Problems
+	}
+	results := make([]result, len(names))
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	for range min(len(names), runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(names); i = int(next.Add(1) - 1) {
+				name := names[i]
+				file := prefix + name
+				data, err := fs.ReadFile(fsys, name)
+				if err != nil {
+					results[i].probs = Problems{{File: file, Line: 0, Message: err.Error()}}
+					continue
+				}
+				sc, p := parseScenario(file, strings.TrimSuffix(path.Base(name), ".yaml"), data, fw)
+				if len(p) > 0 {
+					results[i].probs = p
+					continue
+				}
+				sc.Source = source(name)
+				results[i].sc = sc
+			}
+		})
+	}
+	wg.Wait()
 	var (
 		out   []*bot.Scenario
 		probs Problems
 	)
-	for _, name := range names {
-		if name == FrameworkFile {
-			continue
+	for _, r := range results {
+		probs = append(probs, r.probs...)
+		if r.sc != nil {
+			out = append(out, r.sc)
 		}
-		file := prefix + name
-		data, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			probs = append(probs, Problem{File: file, Line: 0, Message: err.Error()})
-			continue
-		}
-		sc, p := parseScenario(file, strings.TrimSuffix(path.Base(name), ".yaml"), data, fw)
-		if len(p) > 0 {
-			probs = append(probs, p...)
-			continue
-		}
-		sc.Source = source(name)
-		out = append(out, sc)
 	}
 	slices.SortFunc(out, func(a, b *bot.Scenario) int { return cmp.Compare(a.ID, b.ID) })
 	probs.sort()

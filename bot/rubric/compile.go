@@ -210,13 +210,18 @@ func (pc *PhraseChecker) Problem(phrase string) string {
 			return fmt.Sprintf(`has %d parts joined by "&"; at most %d`, len(parts), maxNearParts)
 		}
 		for _, part := range parts {
-			if len(NormalizeTokens(part)) == 0 {
-				return `has an empty part around "&"`
+			for _, alt := range strings.Split(part, "|") {
+				if len(NormalizeTokens(alt)) == 0 {
+					return `has an empty part around "&" or alternative around "|"`
+				}
 			}
 		}
 		// A part may be a negation word ("new items & never & shown"):
 		// parts are checked for a negation before them, not made of one.
 		return ""
+	}
+	if strings.Contains(phrase, "|") {
+		return `uses "|" outside a near phrase; alternatives go inside parts joined by "&"`
 	}
 	segs := phraseSegments(phrase)
 	for i, s := range segs {
@@ -291,7 +296,12 @@ func Compile(spec Spec, terms *Lexicon) (*Rubric, error) {
 			}
 			c.near = append(c.near, nearPhrase{target: target, parts: len(parts)})
 			for i, part := range parts {
-				ks := keys(part)
+				// A part may list alternatives ("removed|sold out &
+				// nightly|each night"): one phrase instead of every pairing.
+				var ks [][]byte
+				for _, alt := range strings.Split(part, "|") {
+					ks = append(ks, keys(alt)...)
+				}
 				if len(ks) == 0 {
 					errs = append(errs, fmt.Errorf("%s: phrase %q can never match", owner, p))
 					return
@@ -300,6 +310,10 @@ func Compile(spec Spec, terms *Lexicon) (*Rubric, error) {
 					b.add(k, payload{kind: hitNearPart, part: uint8(i), idx: int32(len(c.near) - 1)})
 				}
 			}
+			return
+		}
+		if strings.Contains(p, "|") {
+			errs = append(errs, fmt.Errorf("%s: phrase %q: alternatives (\"|\") only inside parts joined by \"&\"", owner, p))
 			return
 		}
 		parts := strings.Split(p, "*")
