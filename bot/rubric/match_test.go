@@ -311,3 +311,41 @@ func TestDismissedPractice(t *testing.T) {
 		})
 	}
 }
+
+// TestNearAlternatives: a near-phrase part may list alternatives, each
+// pairing with every alternative of the other parts; "|" elsewhere is
+// refused.
+func TestNearAlternatives(t *testing.T) {
+	lex, err := rubric.NewLexicon(rubric.Terms{Negations: []string{"no", "not"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := rubric.Compile(rubric.Spec{
+		Concepts: []rubric.Concept{{ID: "c", Label: "C", Weight: 1, Phrases: []string{"index"}}},
+		RedFlags: []rubric.RedFlag{{ID: "stale", Label: "Stale", Phrases: []string{"removed|sold out & nightly|each night"}}},
+	}, lex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		text string
+		want bool
+	}{
+		{"Removed items leave the index nightly.", true},
+		{"Sold-out products drop out each night.", true},
+		{"Sold-out products drop out within a minute.", false},
+		{"We rebuild nightly.", false},
+		{"Removed items leave the index. We rebuild each night.", false},
+	}
+	for _, tc := range tests {
+		if got := slices.Contains(flagged(r.Grade(rubric.Answer{Text: tc.text})), "stale"); got != tc.want {
+			t.Errorf("%q: flagged %v, want %v", tc.text, got, tc.want)
+		}
+	}
+	for _, bad := range []string{"removed|sold out", "removed & nightly|"} {
+		_, err := rubric.Compile(rubric.Spec{RedFlags: []rubric.RedFlag{{ID: "x", Label: "X", Phrases: []string{bad}}}}, lex)
+		if why := rubric.PhraseProblem(bad, nil); err == nil && why == "" {
+			t.Errorf("%q: accepted, want a problem", bad)
+		}
+	}
+}
