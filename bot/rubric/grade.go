@@ -486,10 +486,11 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 		s.raise(f)
 	}
 	for _, f := range s.practices {
-		if !practiceDismissed(s, f) || inQuestion(text, s, f.sp) || s.echoed[s.sent[f.sp.i]] || excused(s, f) {
+		said, ok := practiceDismissed(s, f)
+		if !ok || inQuestion(text, s, f.sp) || s.echoed[s.sent[f.sp.i]] || excused(s, f) {
 			continue
 		}
-		s.raise(flagOcc{flag: f.flag, sp: f.sp})
+		s.raise(flagOcc{flag: f.flag, sp: said})
 	}
 	return res
 }
@@ -514,35 +515,54 @@ func (s *scratch) raise(f flagOcc) {
 // rejection after a dismissive verb's practice excuses it ("to skip the
 // baseline is a mistake"); after the mention, the dismissal is the
 // verdict, and its own "isn't" no rejection.
-func practiceDismissed(s *scratch, f flagOcc) bool {
+//
+// said is what the report quotes: the dismissive verb and the practice,
+// or the practice and its clause up to the dismissal.
+func practiceDismissed(s *scratch, f flagOcc) (said span, ok bool) {
 	if f.afterVerb {
-		return !rejectedAfter(s, f.sp) && !dismissiveVerbRejected(s, f.sp.i)
+		start := dismissiveVerbStart(s, f.sp.i)
+		if rejectedAfter(s, f.sp) || negatedBy(s, start, tfNegEnd|tfRejEnd) {
+			return span{}, false
+		}
+		return span{start, f.sp.j}, true
 	}
 	toks := s.z.toks
 	for k := f.sp.j + 1; k < int32(len(toks)) && k <= f.sp.j+rejectWindow; k++ {
 		if toks[k].brk&(brkClause|brkSentence) != 0 || s.tf[k]&tfBreak != 0 && s.tf[k]&tfNonCue == 0 {
-			return false
+			return span{}, false
 		}
 		if s.tf[k]&tfDismiss != 0 {
-			return !negatedBy(s, k, tfNegEnd)
+			if negatedBy(s, k, tfNegEnd) {
+				return span{}, false
+			}
+			end := k
+			for end+1 < int32(len(toks)) && end < k+dismissalQuoteWords && toks[end+1].brk&(brkClause|brkSentence) == 0 {
+				end++
+			}
+			return span{f.sp.i, end}, true
 		}
 	}
-	return false
+	return span{}, false
 }
 
-// dismissiveVerbRejected reports whether the dismissive verb ending
-// before token i is itself negated or rejected: "never skip the
-// baseline", "it is a mistake to skip the baseline".
-func dismissiveVerbRejected(s *scratch, i int32) bool {
+// dismissalQuoteWords is how many words after a dismissal starts the
+// quote keeps, within its clause ("isn't really necessary").
+const dismissalQuoteWords = 3
+
+// dismissiveVerbStart is the first word of the dismissive verb ending
+// just before token i ("no real need to" in "no real need to benchmark"),
+// whose own negation or rejection ("never skip the baseline", "it is a
+// mistake to skip the baseline") takes the dismissal back.
+func dismissiveVerbStart(s *scratch, i int32) int32 {
 	toks := s.z.toks
 	start := negatedAt(s, i, tfDismissEnd)
 	if start < 0 {
-		return false
+		return i
 	}
 	for start > 0 && s.tf[start-1]&tfDismissBody != 0 && toks[start].brk&(brkClause|brkSentence) == 0 {
 		start--
 	}
-	return negatedBy(s, start, tfNegEnd|tfRejEnd)
+	return start
 }
 
 // excused reports whether the sentence of f also has one of its flag's

@@ -349,3 +349,31 @@ func TestNearAlternatives(t *testing.T) {
 		}
 	}
 }
+
+// TestDismissedPracticeQuote: the flag quotes the dismissal with the
+// practice, so the report shows why it was raised.
+func TestDismissedPracticeQuote(t *testing.T) {
+	lex, err := rubric.NewLexicon(rubric.Terms{
+		Negations:        []string{"no", "not"},
+		Dismissals:       []string{"isn't really necessary"},
+		DismissalsBefore: []string{"no real need to"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := rubric.Compile(rubric.Spec{
+		RedFlags: []rubric.RedFlag{{ID: "no_baseline", Label: "No baseline", Dismissed: []string{"benchmark against", "comparing against"}}},
+	}, lex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string]string{
+		"There's no real need to benchmark against the rules.":                       "no real need to benchmark against",
+		"Comparing against the legacy system isn't really necessary, since it goes.": "Comparing against the legacy system isn't really necessary",
+	} {
+		g := r.Grade(rubric.Answer{Text: text})
+		if len(g.RedFlags) != 1 || g.RedFlags[0].Evidence != want {
+			t.Errorf("%q: flags %+v, want one quoting %q", text, g.RedFlags, want)
+		}
+	}
+}
