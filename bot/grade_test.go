@@ -407,6 +407,8 @@ func FuzzGrade(f *testing.F) {
 		"no no no logs logs", "\xff\xfe latency \xc3", "given * predict", strings.Repeat("kpi ", 50),
 		"accuracy is not useless, not wrong", "latency is not needed", "50 ms or so, so", "not only accuracy leaks",
 		"given a label we predict the probability", "index rebuild, shard", "triplet loss siamese feature store user embedding",
+		"there's no real need to benchmark against the rules", "comparing against the old system isn't really necessary",
+		"it would be a mistake to skip the baseline", "stock is synced nightly", "no need to no need to monitoring",
 	} {
 		f.Add(s, 0, "")
 	}

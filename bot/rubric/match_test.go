@@ -377,3 +377,41 @@ func TestDismissedPracticeQuote(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDismissedPractice: whatever the text, a raised flag quotes words
+// that are in it, at its offset, and grading never panics.
+func FuzzDismissedPractice(f *testing.F) {
+	lex, err := rubric.NewLexicon(rubric.Terms{
+		Justification:    []string{"because"},
+		Negations:        []string{"no", "not", "never"},
+		Dismissals:       []string{"isn't really necessary", "a waste of time"},
+		DismissalsBefore: []string{"no need to", "no real need to", "skip the"},
+		Rejections:       []string{"mistake", "isn't"},
+		RejectionsBefore: []string{"a mistake to", "never"},
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	r, err := rubric.Compile(rubric.Spec{
+		Concepts: []rubric.Concept{{ID: "baseline", Label: "Baseline", Weight: 1, Phrases: []string{"baseline"}}},
+		RedFlags: []rubric.RedFlag{
+			{ID: "no_baseline", Label: "No baseline", Dismissed: []string{"baseline", "benchmark against", "comparing against"}, Unless: []string{"baseline"}},
+			{ID: "stale", Label: "Stale", Phrases: []string{"removed|sold out & nightly|each night"}},
+		},
+	}, lex)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{"", "no real need to benchmark against it", "skip the skip the baseline", "comparing against, isn't really necessary",
+		"never skip the baseline", "no real need to", "isn't really necessary", "sold out nightly removed each night", "\xff skip the baseline"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		g := r.Grade(rubric.Answer{Text: text})
+		for _, fl := range g.RedFlags {
+			if fl.Offset < 0 || fl.Offset+len(fl.Evidence) > len(text) || text[fl.Offset:fl.Offset+len(fl.Evidence)] != fl.Evidence {
+				t.Fatalf("flag %s quotes %q at %d, not in %q", fl.ID, fl.Evidence, fl.Offset, text)
+			}
+		}
+	})
+}
