@@ -124,6 +124,10 @@ func ParseCommand(text string) Command {
 		}
 		return Command{Name: CmdDiagram, Scenario: strings.ToLower(args[0])}
 	}
+	// An interview word sent as a command ("/mlsd end"): say where it works.
+	if w, ok := ParseWord(fields[0]); ok && len(args) == 0 && w != WordHelp && w != WordAnswer {
+		return Command{Problem: "`" + string(w) + "` is not a command: type it as a reply in your interview's thread (in the terminal, just type `" + string(w) + "`)."}
+	}
 	return Command{Problem: "I don't know the command `" + clip(fields[0], 40) + "`."}
 }
 

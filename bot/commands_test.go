@@ -83,6 +83,8 @@ func TestParseCommandProblems(t *testing.T) {
 		"diagram",
 		"diagram a b",
 		"diagram <!here>",
+		"end",
+		"next",
 		strings.Repeat("x", maxCommandLength+1),
 	} {
 		t.Run(clip(in, 20), func(t *testing.T) {
@@ -200,5 +202,18 @@ func TestCodeSpanHoldsBackticks(t *testing.T) {
 	c := ParseCommand("status `*x*`")
 	if strings.Count(c.Problem, "`") != 2 {
 		t.Errorf("problem %q breaks its code span", c.Problem)
+	}
+}
+
+// An interview word sent as a command says where it works.
+func TestInterviewWordAsCommand(t *testing.T) {
+	for _, in := range []string{"end", "/mlsd next", "mlsd Skip", "hint"} {
+		got := ParseCommand(in)
+		if got.Name != CmdUnknown || !strings.Contains(got.Problem, "is not a command: type it as a reply in your interview's thread") {
+			t.Errorf("ParseCommand(%q) = %+v", in, got)
+		}
+	}
+	if got := ParseCommand("status"); got.Name != CmdStatus {
+		t.Errorf("status is a command too: %+v", got)
 	}
 }
