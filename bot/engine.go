@@ -387,6 +387,11 @@ func practiceFeedback(sc *Scenario, step StepID, a *StepAnswer) string {
 		}
 		fmt.Fprintf(&b, "\n- ✓ %s: “%s”", m.Label, m.Evidence)
 	}
+	// Every red flag, with the words that raised it: a practice round is
+	// where a candidate most needs to see which sentence cost the points.
+	for _, f := range g.RedFlags {
+		fmt.Fprintf(&b, "\n- ✗ %s: “%s”", f.Label, f.Evidence)
+	}
 	for i, c := range g.Missing {
 		if i == 2 {
 			break

@@ -214,6 +214,17 @@ func TestAdvancePracticeFeedback(t *testing.T) {
 	if len(mock.Replies) != 1 {
 		t.Fatalf("mock mode gave %d replies after a step, want only the next question", len(mock.Replies))
 	}
+
+	// A red flag is named with the words that raised it.
+	toy := testScenario(t)
+	ps := sessionAt(t, toy, bot.Evaluation, 0)
+	ps.Mode = bot.Practice
+	ps.Answers[bot.Evaluation].Probed = true
+	answer := "We would report accuracy on the test set, because it is simple." + pad
+	turn = bot.Advance(ps, toy, bot.Input{Text: answer}, t0.Add(time.Minute))
+	if fb := turn.Replies[0].Text; !strings.Contains(fb, "✗ plain accuracy: “accuracy”") {
+		t.Errorf("practice feedback does not name the red flag with its words:\n%s", fb)
+	}
 }
 
 // The probe asks for the heaviest important concept the answer lacks, and
