@@ -675,7 +675,11 @@ func (c *compiledRubric) hit(s *scratch, p payload, sp span, res *scan, segFunc 
 			s.flagOcc = append(s.flagOcc, flagOcc{flag: p.idx, sp: sp})
 		}
 	case hitFlagUnless:
-		s.unless = append(s.unless, flagOcc{flag: p.idx, sp: sp})
+		// A negated or dismissed excuse excuses nothing: "instead of
+		// streaming updates", "no need for incremental sync".
+		if !negatedBy(s, sp.i, tfNegEnd|tfRejEnd) {
+			s.unless = append(s.unless, flagOcc{flag: p.idx, sp: sp})
+		}
 	case hitFlagDismissed:
 		if negatedBy(s, sp.i, tfDismissEnd) {
 			s.practices = append(s.practices, flagOcc{flag: p.idx, sp: sp, practice: true, afterVerb: true})
