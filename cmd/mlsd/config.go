@@ -18,6 +18,7 @@ type config struct {
 	DataDir      string
 	ScenariosDir string
 	RedisURL     string
+	RedisPrefix  string // MLSD_REDIS_PREFIX; "" is redis.DefaultPrefix
 	HTTPAddr     string
 	LogLevel     string
 	LogFormat    string // "text", "json" or "" (text on a terminal, else JSON)
@@ -166,6 +167,7 @@ func (e *envReader) loadCore(c *config) {
 	c.DataDir = getenv("MLSD_DATA_DIR")
 	c.ScenariosDir = getenv("MLSD_SCENARIOS_DIR")
 	c.RedisURL = e.secret("REDIS_URL")
+	c.RedisPrefix = getenv("MLSD_REDIS_PREFIX")
 	c.LogLevel = strings.ToLower(getenv("MLSD_LOG_LEVEL"))
 	c.LogFormat = strings.ToLower(getenv("MLSD_LOG_FORMAT"))
 	c.User = getenv("USER")
@@ -211,6 +213,9 @@ func (e *envReader) loadCore(c *config) {
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
 			e.probs.add("REDIS_URL: not a redis:// or rediss:// URL with a host")
 		}
+	}
+	if p := c.RedisPrefix; p != "" && (strings.ContainsAny(p, "{} \t\n") || len(p) > 64) {
+		e.probs.add("MLSD_REDIS_PREFIX: %q must be at most 64 characters, without spaces or braces", p)
 	}
 }
 

@@ -27,6 +27,8 @@ func TestLoadCore(t *testing.T) {
 		{"bad duration", map[string]string{"HOME": "/h", "MLSD_NUDGE_AFTER": "soon"}, "MLSD_NUDGE_AFTER: \"soon\" is not a positive duration", nil},
 		{"abandon before nudge", map[string]string{"HOME": "/h", "MLSD_NUDGE_AFTER": "2h", "MLSD_ABANDON_AFTER": "1h"}, "MLSD_ABANDON_AFTER (1h0m0s) must be longer", nil},
 		{"bad redis", map[string]string{"HOME": "/h", "REDIS_URL": "http://x"}, "REDIS_URL: not a redis://", nil},
+		{"redis prefix", map[string]string{"HOME": "/h", "REDIS_URL": "redis://r:6379/0", "MLSD_REDIS_PREFIX": "team-b:v1"}, "", func(c config) bool { return c.RedisPrefix == "team-b:v1" }},
+		{"bad redis prefix", map[string]string{"HOME": "/h", "MLSD_REDIS_PREFIX": "a{b}"}, "MLSD_REDIS_PREFIX: \"a{b}\" must be at most 64 characters", nil},
 		{"bad log level", map[string]string{"HOME": "/h", "MLSD_LOG_LEVEL": "loud"}, "MLSD_LOG_LEVEL", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

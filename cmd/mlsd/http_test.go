@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +30,16 @@ func redisTarget(t *testing.T) string {
 	}
 	m := miniredis.RunT(t)
 	return m.Addr()
+}
+
+// redisPrefixEnv gives a test's bot processes a key prefix of their own:
+// tests running in parallel on one Redis are separate bots, and a bot's
+// outbox sweeper must not pick up another's unsent replies. Replicas of
+// one bot in a test share the value.
+func redisPrefixEnv(t *testing.T) (prefix, env string) {
+	t.Helper()
+	prefix = "mlsdtest:" + strconv.FormatInt(time.Now().UnixNano(), 36) + strconv.Itoa(rand.IntN(1e6))
+	return prefix, "MLSD_REDIS_PREFIX=" + prefix
 }
 
 // proxy forwards TCP connections to target while started: before start

@@ -109,12 +109,14 @@ func TestKill9SlackAnswersExactlyOnce(t *testing.T) {
 				}
 			}
 			dir := t.TempDir()
-			redisURL := ""
+			redisURL, redisPrefix := "", ""
 			if storeKind == "bolt" {
 				env = append(env, "MLSD_DATA_DIR="+dir)
 			} else {
 				redisURL = "redis://" + redisTarget(t) + "/0"
-				env = append(env, "REDIS_URL="+redisURL)
+				var prefixEnv string
+				redisPrefix, prefixEnv = redisPrefixEnv(t)
+				env = append(env, "REDIS_URL="+redisURL, prefixEnv)
 			}
 			first := startChild(t, env)
 			started(t, 1)
@@ -267,7 +269,7 @@ func TestKill9SlackAnswersExactlyOnce(t *testing.T) {
 				defer s.Close()
 				store = s
 			} else {
-				s, err := redis.Open(context.Background(), redisURL, redis.Options{})
+				s, err := redis.Open(context.Background(), redisURL, redis.Options{Prefix: redisPrefix})
 				if err != nil {
 					t.Fatal(err)
 				}

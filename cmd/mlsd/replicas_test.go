@@ -42,8 +42,9 @@ func twoProcesses(t *testing.T, redisURL string) {
 	answers := script(t, sc, cal, candidates[0])[1:] // without the start command
 	answers = answers[:len(answers)-1]               // without the closing /mlsd me
 
-	a := startChild(t, []string{"REDIS_URL=" + redisURL, "USER=" + user}, "console")
-	b := startChild(t, []string{"REDIS_URL=" + redisURL, "USER=" + user}, "console")
+	_, prefix := redisPrefixEnv(t) // one bot, two replicas: one prefix
+	a := startChild(t, []string{"REDIS_URL=" + redisURL, prefix, "USER=" + user}, "console")
+	b := startChild(t, []string{"REDIS_URL=" + redisURL, prefix, "USER=" + user}, "console")
 	a.send(t, "/mlsd start email-spam-filtering")
 	a.waitFor(t, "Step 1/7")
 	var last string

@@ -454,7 +454,7 @@ func storeKind(cfg config) string {
 // openStore opens Redis when REDIS_URL is set, else the embedded store.
 func openStore(ctx context.Context, cfg config, log *slog.Logger) (bot.Store, error) {
 	if cfg.RedisURL != "" {
-		return redis.Open(ctx, cfg.RedisURL, redis.Options{Log: log})
+		return redis.Open(ctx, cfg.RedisURL, redis.Options{Log: log, Prefix: cfg.RedisPrefix})
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("MLSD_DATA_DIR: cannot create %s: %w", cfg.DataDir, err)

@@ -41,12 +41,14 @@ func TestSIGTERMDiscordAnswersInFlight(t *testing.T) {
 			dir := t.TempDir()
 			env := []string{"DISCORD_BOT_TOKEN=" + srv.Token(), "DISCORD_APP_ID=" + srv.AppID, "DISCORD_API_URL=" + srv.URL(),
 				"MLSD_DISCORD_MESSAGE_CONTENT=true", "MLSD_SHUTDOWN_TIMEOUT=20s"}
-			redisURL := ""
+			redisURL, redisPrefix := "", ""
 			if storeKind == "bolt" {
 				env = append(env, "MLSD_DATA_DIR="+dir)
 			} else {
 				redisURL = "redis://" + redisTarget(t) + "/0"
-				env = append(env, "REDIS_URL="+redisURL)
+				var prefixEnv string
+				redisPrefix, prefixEnv = redisPrefixEnv(t)
+				env = append(env, "REDIS_URL="+redisURL, prefixEnv)
 			}
 			child := startChild(t, env)
 			srv.AwaitGateway(t, "identify")
@@ -138,7 +140,7 @@ func TestSIGTERMDiscordAnswersInFlight(t *testing.T) {
 				defer s.Close()
 				store = s
 			} else {
-				s, err := redis.Open(context.Background(), redisURL, redis.Options{})
+				s, err := redis.Open(context.Background(), redisURL, redis.Options{Prefix: redisPrefix})
 				if err != nil {
 					t.Fatal(err)
 				}
