@@ -21,7 +21,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"gopkg.in/yaml.v3"
 
@@ -173,26 +172,25 @@ func parse(fsys fs.FS, prefix string, fw *bot.Framework, source func(name string
 		probs Problems
 	}
 	results := make([]result, len(names))
-	next := atomic.Int64{}
+	cores := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
-	for range min(len(names), runtime.GOMAXPROCS(0)) {
+	for i, name := range names {
 		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(names); i = int(next.Add(1) - 1) {
-				name := names[i]
-				file := prefix + name
-				data, err := fs.ReadFile(fsys, name)
-				if err != nil {
-					results[i].probs = Problems{{File: file, Line: 0, Message: err.Error()}}
-					continue
-				}
-				sc, p := parseScenario(file, strings.TrimSuffix(path.Base(name), ".yaml"), data, fw)
-				if len(p) > 0 {
-					results[i].probs = p
-					continue
-				}
-				sc.Source = source(name)
-				results[i].sc = sc
+			cores <- struct{}{}
+			defer func() { <-cores }()
+			file := prefix + name
+			data, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				results[i].probs = Problems{{File: file, Line: 0, Message: err.Error()}}
+				return
 			}
+			sc, p := parseScenario(file, strings.TrimSuffix(path.Base(name), ".yaml"), data, fw)
+			if len(p) > 0 {
+				results[i].probs = p
+				return
+			}
+			sc.Source = source(name)
+			results[i].sc = sc
 		})
 	}
 	wg.Wait()
