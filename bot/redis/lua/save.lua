@@ -152,13 +152,40 @@ if completing and redis.call('SADD', KEYS[3], DONE) == 1 then
   -- Concept coverage (bot.ConceptTrack.Track): per key, h: the latest
   -- outcomes (oldest first, at most the window), n: every chance, l: the
   -- step, weight, importance and label of the latest mark.
+  -- One HMGET and one HSET for all the marks (in chunks, for unpack's
+  -- limit), not three calls per concept: a completion marks ~100.
   local window = tonumber(ARGV[30])
-  for _, m in ipairs(cjson.decode(ARGV[27])) do
-    local key, meta, o = m[1], m[2], m[3]
-    local h = (redis.call('HGET', coverageKey, 'h:' .. key) or '') .. o
+  local marks = cjson.decode(ARGV[27])
+  local CHUNK = 1000
+  local got = {}
+  for from = 1, #marks, CHUNK do
+    local fields = {}
+    for i = from, math.min(#marks, from + CHUNK - 1) do
+      fields[#fields + 1] = 'h:' .. marks[i][1]; fields[#fields + 1] = 'n:' .. marks[i][1]
+    end
+    local part = redis.call('HMGET', coverageKey, unpack(fields))
+    for j = 1, #fields do got[#got + 1] = part[j] or false end
+  end
+  local hist, count, meta, order = {}, {}, {}, {}
+  for i, m in ipairs(marks) do
+    local key = m[1]
+    if hist[key] == nil then
+      hist[key], count[key] = got[2 * i - 1] or '', tonumber(got[2 * i]) or 0
+      order[#order + 1] = key
+    end
+    local h = hist[key] .. m[3]
     if #h > window then h = string.sub(h, #h - window + 1) end
-    redis.call('HSET', coverageKey, 'h:' .. key, h, 'l:' .. key, meta)
-    redis.call('HINCRBY', coverageKey, 'n:' .. key, 1)
+    hist[key], count[key], meta[key] = h, count[key] + 1, m[2]
+  end
+  for from = 1, #order, CHUNK do
+    local upd = {}
+    for i = from, math.min(#order, from + CHUNK - 1) do
+      local key = order[i]
+      upd[#upd + 1] = 'h:' .. key; upd[#upd + 1] = hist[key]
+      upd[#upd + 1] = 'n:' .. key; upd[#upd + 1] = count[key]
+      upd[#upd + 1] = 'l:' .. key; upd[#upd + 1] = meta[key]
+    end
+    redis.call('HSET', coverageKey, unpack(upd))
   end
   if ARGV[28] ~= '' then
     redis.call('LPUSH', historyKey, ARGV[28])

@@ -20,8 +20,27 @@ for i = 1, 7 do redis.call('HINCRBYFLOAT', KEYS[1], 'st' .. i, ARGV[5 + i]) end
 redis.call('ZINCRBY', KEYS[3], 1, ARGV[4])
 redis.call('HSET', KEYS[5], ARGV[14], ARGV[15])
 redis.call('PEXPIREAT', KEYS[5], ARGV[16])
-for _, m in ipairs(cjson.decode(ARGV[13])) do
-  redis.call('ZINCRBY', KEYS[2], 1, m[1])
-  redis.call('HSET', KEYS[1], 'l:' .. m[1], m[2])
+-- The missed concepts in a few calls, not two per concept: read their
+-- counts (ZMSCORE), add, write back (ZADD), and their labels (HSET), in
+-- chunks for unpack's limit.
+local missed = cjson.decode(ARGV[13])
+local CHUNK = 1000
+for from = 1, #missed, CHUNK do
+  local members, seen = {}, {}
+  local last = math.min(#missed, from + CHUNK - 1)
+  for i = from, last do
+    if not seen[missed[i][1]] then seen[missed[i][1]] = 0; members[#members + 1] = missed[i][1] end
+    seen[missed[i][1]] = seen[missed[i][1]] + 1
+  end
+  local scores = redis.call('ZMSCORE', KEYS[2], unpack(members))
+  local zadd, labels = {}, {}
+  for j, member in ipairs(members) do
+    zadd[#zadd + 1] = (tonumber(scores[j]) or 0) + seen[member]; zadd[#zadd + 1] = member
+  end
+  for i = from, last do
+    labels[#labels + 1] = 'l:' .. missed[i][1]; labels[#labels + 1] = missed[i][2]
+  end
+  redis.call('ZADD', KEYS[2], unpack(zadd))
+  redis.call('HSET', KEYS[1], unpack(labels))
 end
 return 1
