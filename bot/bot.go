@@ -64,6 +64,11 @@ type Config struct {
 	// OutboxGrace is how old saved, unconfirmed replies must be before
 	// RunOutbox delivers them (default DefaultOutboxGrace).
 	OutboxGrace time.Duration
+
+	// SessionMemo is how many users' active sessions the bot remembers
+	// after saving them, so their next answer is applied without reading
+	// the session back (default DefaultSessionMemo; negative: none).
+	SessionMemo int
 }
 
 // Bot is the interviewer: it turns inbound messages into state changes and
@@ -71,6 +76,7 @@ type Config struct {
 type Bot struct {
 	cfg   Config
 	zones *Zones
+	memo  *sessionMemo
 }
 
 // New checks the configuration and fills in defaults.
@@ -121,7 +127,10 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.AbandonAfter <= cfg.NudgeAfter {
 		return nil, fmt.Errorf("bot: AbandonAfter (%v) must be longer than NudgeAfter (%v)", cfg.AbandonAfter, cfg.NudgeAfter)
 	}
-	return &Bot{cfg: cfg, zones: NewZones()}, nil
+	if cfg.SessionMemo == 0 {
+		cfg.SessionMemo = DefaultSessionMemo
+	}
+	return &Bot{cfg: cfg, zones: NewZones(), memo: newSessionMemo(cfg.SessionMemo)}, nil
 }
 
 var _ Handler = (*Bot)(nil)
@@ -352,6 +361,9 @@ func (b *Bot) start(ctx context.Context, log *slog.Logger, in Inbound, cmd Comma
 // returns the note that says so instead.
 func (b *Bot) create(ctx context.Context, in Inbound, s *Session) ([]Outbound, error) {
 	err := b.cfg.Store.Save(ctx, Change{Session: *s, Expected: 0, MessageID: in.MessageID, TTL: b.cfg.SessionTTL})
+	if err == nil {
+		b.memo.saved(*s)
+	}
 	if errors.Is(err, ErrConflict) {
 		active, lerr := b.cfg.Store.ActiveSession(ctx, in.User())
 		if lerr != nil {
@@ -578,8 +590,30 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 			input.Text = wb.Text
 		}
 	}
-	for attempt := 0; ; attempt++ {
-		s, err := b.cfg.Store.ActiveSession(ctx, in.User())
+	// The session this process last saved for the user stands in for a
+	// read: an answer applied to it is saved with compare-and-swap on its
+	// version, so a copy made stale elsewhere fails that save and is read
+	// afresh. Any reply that saves nothing is given from a fresh read.
+	useMemo := true
+	for attempt := 0; ; {
+		s, fromMemo := Session{}, false
+		if useMemo {
+			s, fromMemo = b.memo.get(in.User())
+			useMemo = false
+		}
+		var err error
+		if !fromMemo {
+			s, err = b.cfg.Store.ActiveSession(ctx, in.User())
+		} else if r, ok := b.cfg.Store.(recaller); ok {
+			r.RecalledSession(ctx, &s)
+		}
+		// stale drops the remembered copy before a reply that would trust it.
+		stale := func() bool {
+			if fromMemo {
+				b.memo.forget(in.User())
+			}
+			return fromMemo
+		}
 		if errors.Is(err, ErrNotFound) {
 			// A repeat is looked up only when it is one: the message that
 			// closed the session was marked delivered when it closed it.
@@ -594,6 +628,9 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 			return nil, err
 		}
 		if !inSessionPlace(&s, in) {
+			if stale() {
+				continue
+			}
 			return b.onceOnly(ctx, in, func() ([]Outbound, error) {
 				if out, ok, err := b.dailyReply(ctx, log, in); ok || err != nil {
 					return out, err
@@ -603,14 +640,23 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 		}
 		sc, ok := b.cfg.Library.Get(s.ScenarioID)
 		if !ok {
+			if stale() {
+				continue
+			}
 			return []Outbound{b.ephemeral(in, "The scenario of this interview is no longer installed. Type `end` to close it and start another.")}, nil
 		}
 		if input.Word == "" && strings.TrimSpace(input.Text) == "" {
+			if stale() {
+				continue
+			}
 			return b.onceOnly(ctx, in, func() ([]Outbound, error) {
 				return []Outbound{b.ephemeral(in, msgEmpty+" Type your answer, or `hint`, `next`, `skip`.")}, nil
 			})
 		}
 		if buttonAt != "" && buttonAt != Position(&s) && input.Word != WordEnd {
+			if stale() {
+				continue
+			}
 			return b.onceOnly(ctx, in, func() ([]Outbound, error) {
 				return []Outbound{b.ephemeral(in, "That button belongs to an earlier question — use the buttons under the latest one, or type the word.")}, nil
 			})
@@ -622,6 +668,9 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 			input.Judged = b.readAnswer(ctx, log, in, &s, sc, input.Text)
 		}
 		turn := Advance(s, sc, input, b.cfg.Now())
+		if !turn.Changed && stale() {
+			continue
+		}
 		if !turn.Changed {
 			// Nothing is saved, so nothing records the message: de-duplicate
 			// here so a redelivered "hint" or "status" is answered once.
@@ -657,9 +706,20 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 				log.Warn("save reply lost but the change landed", "session", s.ID, "err", err)
 				err = nil
 			}
+			// A remembered copy out of date fails the version check, or
+			// finds the session closed: read it, and decide again. A
+			// duplicate is one whatever the copy (the store checks applied
+			// messages of the same active session first), and is answered
+			// below as it would be after a read.
+			if (errors.Is(err, ErrConflict) || errors.Is(err, ErrNotActive)) && stale() {
+				continue
+			}
+			if err != nil {
+				b.memo.forget(in.User())
+			}
 			switch {
 			case errors.Is(err, ErrConflict):
-				if attempt < maxConflictRetries {
+				if attempt++; attempt <= maxConflictRetries {
 					continue
 				}
 				return nil, fmt.Errorf("session %s: too many concurrent updates: %w", s.ID, err)
@@ -676,6 +736,7 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 			case err != nil:
 				return nil, err
 			}
+			b.memo.saved(next)
 			switch next.Status {
 			case Completed:
 				log.Info("interview completed", "session", s.ID, "scenario", s.ScenarioID, "score", next.Final.Score)
@@ -840,6 +901,9 @@ func (b *Bot) AttachThread(ctx context.Context, user UserKey, sessionID, channel
 		err = b.cfg.Store.Save(ctx, Change{Session: next, Expected: s.Version, TTL: b.cfg.SessionTTL})
 		if errors.Is(err, ErrConflict) {
 			continue
+		}
+		if err == nil {
+			b.memo.saved(next)
 		}
 		return err
 	}

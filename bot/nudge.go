@@ -143,6 +143,7 @@ func (b *Bot) saveIdle(ctx context.Context, d DailyStore, ref NudgeRef, cur, nex
 	err := b.cfg.Store.Save(ctx, Change{Session: next, Expected: cur.Version, TTL: b.cfg.SessionTTL})
 	switch {
 	case err == nil:
+		b.memo.saved(next)
 		if next.Status != Active {
 			return d.CancelNudge(ctx, ref)
 		}

@@ -162,6 +162,13 @@ func (s *store) ActiveSession(ctx context.Context, user bot.UserKey) (bot.Sessio
 	return sess, err
 }
 
+// RecalledSession counts a session the engine took from its memory of
+// its own last save as a load (see bot.Config.SessionMemo): the answer it
+// then saves was graded all the same.
+func (s *store) RecalledSession(ctx context.Context, sess *bot.Session) {
+	eventFrom(ctx).loaded(sess, s.m.now())
+}
+
 func (s *store) Session(ctx context.Context, user bot.UserKey, id string) (bot.Session, error) {
 	start := s.m.now()
 	sess, err := s.next.Session(ctx, user, id)

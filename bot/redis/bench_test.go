@@ -27,9 +27,10 @@ var benchUsers = flag.Int("users", 32, "simulated concurrent users in BenchmarkI
 //
 //   - engine: real interviews through bot.New(...).Handle on this store
 //     (start, thread attach, answers until the report, repeat).
-//   - store: the same state changes without the engine's grading, as an
-//     engine would make them: FirstDelivery, ActiveSession, Save with CAS,
-//     20 changes per interview ending in a completion.
+//   - store: the same state changes without the engine's grading, as the
+//     engine makes them: a Save with CAS from the copy of its own last
+//     save (ActiveSession only on a conflict), 20 changes per interview
+//     ending in a completion.
 //
 // Run against a real server: REDIS_URL=redis://127.0.0.1:6379/0 go test -run NONE -bench . ./bot/redis/
 func BenchmarkInterviewStore(b *testing.B) {
@@ -232,12 +233,17 @@ func (u *engineUser) answer(ctx, setup context.Context) (time.Duration, error) {
 	return d, nil
 }
 
-// storeUser makes an engine's state changes without the engine.
+// storeUser makes an engine's state changes without the engine, the way
+// the engine makes them: it reads the active session only when it has no
+// copy of its own last save (bot.Config.SessionMemo), applies each answer
+// to that copy and saves it with compare-and-swap, reading again only
+// when the save says the copy is stale.
 type storeUser struct {
 	s       *Store
 	key     bot.UserKey
 	n, msgs int
-	running bool // an interview is active (the engine would learn it from ActiveSession)
+	running bool // an interview is active
+	cur     *bot.Session
 }
 
 // changesPerInterview is how many answers an interview takes here.
@@ -251,19 +257,20 @@ func (u *storeUser) answer(ctx, setup context.Context) (time.Duration, error) {
 		if err := u.s.Save(setup, bot.Change{Session: ses, TTL: time.Hour}); err != nil {
 			return 0, err
 		}
-		u.running = true
+		u.running, u.cur = true, &ses
 	}
 	t := time.Now()
 	u.msgs++
 	msg := fmt.Sprintf("%s-m%d", u.key.UserID, u.msgs)
-	if first, err := u.s.FirstDelivery(ctx, msg, time.Hour); err != nil || !first {
-		return 0, fmt.Errorf("FirstDelivery = %v, %v", first, err)
-	}
 	for {
-		cur, err := u.s.ActiveSession(ctx, u.key)
-		if err != nil {
-			return 0, err
+		if u.cur == nil {
+			cur, err := u.s.ActiveSession(ctx, u.key)
+			if err != nil {
+				return 0, err
+			}
+			u.cur = &cur
 		}
+		cur := *u.cur
 		next := cur
 		next.Version++
 		a := next.Answers[next.Step]
@@ -271,6 +278,7 @@ func (u *storeUser) answer(ctx, setup context.Context) (time.Duration, error) {
 		a.Turns++
 		next.Answers[next.Step] = a
 		next.Updated = time.Now()
+		next.LastMessage = msg
 		ch := bot.Change{Session: next, Expected: cur.Version, MessageID: msg, TTL: time.Hour}
 		switch done := int(next.Version) - 1; {
 		case done >= changesPerInterview:
@@ -283,11 +291,13 @@ func (u *storeUser) answer(ctx, setup context.Context) (time.Duration, error) {
 			next.Step++
 			ch.Session = next
 		}
-		err = u.s.Save(ctx, ch)
+		err := u.s.Save(ctx, ch)
 		if errors.Is(err, bot.ErrConflict) {
+			u.cur = nil
 			continue
 		}
 		u.running = ch.Completion == nil
+		u.cur = &ch.Session
 		return time.Since(t), err
 	}
 }

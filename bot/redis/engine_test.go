@@ -141,3 +141,59 @@ func TestEngineTwoReplicas(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineRemembersOnlyThroughCAS: a bot applies its user's next answer
+// to the session it last saved, without reading it back (one round trip),
+// and never trusts that copy further than a compare-and-swap: after the
+// other replica moved the interview on, a "repeat" shows the current
+// question and the next answer lands once, at the current step.
+func TestEngineRemembersOnlyThroughCAS(t *testing.T) {
+	ctx := context.Background()
+	reps := twoReplicas(t)
+	rec := &scriptRecorder{}
+	reps[0].rdb.AddHook(rec)
+	a, b := newChat(t, reps[0]), newChat(t, reps[1])
+	a.start()
+	b.thread, b.seq = a.thread, 1000
+
+	a.send(bot.KindReply, "The goal is fewer fraud losses at a latency budget of 50 ms.")
+	trips := 0
+	a.seq++
+	out, err := a.bot.Handle(withTripCounter(ctx, &trips), bot.Inbound{
+		Platform: a.user.Platform, Workspace: a.user.Workspace, Channel: "C1", Thread: a.thread,
+		UserID: a.user.UserID, UserName: "Ada", MessageID: fmt.Sprintf("msg-%d", a.seq), Text: benchAnswer, Kind: bot.KindReply,
+	})
+	if err != nil || len(out) == 0 {
+		t.Fatalf("second answer on the same replica = %v, %v", out, err)
+	}
+	if trips != 1 {
+		t.Errorf("second answer on the same replica took %d round trips, want 1 (the save)", trips)
+	}
+
+	// The other replica moves the interview on; a's copy is now stale.
+	b.send(bot.KindReply, "next")
+	moved, err := reps[1].ActiveSession(ctx, b.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if moved.Step > bot.Monitoring {
+		t.Fatalf("the interview reached %s; the test needs a step question", moved.Step)
+	}
+	heading := fmt.Sprintf("Step %d/%d", moved.Step, bot.Steps)
+	out = a.send(bot.KindReply, "repeat")
+	if got := joined(out); !strings.Contains(got, heading) {
+		t.Errorf("repeat on the stale replica = %q, want the current question (%s)", got, heading)
+	}
+
+	a.send(bot.KindReply, benchAnswer)
+	after, err := reps[0].ActiveSession(ctx, a.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Version != moved.Version+1 {
+		t.Errorf("answer on the stale replica: version %d, want %d (applied once, on the current state)", after.Version, moved.Version+1)
+	}
+	if !strings.Contains(after.Answers[moved.Step].Text, benchAnswer) {
+		t.Errorf("answer on the stale replica did not land in the current step %s: %+v", moved.Step, after.Answers[moved.Step])
+	}
+}
