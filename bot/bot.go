@@ -692,7 +692,7 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 			if in.MessageID != "" {
 				next.LastMessage = in.MessageID
 			}
-			ch := Change{Session: next, Expected: s.Version, MessageID: in.MessageID, TTL: b.cfg.SessionTTL}
+			ch := Change{Session: next, Expected: s.Version, MessageID: in.MessageID, TTL: b.cfg.SessionTTL, Previous: &s}
 			if in.MessageID != "" && len(replies) > 0 {
 				ch.Outbox = outboxOf(in.MessageID, replies, next.Final)
 			}

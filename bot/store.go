@@ -170,6 +170,11 @@ type Change struct {
 	// Outbox is the replies to MessageID, kept pending with the change
 	// (nil: none to keep; ignored unless Outbox.MessageID is MessageID).
 	Outbox *Outbox
+	// Previous, when the caller has it, is the session at version Expected
+	// that the change was computed from: a store may then write only what
+	// differs from it. A store must ignore it unless its ID and Version
+	// are Session's ID and Expected.
+	Previous *Session
 }
 
 // ThreadRef names a thread on a platform.

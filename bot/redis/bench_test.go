@@ -279,7 +279,7 @@ func (u *storeUser) answer(ctx, setup context.Context) (time.Duration, error) {
 		next.Answers[next.Step] = a
 		next.Updated = time.Now()
 		next.LastMessage = msg
-		ch := bot.Change{Session: next, Expected: cur.Version, MessageID: msg, TTL: time.Hour}
+		ch := bot.Change{Session: next, Expected: cur.Version, MessageID: msg, TTL: time.Hour, Previous: &cur}
 		switch done := int(next.Version) - 1; {
 		case done >= changesPerInterview:
 			next.Status = bot.Completed

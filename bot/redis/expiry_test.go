@@ -105,3 +105,65 @@ func TestExpiryTTLs(t *testing.T) {
 		}
 	}
 }
+
+// TestThreadIndexWrittenEveryHalfTTL: the thread index entry (SADD and two
+// PEXPIREs) is not resent with every answer; a process writes it with a
+// TTL of twice the session's, and again once half a TTL has passed on its
+// clock, or when a save asks for a longer TTL, so it always outlives the
+// binding that every save extends.
+func TestThreadIndexWrittenEveryHalfTTL(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	s, _ := newTestStore(t, Options{Now: func() time.Time { return now }})
+	u := testUser("U1")
+	ses := newSession(u, "S1")
+	ses.Thread = "th1"
+	ref := bot.ThreadRef{Platform: u.Platform, Workspace: u.Workspace, Channel: ses.Channel, Thread: ses.Thread}
+	idx := s.keys.threadIndex(ref)
+	pttl := func() time.Duration {
+		t.Helper()
+		d, err := s.rdb.PTTL(ctx, idx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	const shortened = 10 * time.Minute // stands for time passing on the server
+	steps := []struct {
+		after   time.Duration // since the previous save
+		ttl     time.Duration
+		written bool
+	}{
+		{0, time.Hour, true},                 // the first save
+		{10 * time.Minute, time.Hour, false}, // 10m since the write
+		{15 * time.Minute, time.Hour, false}, // 25m
+		{6 * time.Minute, time.Hour, true},   // 31m: half a TTL
+		{time.Minute, 3 * time.Hour, true},   // a longer TTL
+		{5 * time.Minute, time.Hour, false},  // 5m
+	}
+	for i, st := range steps {
+		now = now.Add(st.after)
+		var ch bot.Change
+		if i == 0 {
+			ch = withMsg(bot.Change{Session: ses, TTL: st.ttl}, "m0")
+		} else {
+			ch = withMsg(next(ses, nil), "m"+string(rune('0'+i)))
+			ch.TTL = st.ttl
+		}
+		ses = mustSave(t, s, ch)
+		d := pttl()
+		if st.written {
+			if want := 2*st.ttl + time.Minute; d < want-5*time.Second {
+				t.Errorf("save %d (+%v, TTL %v): index TTL %v, want it written (%v)", i, st.after, st.ttl, d, want)
+			}
+		} else if d > shortened {
+			t.Errorf("save %d (+%v, TTL %v): index TTL %v, want it left alone", i, st.after, st.ttl, d)
+		}
+		if err := s.rdb.PExpire(ctx, idx, shortened).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Thread(ctx, ref); err != nil || got.SessionID != "S1" {
+			t.Fatalf("save %d: Thread = %+v, %v", i, got, err)
+		}
+	}
+}

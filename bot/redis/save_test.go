@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -225,7 +226,7 @@ func TestSaveRetryOfOwnChange(t *testing.T) {
 		keys := []string{s.keys.active(u), s.keys.session(u, ch.Session.ID), s.keys.seen(u, ch.Session.ID), s.keys.outboxMark(u)}
 		doc := mustJSON(t, ch.Session)
 		reply, err := s.save.Run(ctx, s.rdb, keys, ch.Session.ID, ch.Expected, ch.Session.Version,
-			string(ch.Session.Status), doc, ch.MessageID, int64(3600000), token, "0", "", "").Result()
+			string(ch.Session.Status), doc, ch.MessageID, int64(3600000), token, "0", "", "0", 0, "", "").Result()
 		if err != nil {
 			t.Fatalf("save.lua: %v", err)
 		}
@@ -375,5 +376,62 @@ func TestFirstDelivery(t *testing.T) {
 		if got, _ := s.FirstDelivery(ctx, "slack:Ev123", 5*time.Minute); !got {
 			t.Errorf("after the ttl: FirstDelivery = false, want true")
 		}
+	}
+}
+
+// TestTextsOutOfTheDocument: answer texts are hash fields of their own and
+// a save with Previous sends only the ones that changed; a session stored
+// before that (texts inside its document, no "tx") is read as it was, and
+// its first such save is turned down by save.lua and resent with every
+// text, once.
+func TestTextsOutOfTheDocument(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newTestStore(t, Options{})
+	rec := &scriptRecorder{}
+	s.rdb.AddHook(rec)
+	u := testUser("U1")
+	mustSave(t, s, bot.Change{Session: newSession(testUser("U2"), "S2"), TTL: time.Hour}) // loads the script
+	legacy := newSession(u, "S1")
+	legacy.Answers[bot.Clarify].Text = "who are the users, and how many"
+	legacy.Wrap[0].Text = "the feature store"
+	if err := s.rdb.HSet(ctx, s.keys.active(u), "sid", legacy.ID, "v", legacy.Version, "tok", "old", "doc", mustJSON(t, legacy)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ActiveSession(ctx, u)
+	if err != nil || !cmp.Equal(got, legacy) {
+		t.Fatalf("ActiveSession(stored the old way) = %+v, %v; want %+v", got, err, legacy)
+	}
+
+	ch := next(got, func(x *bot.Session) { x.Answers[bot.Frame].Text = "a ranking problem" })
+	ch.Previous = &got
+	before := rec.trips()
+	if err := s.Save(ctx, ch); err != nil {
+		t.Fatalf("Save(changed texts only, onto the old way) = %v", err)
+	}
+	if n := rec.trips() - before; n != 2 {
+		t.Errorf("first save onto the old way took %d round trips, want 2 (turned down, resent whole)", n)
+	}
+	if got, err := s.ActiveSession(ctx, u); err != nil || !cmp.Equal(got, ch.Session) {
+		t.Fatalf("after the first save = %+v, %v; want %+v", got, err, ch.Session)
+	}
+
+	ch2 := next(ch.Session, func(x *bot.Session) { x.Answers[bot.Frame].Text += ", two-stage" })
+	ch2.Previous = &ch.Session
+	before = rec.trips()
+	if err := s.Save(ctx, ch2); err != nil {
+		t.Fatal(err)
+	}
+	if n := rec.trips() - before; n != 1 {
+		t.Errorf("a later save took %d round trips, want 1", n)
+	}
+	fields, err := s.rdb.HGetAll(ctx, s.keys.active(u)).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(fields["doc"], "who are the users") || fields["a1"] != legacy.Answers[bot.Clarify].Text || fields["a2"] != ch2.Session.Answers[bot.Frame].Text || fields["w0"] != legacy.Wrap[0].Text {
+		t.Errorf("stored fields = %q, want the texts out of the document, each in its field", fields)
+	}
+	if got, err := s.ActiveSession(ctx, u); err != nil || !cmp.Equal(got, ch2.Session) {
+		t.Fatalf("after a texts-only save = %+v, %v; want %+v", got, err, ch2.Session)
 	}
 }

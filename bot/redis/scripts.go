@@ -28,4 +28,7 @@ const (
 	saveStale     = 3
 	saveNotActive = 4
 	saveHasActive = 5
+	// saveAllTexts: the change sent only its changed texts, but the stored
+	// session keeps its texts in its document (saved before they moved).
+	saveAllTexts = 6
 )

@@ -9,10 +9,15 @@
 //
 // Round trips per call: FirstDelivery, ActiveSession, Session, Stats,
 // Leaderboard and Save one each (a Save with a thread pipelines the thread
-// index with the script); Thread two; a completing Save one more, for the
-// workspace's leaderboards and team aggregate (another hash slot, both
-// scripts in one pipeline). The engine's answer path
-// (FirstDelivery, ActiveSession, Save) is therefore three.
+// index with the script, every half TTL); Thread two; a completing Save
+// one more, for the workspace's leaderboards and team aggregate (another
+// hash slot, both scripts in one pipeline). The engine's answer path is a
+// Save from the session it last saved (bot.Config.SessionMemo), with an
+// ActiveSession first only when it has no such copy or the copy is stale.
+//
+// A session is a hash: its JSON document without the answer texts, and
+// each text in a field of its own, so that an answer sends and writes
+// only its own text (texts.go).
 package redis
 
 import (
@@ -26,6 +31,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -85,6 +91,43 @@ type Store struct {
 
 	// health follows whether Redis accepts writes (maxmemory, MISCONF).
 	health *bot.StorageHealth
+
+	// indexed is when this process last wrote each session's thread index
+	// entry (see indexDue).
+	indexMu sync.Mutex
+	indexed map[string]indexWrite
+}
+
+type indexWrite struct {
+	at  time.Time
+	ttl time.Duration
+}
+
+// maxIndexed bounds Store.indexed; when full it is emptied, which only
+// makes the next saves write their index entries again.
+const maxIndexed = 10_000
+
+// indexDue reports whether a save of session id bound to ref must write
+// the thread index entry (SADD and its TTL, three commands). The index
+// lives twice the session TTL and is written at most every half TTL per
+// process and session, so it always outlives the binding, which every
+// save extends by one TTL, without three more commands per answer. A
+// save with a longer TTL than the last write's writes it again.
+func (s *Store) indexDue(u bot.UserKey, id string, ref bot.ThreadRef, ttl time.Duration) (string, bool) {
+	key := s.keys.binding(u, ref) + "\x00" + id
+	s.indexMu.Lock()
+	defer s.indexMu.Unlock()
+	w, ok := s.indexed[key]
+	return key, !ok || ttl > w.ttl || s.now().Sub(w.at) >= ttl/2
+}
+
+func (s *Store) indexWritten(key string, ttl time.Duration) {
+	s.indexMu.Lock()
+	defer s.indexMu.Unlock()
+	if s.indexed == nil || len(s.indexed) >= maxIndexed {
+		s.indexed = map[string]indexWrite{}
+	}
+	s.indexed[key] = indexWrite{at: s.now(), ttl: ttl}
 }
 
 var _ bot.Store = (*Store)(nil)
@@ -187,47 +230,36 @@ func (s *Store) ForgetDelivery(ctx context.Context, id string) error {
 
 // ActiveSession reads the user's active session in one command.
 func (s *Store) ActiveSession(ctx context.Context, user bot.UserKey) (bot.Session, error) {
-	doc, err := s.rdb.HGet(ctx, s.keys.active(user), "doc").Bytes()
-	if errors.Is(err, goredis.Nil) {
-		return bot.Session{}, fmt.Errorf("redis: no active session for %s: %w", user, bot.ErrNotFound)
-	}
+	fields, err := s.rdb.HGetAll(ctx, s.keys.active(user)).Result()
 	if err != nil {
 		return bot.Session{}, s.fail("active session", err)
 	}
-	return decodeSession(doc)
+	if fields["doc"] == "" {
+		return bot.Session{}, fmt.Errorf("redis: no active session for %s: %w", user, bot.ErrNotFound)
+	}
+	return decodeStored(fields)
 }
 
 // Session reads a session whether active or finished, in one round trip.
 // The active key is read first: a session only ever moves from active to
 // finished, so this order cannot miss one that moves in between.
 func (s *Store) Session(ctx context.Context, user bot.UserKey, id string) (bot.Session, error) {
-	var active *goredis.SliceCmd
-	var finished *goredis.StringCmd
+	var active, finished *goredis.MapStringStringCmd
 	_, err := s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
-		active = p.HMGet(ctx, s.keys.active(user), "sid", "doc")
-		finished = p.HGet(ctx, s.keys.session(user, id), "doc")
+		active = p.HGetAll(ctx, s.keys.active(user))
+		finished = p.HGetAll(ctx, s.keys.session(user, id))
 		return nil
 	})
 	if err != nil && !errors.Is(err, goredis.Nil) {
 		return bot.Session{}, s.fail("session", err)
 	}
-	if v := active.Val(); len(v) == 2 && v[0] == id {
-		if doc, ok := v[1].(string); ok {
-			return decodeSession([]byte(doc))
-		}
+	if f := active.Val(); f["sid"] == id && f["doc"] != "" {
+		return decodeStored(f)
 	}
-	if doc, err := finished.Bytes(); err == nil {
-		return decodeSession(doc)
+	if f := finished.Val(); f["doc"] != "" {
+		return decodeStored(f)
 	}
 	return bot.Session{}, fmt.Errorf("redis: session %s of %s: %w", id, user, bot.ErrNotFound)
-}
-
-func decodeSession(doc []byte) (bot.Session, error) {
-	var ses bot.Session
-	if err := json.Unmarshal(doc, &ses); err != nil {
-		return bot.Session{}, fmt.Errorf("redis: corrupt session document: %w", err)
-	}
-	return ses, nil
 }
 
 // Thread finds who bound a thread in the workspace's index, then reads
@@ -285,7 +317,9 @@ func (s *Store) Save(ctx context.Context, ch bot.Change) error {
 	if err := validateChange(ch); err != nil {
 		return err
 	}
-	doc, err := json.Marshal(ses)
+	base := changedTextsBase(ch)
+	bare, texts := splitTexts(ses, base)
+	doc, err := json.Marshal(bare)
 	if err != nil {
 		return fmt.Errorf("redis: encode session: %w", err)
 	}
@@ -319,7 +353,10 @@ func (s *Store) Save(ctx context.Context, ch bot.Change) error {
 		keys = append(keys, comp.keys...)
 		args = append(args, comp.args...)
 	}
-	// The outbox mark's key and message come last, whatever precedes them.
+	// Then the texts, their kind and count; the outbox mark's key and
+	// message come last, whatever precedes them.
+	args = append(args, texts...)
+	args = append(args, boolFlag(base != nil), len(texts)/2)
 	ob, marks := outboxOf(ch)
 	keys = append(keys, s.keys.outboxMark(u))
 	if marks {
@@ -336,13 +373,29 @@ func (s *Store) Save(ctx context.Context, ch bot.Change) error {
 	if marks {
 		obEntry = &goredis.Z{Score: float64(ses.Updated.UnixMilli()), Member: outboxMember(ob)}
 	}
-	reply, err := s.runSave(ctx, u, ref, obEntry, ttl, keys, args)
+	var indexRef *bot.ThreadRef
+	indexKey, due := "", false
+	if ref != nil {
+		if indexKey, due = s.indexDue(u, ses.ID, *ref, ttl); due {
+			indexRef = ref
+		}
+	}
+	reply, err := s.runSave(ctx, u, indexRef, obEntry, ttl, keys, args)
 	if err != nil {
 		return s.fail("save session "+ses.ID, err)
+	}
+	if due {
+		s.indexWritten(indexKey, ttl)
 	}
 	outcome, totals, err := parseSaveReply(reply)
 	if err != nil {
 		return err
+	}
+	if outcome == saveAllTexts {
+		// Saved before texts moved out of the document: send them all,
+		// once; the session is stored the new way from then on.
+		ch.Previous = nil
+		return s.Save(ctx, ch)
 	}
 	switch outcome {
 	case saveApplied:
@@ -380,10 +433,10 @@ func (s *Store) runSave(ctx context.Context, u bot.UserKey, ref *bot.ThreadRef, 
 		_, _ = s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
 			if ref != nil {
 				idx := s.keys.threadIndex(*ref)
-				// A minute of slack: the index is written just before the
-				// script, so without it the binding could outlive its index
-				// by a millisecond.
-				ms := (ttl + time.Minute).Milliseconds()
+				// Twice the TTL, since it is written at most every half
+				// TTL (indexDue), and a minute of slack: the index is
+				// written just before the script.
+				ms := (2*ttl + time.Minute).Milliseconds()
 				p.SAdd(ctx, idx, u.UserID)
 				// The index must outlive every binding it points to: set a
 				// TTL on a new index (NX), and only ever lengthen it (GT).

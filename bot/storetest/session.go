@@ -80,4 +80,36 @@ var sessionCases = []testCase{
 	{name: "NoActiveForNewUser", run: func(f *fixture) {
 		f.wantNoActive(f.user("U-new"))
 	}},
+	// Change.Previous lets a store write only what changed; whatever it
+	// does with it, every text reads back, and a Previous that is not the
+	// version replaced is ignored.
+	{name: "PreviousKeepsEveryText", run: func(f *fixture) {
+		u := f.user("U1")
+		v1 := f.create(f.richSession(u))
+		v1.Step, v1.Status, v1.Final = bot.Data, bot.Active, nil
+		v2 := f.answer(v1, "m1", "reset") // every field as stored
+		v3 := next(v2, "only this step's text changes")
+		if err := f.s.Save(f.ctx, bot.Change{Session: v3, Expected: v2.Version, MessageID: f.id("m2"), TTL: ttl, Previous: &v2}); err != nil {
+			f.t.Fatalf("Save(with Previous) = %v", err)
+		}
+		f.wantSession(u, v3)
+		f.wantActive(u, v3)
+
+		// A Previous of another version says nothing about what is stored
+		// and must be ignored: here it already has v4's new texts, so a
+		// store that trusted it would not write them.
+		v4 := next(v3, "a fourth answer")
+		v4.Wrap[0].Text = "a wrap-up text changed too"
+		v4.Answers[bot.Clarify].Text = "clarify, rewritten"
+		wrong := v4
+		wrong.Version = v1.Version
+		if err := f.s.Save(f.ctx, bot.Change{Session: v4, Expected: v3.Version, MessageID: f.id("m3"), TTL: ttl, Previous: &wrong}); err != nil {
+			f.t.Fatalf("Save(with a Previous of another version) = %v", err)
+		}
+		f.wantActive(u, v4)
+
+		// Completing moves every text to the finished session.
+		done := f.finish(v4, bot.Completed, completion(v4, 70, 70, t0))
+		f.wantSession(u, done)
+	}},
 }

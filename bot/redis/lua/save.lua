@@ -1,8 +1,11 @@
 -- save.lua: apply one state change of a session atomically (Store.Save).
 --
 -- Every key is in the user's hash slot {platform:workspace:user}:
---   KEYS[1] active   HASH sid, v, tok, doc  the user's active session
---   KEYS[2] session  HASH v, tok, doc       the session once finished
+--   KEYS[1] active   HASH sid, v, tok, doc, tx, texts  the user's active session
+--   KEYS[2] session  HASH v, tok, doc, tx, texts       the session once finished
+--   The answer texts are fields of their own ("a3", "w1"; tx = "1"), out
+--   of the JSON doc, so that an answer sends and writes only its own text.
+--   A hash without tx keeps its texts in doc (written before they moved).
 --   KEYS[3] seen     SET applied message ids (+ DONE once stats counted it)
 --   KEYS[4] binding  STRING thread binding JSON   (only when ARGV[10] ~= "")
 --   then, when completing: stats HASH, recent LIST, week HASH, month HASH,
@@ -21,6 +24,9 @@
 --     [30] coverage window  [31] "1" for a drill: points, streak,
 --     coverage and history only (bot.Completion.Drill)
 --     [32] score point JSON (bot.ScorePoint; interviews only)  [33] scores limit
+--   then the texts: n pairs (field, text), ARGV[#ARGV - 3] "1" when they
+--     are only the texts that changed since the expected version (else
+--     all of them) and ARGV[#ARGV - 2] n
 --   always last: KEYS[#KEYS] the user's pending-outbox HASH ("session:message"
 --     → saved replies JSON), ARGV[#ARGV - 1] the field of the message whose
 --     replies this change keeps pending and ARGV[#ARGV] those replies
@@ -29,6 +35,8 @@
 -- Returns a table whose first element is the outcome:
 --   {1, totals...} applied      {2} duplicate message    {3, version} stale
 --   {4, totals...} not active   {5} user already has an active session
+--   {6} only changed texts were sent, but the stored session keeps its
+--       texts in doc: send them all
 -- Checks run in the contract's order of precedence: not active, then
 -- duplicate, then version. totals (only when completing) are the user's
 -- week, month and all-time {points, sessions, at}; a not-active reply
@@ -39,6 +47,8 @@ local sid, expected, version = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local status, body, msg, ttl, tok = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local completing, binding = ARGV[9] == '1', ARGV[10]
 local outboxKey, outboxField, outboxBody = KEYS[#KEYS], ARGV[#ARGV - 1], ARGV[#ARGV]
+local textsChanged, ntexts = ARGV[#ARGV - 3] == '1', tonumber(ARGV[#ARGV - 2])
+local firstText = #ARGV - 3 - 2 * ntexts
 local DONE = '\0completed' -- no platform message id starts with NUL
 
 local k = 4
@@ -59,11 +69,13 @@ local function totals(out)
   return out
 end
 
-local cur = redis.call('HMGET', KEYS[1], 'sid', 'v', 'tok')
+local cur = redis.call('HMGET', KEYS[1], 'sid', 'v', 'tok', 'tx')
 
 -- A retry of this very call (the reply was lost and go-redis resent it)
 -- finds its own token: report success instead of a false error.
-if (cur[1] == sid and cur[3] == tok) or redis.call('HGET', KEYS[2], 'tok') == tok then
+-- (Only a finished session can carry it in KEYS[2], and then the active
+-- key no longer names this session.)
+if (cur[1] == sid and cur[3] == tok) or (cur[1] ~= sid and redis.call('HGET', KEYS[2], 'tok') == tok) then
   return totals({1})
 end
 
@@ -81,14 +93,17 @@ else
   end
   if msg ~= '' and redis.call('SISMEMBER', KEYS[3], msg) == 1 then return {2} end
   if tonumber(cur[2]) ~= expected then return {3, cur[2]} end
+  if textsChanged and cur[4] ~= '1' then return {6} end
 end
 
 -- Apply. Every key of the session gets the same idle TTL, so they expire together.
+local fields = {'v', version, 'tok', tok, 'doc', body, 'tx', '1'}
+for i = firstText, firstText + 2 * ntexts - 1 do fields[#fields + 1] = ARGV[i] end
 if status == 'active' then
-  redis.call('HSET', KEYS[1], 'sid', sid, 'v', version, 'tok', tok, 'doc', body)
+  redis.call('HSET', KEYS[1], 'sid', sid, unpack(fields))
   redis.call('PEXPIRE', KEYS[1], ttl)
 else
-  redis.call('HSET', KEYS[2], 'v', version, 'tok', tok, 'doc', body)
+  redis.call('HSET', KEYS[2], unpack(fields))
   redis.call('PEXPIRE', KEYS[2], ttl)
   if cur[1] == sid then redis.call('DEL', KEYS[1]) end
 end
