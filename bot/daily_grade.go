@@ -73,6 +73,12 @@ func caseCredit(g rubric.StepGrade, text string, target float64) float64 {
 	own, generic := 0.0, 0.0
 	for _, m := range g.Matches {
 		w := m.Weight * m.Credit
+		// Related words (rubric.Match.Related) are looser evidence than a
+		// phrase, and a daily reply is short: it is judged by phrases, as
+		// its calibration was.
+		if m.Related {
+			continue
+		}
 		if !m.Case || m.Generic && !tiedToCase(g, text, m) {
 			generic += GenericShare * w
 		} else {

@@ -316,6 +316,9 @@ func strengths(s *Session, grades *[WrapUp + 1]rubric.StepGrade) []rubric.Match 
 		ms := slices.Clone(g.Matches)
 		slices.SortStableFunc(ms, func(a, b rubric.Match) int { return cmp.Compare(b.Weight*b.Credit, a.Weight*a.Credit) })
 		for _, m := range ms {
+			if m.Related {
+				continue // loose words are credited, not held up as a strength
+			}
 			quote, off := rubric.QuoteSentence(text, m.Offset, len(m.Evidence))
 			if tainted(g, off, off+len(quote)) {
 				continue

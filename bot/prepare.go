@@ -71,7 +71,8 @@ func (sc *Scenario) Prepare(fw *Framework) error {
 		}
 		r, err := rubric.Compile(rubric.Spec{
 			Concepts: mergeConcepts(spec.Concepts, generic), Own: len(spec.Concepts),
-			RedFlags: sc.stepFlags(fw, spec.RedFlags), Saturation: fw.Saturation, MinWords: rubric.MinWords, Echo: echo,
+			RedFlags: sc.stepFlags(fw, spec.RedFlags), Saturation: fw.Saturation, MinWords: rubric.MinWords, Echo: echo, Related: true,
+			Asked: spec.Question,
 		}, terms)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("step %s: %w", step.Key(), err))
@@ -91,7 +92,7 @@ func (sc *Scenario) Prepare(fw *Framework) error {
 		r, err := rubric.Compile(rubric.Spec{
 			Concepts: mergeConcepts(q.Concepts, generic[i]), Own: len(q.Concepts),
 			RedFlags: sc.stepFlags(fw, q.RedFlags), Saturation: fw.Saturation, MinWords: rubric.MinWrapUpWords,
-			MinConcepts: rubric.WrapUpMinConcepts, FewConceptsCap: rubric.WrapUpFewConceptsCap, Echo: echo,
+			MinConcepts: rubric.WrapUpMinConcepts, FewConceptsCap: rubric.WrapUpFewConceptsCap, Echo: echo, Related: true,
 			Questions: questions.String(),
 		}, terms)
 		if err != nil {

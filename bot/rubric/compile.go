@@ -348,6 +348,25 @@ func Compile(spec Spec, terms *Lexicon) (*Rubric, error) {
 			addPhrase(fmt.Sprintf("concept %q", con.ID), p, payload{kind: hitConcept, idx: int32(i)})
 		}
 	}
+	if spec.Related {
+		asked := map[string]bool{}
+		for _, text := range []string{spec.Questions, spec.Asked} {
+			var z tokenizer
+			z.tokenize(text)
+			for _, t := range z.toks {
+				asked[string(z.text(t))] = true
+			}
+		}
+		words, in := relatedWords(concepts, func(w string) bool {
+			return asked[w] || spec.Echo != nil && spec.Echo.words[w]
+		})
+		for i, w := range words {
+			c.related = append(c.related, relatedWord{in: in[i]})
+			for _, k := range variantsOf([]string{w}) {
+				b.add(k, payload{kind: hitRelated, idx: int32(i)})
+			}
+		}
+	}
 	for i, f := range flags {
 		if len(f.Phrases) == 0 && len(f.Dismissed) == 0 {
 			errs = append(errs, fmt.Errorf("red flag %q: no phrases", f.ID))

@@ -6,6 +6,9 @@ package rubric
 // depth and no length, whatever rubric phrases it happens to contain.
 type Echo struct {
 	grams map[uint64]struct{}
+	// words are the text's normalised words: given words that tell
+	// nothing of the candidate's own understanding (related.go).
+	words map[string]bool
 }
 
 // Echo thresholds. A run of echoGram normalised words in a row is
@@ -22,9 +25,12 @@ const (
 // NewEcho indexes text (the case prompt) for echo detection. An empty
 // text gives an Echo that matches nothing.
 func NewEcho(text string) *Echo {
-	e := &Echo{grams: map[uint64]struct{}{}}
+	e := &Echo{grams: map[uint64]struct{}{}, words: map[string]bool{}}
 	var z tokenizer
 	z.tokenize(text)
+	for _, t := range z.toks {
+		e.words[string(z.text(t))] = true
+	}
 	for i := 0; i+echoGram <= len(z.toks); i++ {
 		if h, ok := e.gram(&z, i); ok {
 			e.grams[h] = struct{}{}

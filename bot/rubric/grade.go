@@ -98,6 +98,9 @@ type Match struct {
 	// Generic marks evidence made of one generic system word alone
 	// ("cache", "retrain"): it fits any design, whatever concept it earned.
 	Generic bool `json:"generic,omitempty"`
+	// Related marks evidence that is two telling words of one of the
+	// concept's phrases near each other, not a phrase (related.go).
+	Related bool `json:"related,omitempty"`
 	// Source says who credited it: the rubric's phrases (""), the AI judge
 	// with its quote as Evidence, or both (Evidence is the rubric's words).
 	Source string `json:"source,omitempty"`
@@ -124,6 +127,9 @@ const (
 	NamedHintPenalty = 0.10
 	// NamedHintCredit caps a concept a tier-2 hint named.
 	NamedHintCredit = 0.5
+	// RelatedCredit is what a concept earns from related words alone
+	// (related.go): weaker evidence than one of its phrases.
+	RelatedCredit = 1.0
 	// DefaultFlagPenalty is a red flag's cost when it sets none. The
 	// sentence that raised it earns nothing besides, so stating a mistake
 	// always costs more than leaving the sentence out.
@@ -198,6 +204,7 @@ const (
 	hitFailure
 	hitFlagUnless
 	hitFlagDismissed
+	hitRelated
 )
 
 type payload struct {
@@ -282,6 +289,7 @@ type compiledRubric struct {
 	own     int
 	weights []float64
 	near    []nearPhrase
+	related []relatedWord
 	generic map[string]bool // see Terms.GenericTerms; shared, read-only
 	// minConcepts and fewConceptsCap: fewer credited concepts cap the
 	// score (wrap-up only; 0 means no minimum).
@@ -315,6 +323,7 @@ type occurrence struct {
 	head, tail span
 	shared     bool // shares its words with another concept's mention
 	dismissed  bool // negated by a dismissive verb or followed by a dismissal
+	related    bool // two telling words of a phrase, not the phrase (related.go)
 }
 
 type flagOcc struct {
@@ -346,10 +355,12 @@ type scratch struct {
 	noEcho     bool    // Mentions: look at the prompt itself
 	contested  []int32 // resolve: mentions that share words with another concept's
 	conceptHit []span
+	relHit     []bool // conceptHit came from related words
 	flagHit    []span
 	judgeHit   []span     // concepts another judge credited (applyCredits)
 	order      [][2]int32 // (first token, concept) of each credited concept
 	nearOcc    []nearOcc
+	relOcc     []relatedOcc
 	nearBuf    []nearOcc // nearOcc grouped by phrase (resolveNear)
 	nearStart  []int32
 	sent       []int32 // sentence number of each token
@@ -379,10 +390,13 @@ func (c *compiledRubric) getScratch(concepts, flags int) *scratch {
 	}
 	s.z.reset()
 	s.conceptHit = resetSpans(s.conceptHit, concepts)
+	s.relHit = slices.Grow(s.relHit[:0], concepts)[:concepts]
+	clear(s.relHit)
 	s.flagHit = resetSpans(s.flagHit, flags)
 	s.judgeHit = resetSpans(s.judgeHit, concepts)
 	s.occ, s.flagOcc, s.rejs, s.cues, s.models = s.occ[:0], s.flagOcc[:0], s.rejs[:0], s.cues[:0], s.models[:0]
 	s.nearOcc, s.dismissals, s.killed, s.flagMore = s.nearOcc[:0], s.dismissals[:0], s.killed[:0], s.flagMore[:0]
+	s.relOcc = s.relOcc[:0]
 	s.unless, s.practices = s.unless[:0], s.practices[:0]
 	s.collect, s.noEcho = false, false
 	return s
@@ -466,10 +480,17 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 		}
 	}
 	c.resolveNear(s)
+	if len(s.relOcc) > 1 {
+		c.resolveRelated(s)
+		slices.SortStableFunc(s.occ, func(a, b occurrence) int { return cmp.Compare(a.sp.i, b.sp.i) })
+	}
 	kept := s.occ[:0]
 	for _, o := range s.occ {
 		if s.echoed[s.sent[o.sp.i]] || s.echoed[s.sent[o.sp.j]] {
 			continue
+		}
+		if o.related && (o.dismissed || dismissed(s, o.sp) || dismissedWithin(s, o)) {
+			continue // loose words are no evidence of a dismissal either
 		}
 		if o.dismissed || dismissed(s, o.sp) || dismissedWithin(s, o) {
 			o.dismissed = true
@@ -701,6 +722,10 @@ func (c *compiledRubric) hit(s *scratch, p payload, sp span, res *scan, segFunc 
 		// A negation may belong to another part of the same phrase
 		// ("wouldn't let & asymmetry & drive"): resolveNear decides.
 		s.nearOcc = append(s.nearOcc, nearOcc{near: p.idx, part: p.part, sp: sp, negAt: negatedAt(s, sp.i, mask)})
+	case hitRelated:
+		if !negatedBy(s, sp.i, tfNegEnd|tfDismissEnd) {
+			s.relOcc = append(s.relOcc, relatedOcc{word: p.idx, sp: sp})
+		}
 	case hitTradeoff:
 		res.tradeoffs++
 	case hitFailure:
@@ -1080,6 +1105,10 @@ func (c *compiledRubric) resolve(s *scratch) {
 		o := &occ[k]
 		switch {
 		case s.conceptHit[o.concept].i >= 0:
+		case o.related:
+			// Related words only after every phrase has had its say,
+			// contested or not (the sort below puts them last).
+			s.contested = append(s.contested, int32(k))
 		case !o.shared:
 			s.conceptHit[o.concept] = o.sp
 		default:
@@ -1092,6 +1121,7 @@ func (c *compiledRubric) resolve(s *scratch) {
 	slices.SortFunc(s.contested, func(x, y int32) int {
 		a, b := &occ[x], &occ[y]
 		return cmp.Or(
+			cmp.Compare(boolRank(a.related), boolRank(b.related)),
 			cmp.Compare(c.rank(b.concept), c.rank(a.concept)),
 			cmp.Compare(c.weights[b.concept], c.weights[a.concept]),
 			cmp.Compare(b.size(), a.size()),
@@ -1114,11 +1144,18 @@ func (c *compiledRubric) resolve(s *scratch) {
 			}
 		}
 		if free {
-			s.conceptHit[o.concept] = o.sp
+			s.conceptHit[o.concept], s.relHit[o.concept] = o.sp, o.related
 			s.contested[won] = k
 			won++
 		}
 	}
+}
+
+func boolRank(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 // isGeneric reports whether the words of sp are one generic term.
@@ -1258,15 +1295,18 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 			sp, source = j, SourceJudge
 		}
 		credit := 1.0
+		if s.relHit[k] && source == SourceRubric {
+			credit = RelatedCredit
+		}
 		if slices.Contains(a.Named, con.ID) {
-			credit = NamedHintCredit
+			credit = min(credit, NamedHintCredit)
 		}
 		credited += con.Weight * credit
 		ev, off := s.quote(a.Text, sp)
 		g.Matches = append(g.Matches, Match{
 			Concept: con.ID, Label: con.Label, Evidence: ev,
 			Credit: credit, Weight: con.Weight, Offset: off, Case: int(k) < c.own,
-			Generic: c.isGeneric(s, sp), Source: source,
+			Generic: c.isGeneric(s, sp), Source: source, Related: s.relHit[k] && source != SourceJudge,
 		})
 	}
 	if missing := len(r.Concepts) - len(g.Matches); missing > 0 {

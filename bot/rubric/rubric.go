@@ -122,6 +122,12 @@ type Spec struct {
 	// give ("traffic grows 10×", "30 accounts") is not a figure of the
 	// candidate's own, so repeating it shows no depth.
 	Questions string
+	// Related: two telling words of one of a concept's phrases near each
+	// other in a sentence credit it too (related.go). Words of Echo's
+	// text, of Questions and of Asked (the step's question) are given,
+	// and tell nothing.
+	Related bool
+	Asked   string
 }
 
 var errNoLexicon = errors.New("rubric: no lexicon")
