@@ -63,10 +63,20 @@ func (e *Echo) mark(z *tokenizer, sent []int32, covered []bool, echoed []bool) i
 	if e == nil || len(e.grams) == 0 {
 		return 0
 	}
-	for i := 0; i+echoGram <= len(z.toks); i++ {
-		if h, ok := e.gram(z, i); ok {
+	// A run can only be copied where every word is one of the prompt's:
+	// most answer words are not, and need no hashing.
+	run := 0
+	for i := 0; i < len(z.toks); i++ {
+		if !e.words[string(z.text(z.toks[i]))] {
+			run = 0
+			continue
+		}
+		if run++; run < echoGram {
+			continue
+		}
+		if h, ok := e.gram(z, i-echoGram+1); ok {
 			if _, hit := e.grams[h]; hit {
-				for k := i; k < i+echoGram; k++ {
+				for k := i - echoGram + 1; k <= i; k++ {
 					covered[k] = true
 				}
 			}
