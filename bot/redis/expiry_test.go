@@ -8,17 +8,26 @@ import (
 	"github.com/mlsdbot/mlsd/bot"
 )
 
+// threadedSession is a store on a clock the test moves (now), and a new
+// session of U1 bound to thread th1.
+func threadedSession(t *testing.T) (s *Store, ses bot.Session, ref bot.ThreadRef, now *time.Time) {
+	now = new(time.Time)
+	*now = time.Now()
+	s, _ = newTestStore(t, Options{Now: func() time.Time { return *now }})
+	ses = newSession(testUser("U1"), "S1")
+	ses.Thread = "th1"
+	ref = bot.ThreadRef{Platform: ses.User.Platform, Workspace: ses.User.Workspace, Channel: ses.Channel, Thread: ses.Thread}
+	return s, ses, ref, now
+}
+
 // TestExpiryTTLs reads the TTL of every key a session owns after each
 // change. It checks "expire together" on a real server too, where the
 // contract suite cannot let time pass.
 func TestExpiryTTLs(t *testing.T) {
 	ctx := context.Background()
-	now := time.Now()
-	s, _ := newTestStore(t, Options{Now: func() time.Time { return now }})
-	u := testUser("U1")
-	ses := newSession(u, "S1")
-	ses.Thread = "th1"
-	ref := bot.ThreadRef{Platform: u.Platform, Workspace: u.Workspace, Channel: ses.Channel, Thread: ses.Thread}
+	s, ses, ref, clock := threadedSession(t)
+	now := *clock
+	u := ses.User
 
 	pttl := func(key string) time.Duration {
 		t.Helper()
@@ -113,12 +122,7 @@ func TestExpiryTTLs(t *testing.T) {
 // binding that every save extends.
 func TestThreadIndexWrittenEveryHalfTTL(t *testing.T) {
 	ctx := context.Background()
-	now := time.Now()
-	s, _ := newTestStore(t, Options{Now: func() time.Time { return now }})
-	u := testUser("U1")
-	ses := newSession(u, "S1")
-	ses.Thread = "th1"
-	ref := bot.ThreadRef{Platform: u.Platform, Workspace: u.Workspace, Channel: ses.Channel, Thread: ses.Thread}
+	s, ses, ref, now := threadedSession(t)
 	idx := s.keys.threadIndex(ref)
 	pttl := func() time.Duration {
 		t.Helper()
@@ -142,7 +146,7 @@ func TestThreadIndexWrittenEveryHalfTTL(t *testing.T) {
 		{5 * time.Minute, time.Hour, false},  // 5m
 	}
 	for i, st := range steps {
-		now = now.Add(st.after)
+		*now = now.Add(st.after)
 		var ch bot.Change
 		if i == 0 {
 			ch = withMsg(bot.Change{Session: ses, TTL: st.ttl}, "m0")
