@@ -82,10 +82,16 @@ func (s *Store) PendingOutbox(ctx context.Context, ref bot.OutboxRef) (*bot.Outb
 // list entry. Should the second fail, the sweeper finds the entry, sees no
 // mark and clears it.
 func (s *Store) OutboxDelivered(ctx context.Context, ref bot.OutboxRef) error {
-	if err := s.rdb.HDel(ctx, s.keys.outboxMark(ref.User), outboxField(ref)).Err(); err != nil {
-		return s.fail("outbox delivered", err)
-	}
-	if err := s.rdb.ZRem(ctx, s.keys.outboxes(), outboxMember(ref)).Err(); err != nil {
+	// One round trip for both: the adapters call this after every
+	// answer's replies are posted. Either half left behind is harmless
+	// (a due entry without saved replies sends nothing; saved replies
+	// without an entry are only found by a redelivery).
+	_, err := s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		p.HDel(ctx, s.keys.outboxMark(ref.User), outboxField(ref))
+		p.ZRem(ctx, s.keys.outboxes(), outboxMember(ref))
+		return nil
+	})
+	if err != nil {
 		return s.fail("outbox delivered", err)
 	}
 	return nil
