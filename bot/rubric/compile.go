@@ -360,8 +360,8 @@ func Compile(spec Spec, terms *Lexicon) (*Rubric, error) {
 		words, in := relatedWords(concepts, func(w string) bool {
 			return asked[w] || spec.Echo != nil && spec.Echo.words[w]
 		})
+		c.related = in
 		for i, w := range words {
-			c.related = append(c.related, relatedWord{in: in[i]})
 			for _, k := range variantsOf([]string{w}) {
 				b.add(k, payload{kind: hitRelated, idx: int32(i)})
 			}

@@ -289,7 +289,7 @@ type compiledRubric struct {
 	own     int
 	weights []float64
 	near    []nearPhrase
-	related []relatedWord
+	related [][]uint32      // per telling word, its phrases (related.go)
 	generic map[string]bool // see Terms.GenericTerms; shared, read-only
 	// minConcepts and fewConceptsCap: fewer credited concepts cap the
 	// score (wrap-up only; 0 means no minimum).

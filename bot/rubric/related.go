@@ -49,20 +49,15 @@ var relatedContrast = func() map[string]bool {
 	return m
 }()
 
-// relatedWord is one telling word and the phrases it is in, each as
-// concept<<16 | phrase, sorted.
-type relatedWord struct {
-	in []uint32
-}
-
 type relatedOcc struct {
 	word int32
 	sp   span
 }
 
 // relatedWords returns the telling words of concepts and, for each, the
-// phrases it belongs to. Words the candidate was given (the case prompt,
-// the questions) tell nothing and are left out.
+// phrases it belongs to, each as concept<<16 | phrase, sorted. Words the
+// candidate was given (the case prompt, the questions) tell nothing and
+// are left out.
 func relatedWords(concepts []Concept, given func(string) bool) (words []string, in [][]uint32) {
 	perConcept := make([]map[string][]uint32, len(concepts))
 	share := map[string]int{}
@@ -130,7 +125,7 @@ func (c *compiledRubric) resolveRelated(s *scratch) {
 			if clauseBetween(s, oa.sp.j, ob.sp.i) {
 				break // "feature, store it" is two clauses, not a feature store
 			}
-			x, y := c.related[oa.word].in, c.related[ob.word].in
+			x, y := c.related[oa.word], c.related[ob.word]
 			for i, j := 0, 0; i < len(x) && j < len(y); {
 				switch {
 				case x[i] < y[j]:
