@@ -85,6 +85,7 @@ func NewLexicon(terms Terms) (*Lexicon, error) {
 	t.negations = list("negation", terms.Negations, false)
 	t.cues = list("justification cue", terms.Justification, true)
 	// Model terms take the thesaurus too: "dual encoder" is "bi encoder".
+	t.modelWords = map[string]bool{}
 	for _, m := range terms.ModelTerms {
 		if len(NormalizeTokens(m)) == 0 {
 			errs = append(errs, fmt.Errorf("framework model term %q: not a usable phrase", m))
@@ -92,6 +93,9 @@ func NewLexicon(terms Terms) (*Lexicon, error) {
 		}
 		for _, words := range t.expand(NormalizeTokens(m)) {
 			t.models = append(t.models, variantsOf(words)...)
+			if len(words) == 1 {
+				t.modelWords[words[0]] = true
+			}
 		}
 	}
 	t.dismissals = list("dismissal", terms.Dismissals, true)
@@ -357,8 +361,20 @@ func Compile(spec Spec, terms *Lexicon) (*Rubric, error) {
 				asked[string(z.text(t))] = true
 			}
 		}
+		// A word is given in any of the forms it matches: "promise" is
+		// given by a prompt that says "promised" (normalised "promis").
+		// A model's name ("bert", "resnet") is no plain word of the
+		// candidate's own: it says which model, not which idea.
 		words, in := relatedWords(concepts, func(w string) bool {
-			return asked[w] || spec.Echo != nil && spec.Echo.words[w]
+			if terms.modelWords[w] {
+				return true
+			}
+			for _, k := range variantsOf([]string{w}) {
+				if asked[string(k)] || spec.Echo != nil && spec.Echo.words[string(k)] {
+					return true
+				}
+			}
+			return false
 		})
 		c.related = in
 		for i, w := range words {

@@ -289,7 +289,7 @@ type compiledRubric struct {
 	own     int
 	weights []float64
 	near    []nearPhrase
-	related [][]uint32      // per telling word, its phrases (related.go)
+	related [][]uint32      // per telling word, its phrases: concept<<16 | phrase (related.go)
 	generic map[string]bool // see Terms.GenericTerms; shared, read-only
 	// minConcepts and fewConceptsCap: fewer credited concepts cap the
 	// score (wrap-up only; 0 means no minimum).
@@ -1445,7 +1445,7 @@ func (r *Rubric) Mentions(text string) []Match {
 		for _, o := range list {
 			con := &r.Concepts[o.concept]
 			ev, off := s.quote(text, o.sp)
-			out = append(out, Match{Concept: con.ID, Label: con.Label, Evidence: ev, Weight: con.Weight, Offset: off, Case: int(o.concept) < c.own})
+			out = append(out, Match{Concept: con.ID, Label: con.Label, Evidence: ev, Weight: con.Weight, Offset: off, Case: int(o.concept) < c.own, Related: o.related})
 		}
 	}
 	slices.SortFunc(out, func(a, b Match) int {

@@ -6,14 +6,20 @@ import (
 )
 
 // Related words: a candidate who says an idea in words of their own often
-// still uses two of the telling words of one of the concept's phrases
-// close together ("split shoppers into two groups" for "split users into
-// groups"). Two distinct such words of the same phrase, within
-// relatedWindow tokens of one sentence, credit the concept, unless a
-// phrase of another concept claims those words (see resolve) or the words
-// are negated. A word is telling when it is no function word, has three
-// letters or more, and belongs to at most relatedMaxShare concepts of the
-// rubric: "model" or "data" tell nothing, "groups" in A/B test design does.
+// still uses two of the telling words of the concept's phrases close
+// together ("split shoppers into two groups" for "split users into random
+// groups", "labels take a while to come" for "label delay"). Two distinct
+// such words of the same concept, within relatedWindow tokens of one
+// clause, credit the concept, unless a phrase of another concept claims
+// those words (see resolve) or the words are negated. A word is telling
+// when it is no function word, has three letters or more, and belongs to
+// at most relatedMaxShare concepts of the rubric: "model" or "data" tell
+// nothing, "groups" in A/B test design does. At least one of the two must
+// belong to that concept alone, so two words that each also tell of
+// another concept do not add up to either.
+//
+// The words may come from different phrases of the concept: people who
+// avoid the textbook term mix the words of its several phrasings.
 const (
 	relatedWindow   = 6
 	relatedMaxShare = 2
@@ -59,10 +65,8 @@ type relatedOcc struct {
 // candidate was given (the case prompt, the questions) tell nothing and
 // are left out.
 func relatedWords(concepts []Concept, given func(string) bool) (words []string, in [][]uint32) {
-	perConcept := make([]map[string][]uint32, len(concepts))
-	share := map[string]int{}
+	index := map[string]int{}
 	for k, con := range concepts {
-		perConcept[k] = map[string][]uint32{}
 		for p, phrase := range con.Phrases {
 			if strings.Contains(phrase, "*") {
 				continue // a gap phrase says its own words must be apart
@@ -76,40 +80,43 @@ func relatedWords(concepts []Concept, given func(string) bool) (words []string, 
 				if len(w) < relatedMinLen || relatedStop[w] || w[0] >= '0' && w[0] <= '9' || given(w) {
 					continue
 				}
-				ids := perConcept[k][w]
-				if id := uint32(k)<<16 | uint32(p); len(ids) == 0 || ids[len(ids)-1] != id {
-					perConcept[k][w] = append(ids, id)
+				i, ok := index[w]
+				if !ok {
+					i = len(words)
+					index[w] = i
+					words = append(words, w)
+					in = append(in, nil)
+				}
+				if id := uint32(k)<<16 | uint32(p); len(in[i]) == 0 || in[i][len(in[i])-1] != id {
+					in[i] = append(in[i], id)
 				}
 			}
 		}
-		for w := range perConcept[k] {
-			share[w]++
+	}
+	// Keep the words that tell of few concepts.
+	kept := 0
+	for i, w := range words {
+		if conceptsOf(in[i]) <= relatedMaxShare {
+			words[kept], in[kept] = w, in[i]
+			kept++
 		}
 	}
-	index := map[string]int{}
-	for k := range concepts {
-		for w, ids := range perConcept[k] {
-			if share[w] > relatedMaxShare {
-				continue
-			}
-			i, ok := index[w]
-			if !ok {
-				i = len(words)
-				index[w] = i
-				words = append(words, w)
-				in = append(in, nil)
-			}
-			in[i] = append(in[i], ids...)
-		}
-	}
-	for i := range in {
-		slices.Sort(in[i])
-	}
-	return words, in
+	return words[:kept], in[:kept]
 }
 
-// resolveRelated turns two telling words of one phrase, near each other
-// in a sentence, into a mention of the phrase's concept.
+// conceptsOf counts the distinct concepts of sorted phrase ids.
+func conceptsOf(ids []uint32) int {
+	n := 0
+	for i, id := range ids {
+		if i == 0 || id>>16 != ids[i-1]>>16 {
+			n++
+		}
+	}
+	return n
+}
+
+// resolveRelated turns two telling words of one concept, near each other
+// in a clause, into a mention of that concept.
 func (c *compiledRubric) resolveRelated(s *scratch) {
 	occ := s.relOcc
 	for a := range occ {
@@ -126,23 +133,48 @@ func (c *compiledRubric) resolveRelated(s *scratch) {
 				break // "feature, store it" is two clauses, not a feature store
 			}
 			x, y := c.related[oa.word], c.related[ob.word]
+			alone := conceptsOf(x) == 1 && conceptsOf(y) == 1
 			for i, j := 0, 0; i < len(x) && j < len(y); {
-				switch {
-				case x[i] < y[j]:
+				switch kx, ky := x[i]>>16, y[j]>>16; {
+				case kx < ky:
 					i++
-				case x[i] > y[j]:
+				case kx > ky:
 					j++
 				default:
-					k := int32(x[i] >> 16)
-					if !slices.ContainsFunc(s.occ, func(o occurrence) bool { return o.concept == k && o.related }) {
-						s.occ = append(s.occ, occurrence{concept: k, sp: span{oa.sp.i, ob.sp.j}, head: oa.sp, tail: ob.sp, related: true})
+					// Same concept: words of one phrase, or two words
+					// that tell of this concept alone.
+					if alone || samePhrase(x[i:], y[j:], kx) {
+						k := int32(kx)
+						if !slices.ContainsFunc(s.occ, func(o occurrence) bool { return o.concept == k && o.related }) {
+							s.occ = append(s.occ, occurrence{concept: k, sp: span{oa.sp.i, ob.sp.j}, head: oa.sp, tail: ob.sp, related: true})
+						}
 					}
-					i++
-					j++
+					for i < len(x) && x[i]>>16 == kx {
+						i++
+					}
+					for j < len(y) && y[j]>>16 == kx {
+						j++
+					}
 				}
 			}
 		}
 	}
+}
+
+// samePhrase reports whether the sorted phrase ids x and y, from concept
+// k on, share a phrase of k.
+func samePhrase(x, y []uint32, k uint32) bool {
+	for i, j := 0, 0; i < len(x) && j < len(y) && x[i]>>16 == k && y[j]>>16 == k; {
+		switch {
+		case x[i] < y[j]:
+			i++
+		case x[i] > y[j]:
+			j++
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 // clauseBetween reports whether a clause break (a comma, a semicolon)

@@ -17,6 +17,7 @@ func relatedRubric(t *testing.T) *rubric.Rubric {
 		Negations:        []string{"no", "not", "never", "won't", "wouldn't"},
 		DismissalsBefore: []string{"no need to", "we can skip"},
 		Dismissals:       []string{"can wait"},
+		ModelTerms:       []string{"bert"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -30,9 +31,15 @@ func relatedRubric(t *testing.T) *rubric.Rubric {
 			{ID: "m1", Label: "M1", Weight: 1, Phrases: []string{"model calibration"}},
 			{ID: "m2", Label: "M2", Weight: 1, Phrases: []string{"model drift"}},
 			{ID: "m3", Label: "M3", Weight: 1, Phrases: []string{"model registry"}},
+			{ID: "label_delay", Label: "Label delay", Weight: 1, Phrases: []string{"outcome delay", "chargebacks take weeks"}},
+			// "label" tells of both: it joins only words of its own phrase.
+			{ID: "audit", Label: "Audit", Weight: 1, Phrases: []string{"annotators review a sample", "hand label a sample"}},
+			{ID: "labeling", Label: "Labelling", Weight: 1, Phrases: []string{"label the training data"}},
+			{ID: "multilingual", Label: "Multilingual", Weight: 1, Phrases: []string{"multilingual bert", "understands many languages"}},
+			{ID: "broken_promise", Label: "Broken promise", Weight: 1, Phrases: []string{"promise broken"}},
 		},
 		Saturation: 0.5,
-		Echo:       rubric.NewEcho("Shoppers abandon the checkout when it is slow."),
+		Echo:       rubric.NewEcho("Shoppers abandon the checkout when it is slow. Parcels arrive later than promised."),
 		Related:    true,
 	}, lex)
 	if err != nil {
@@ -51,6 +58,10 @@ func TestRelatedWords(t *testing.T) {
 		{"two telling words of one phrase", "Online we split shoppers into two groups for a fortnight.", []string{"ab_test"}, nil},
 		{"in either order", "Each shopper lands in one of two random groups, decided by a hash of the id, and we split them once.", []string{"ab_test"}, nil},
 		{"another phrase's words", "Then we break the numbers down by market and device.", []string{"slices"}, nil},
+		{"words of two phrases, each telling of that concept alone", "Chargebacks only show the outcome much later.", []string{"label_delay"}, nil},
+		{"a word of two concepts joins only its own phrase", "Annotators label the training set.", []string{"labeling"}, nil},
+		{"a given word in another form tells nothing", "Each promise we have broken costs a customer.", nil, nil},
+		{"a model's name is no telling word", "BERT is very good at understanding text.", nil, nil},
 		{"negated", "We would never split shoppers into groups here.", nil, nil},
 		{"dismissed", "We can skip the split into groups for now.", nil, nil},
 		{"too far apart", "We split the work between three teams, and the dashboards show the numbers for all the regional groups.", nil, nil},

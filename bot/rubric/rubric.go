@@ -93,6 +93,7 @@ type Lexicon struct {
 	dismissBefore, tradeoffs, failures                   [][]byte
 	synonyms                                             [][][]string           // group → member → words
 	generic                                              map[string]bool        // normalised keys of GenericTerms
+	modelWords                                           map[string]bool        // one-word model terms, normalised
 	synFirst                                             map[string][]synMember // thesaurus members by first word
 
 	mu    sync.Mutex            // guards cache
