@@ -486,7 +486,7 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 	}
 	kept := s.occ[:0]
 	for _, o := range s.occ {
-		if s.echoed[s.sent[o.sp.i]] || s.echoed[s.sent[o.sp.j]] {
+		if s.echoed[s.sent[o.sp.i]] || s.echoed[s.sent[o.sp.j]] || contrasted(s, o.sp.i) {
 			continue
 		}
 		if o.related && (o.dismissed || dismissed(s, o.sp) || dismissedWithin(s, o)) {
@@ -501,7 +501,7 @@ func (c *compiledRubric) run(text string, s *scratch) scan {
 	}
 	s.occ = kept
 	for _, f := range s.flagOcc {
-		if f.tail > 0 && gapNegated(s, f) || rejectedAfter(s, f.sp) || inQuestion(text, s, f.sp) || s.echoed[s.sent[f.sp.i]] || excused(s, f) {
+		if f.tail > 0 && gapNegated(s, f) || rejectedAfter(s, f.sp) || contrasted(s, f.sp.i) || inQuestion(text, s, f.sp) || s.echoed[s.sent[f.sp.i]] || excused(s, f) {
 			continue
 		}
 		s.raise(f)
@@ -1007,6 +1007,22 @@ func negatedInClause(s *scratch, i int32) bool {
 }
 
 // wordIs reports whether token k's normalised text is w (no allocation).
+// contrasted reports whether token i lies in a clause that opens with
+// "not", the rejected half of "X, not Y" ("a cascade of stages, not a
+// single classifier with a 0.5 cutoff"), with no "but" or "rather" turning
+// it around before i ("not X but Y" endorses Y).
+func contrasted(s *scratch, i int32) bool {
+	for k := i; k >= 0; k-- {
+		if s.wordIs(k, "but") || s.wordIs(k, "rather") {
+			return false
+		}
+		if k == 0 || s.z.toks[k].brk&(brkClause|brkSentence) != 0 {
+			return k < i && s.wordIs(k, "not") && s.tf[k]&tfNegEnd != 0 // "not only" is no contrast
+		}
+	}
+	return false
+}
+
 func (s *scratch) wordIs(k int32, w string) bool {
 	t := s.z.toks[k]
 	return string(s.z.norm[t.ns:t.ne]) == w
