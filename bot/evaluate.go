@@ -31,7 +31,7 @@ const (
 	// FlagSessionPenalty is what each red flag raised anywhere costs the
 	// session, in points of 100, besides its cost to the step: a candidate
 	// who states many mistakes fluently is not a hire.
-	FlagSessionPenalty = 5
+	FlagSessionPenalty = 7
 	// MaxFlagSessionPenalty caps what red flags cost the session, so a
 	// candidate's score still tells their right ideas apart.
 	MaxFlagSessionPenalty = 40
