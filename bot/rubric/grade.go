@@ -337,6 +337,8 @@ type flagOcc struct {
 	// that is part of the phrase ("compute isn't * constraint") counts
 	// for nothing.
 	tail, headEnd int32
+	// near marks a phrase of "&" parts: its span holds other words too.
+	near bool
 	// practice marks a Dismissed phrase, and afterVerb one right after a
 	// dismissive verb.
 	practice, afterVerb bool
@@ -593,6 +595,11 @@ func excused(s *scratch, f flagOcc) bool {
 		// An Unless phrase that is the dismissed practice itself ("no
 		// need for scheduled retraining") excuses nothing.
 		if f.practice && u.sp.i <= f.sp.j && f.sp.i <= u.sp.j {
+			continue
+		}
+		// Nor do the words of a flag's plain phrase: "as of the" excuses a
+		// point-in-time feature, not "as of the end of the log window".
+		if !f.near && f.tail == 0 && !f.practice && u.sp.i >= f.sp.i && u.sp.j <= f.sp.j {
 			continue
 		}
 		if u.flag == f.flag && s.sent[u.sp.i] == s.sent[f.sp.i] {
@@ -970,7 +977,7 @@ func (c *compiledRubric) resolveNear(s *scratch) {
 			case hitConcept:
 				s.occ = append(s.occ, occurrence{concept: np.target.idx, sp: full, head: first, tail: last})
 			case hitFlag:
-				s.flagOcc = append(s.flagOcc, flagOcc{flag: np.target.idx, sp: full})
+				s.flagOcc = append(s.flagOcc, flagOcc{flag: np.target.idx, sp: full, near: true})
 			}
 			break
 		}

@@ -194,8 +194,11 @@ func TestFlagUnless(t *testing.T) {
 	}
 	r, err := rubric.Compile(rubric.Spec{
 		Concepts: []rubric.Concept{{ID: "split", Label: "Split by time", Weight: 1, Phrases: []string{"split by time"}}},
-		RedFlags: []rubric.RedFlag{{ID: "random_split", Label: "Random split", Phrases: []string{"randomly split", "split * at random"},
-			Unless: []string{"treatment and control", "variants"}}},
+		RedFlags: []rubric.RedFlag{
+			{ID: "random_split", Label: "Random split", Phrases: []string{"randomly split", "split * at random"},
+				Unless: []string{"treatment and control", "variants"}},
+			{ID: "future", Label: "Future features", Phrases: []string{"as of the end of the log"}, Unless: []string{"as of the"}},
+		},
 	}, lex)
 	if err != nil {
 		t.Fatal(err)
@@ -208,6 +211,9 @@ func TestFlagUnless(t *testing.T) {
 		{"We randomly split users into treatment and control.", false},
 		{"Traffic is split at random between the two variants.", false},
 		{"We randomly split users into treatment and control. Offline we also split the data at random.", true},
+		// An unless phrase that is the flag's own words excuses nothing.
+		{"Views counted as of the end of the log, per video.", true},
+		{"Views counted as of the impression, per video.", false},
 	} {
 		if got := len(r.Grade(rubric.Answer{Text: tt.text}).RedFlags) > 0; got != tt.flagged {
 			t.Errorf("%q: flagged %v, want %v", tt.text, got, tt.flagged)
