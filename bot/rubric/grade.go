@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -1387,10 +1388,26 @@ func DepthFactor(depth float64) float64 { return 1 - DepthShare + DepthShare*dep
 
 // isFigure reports whether token i is a number: digits standing alone
 // ("100 ms", "10m") or a percentile ("p99"), not part of a name ("resnet50").
+// figureWords are quantities spelled out: a candidate who avoids jargon
+// writes "the first twenty" or "a few hundred a second" as often as digits.
+// "one" to "nine" are left out: "one model", "two groups" are no estimate.
+var figureWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields("ten eleven twelve fifteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands million millions billion billions dozen dozens percent") {
+		for _, t := range NormalizeTokens(w) {
+			m[t] = true
+		}
+	}
+	return m
+}()
+
 func isFigure(z *tokenizer, i int) bool {
 	norm := z.text(z.toks[i])
-	if len(norm) == 0 || norm[0] < '0' || norm[0] > '9' {
+	if len(norm) == 0 {
 		return false
+	}
+	if norm[0] < '0' || norm[0] > '9' {
+		return figureWords[string(norm)]
 	}
 	return z.toks[i].brk&brkJoined == 0 || i > 0 && string(z.text(z.toks[i-1])) == "p"
 }

@@ -134,6 +134,8 @@ func TestDepthSigns(t *testing.T) {
 	}{
 		{"PR-AUC on the test month.", 0},
 		{"PR-AUC at 0.1% positives.", 1.0 / 3},
+		{"PR-AUC on the first twenty results, a few hundred a second.", 1.0 / 3}, // figures spelled out
+		{"PR-AUC from one model for two groups.", 0},                             // counting, not an estimate
 		{"PR-AUC rather than accuracy at 0.1% positives.", 2.0 / 3},
 		{"PR-AUC rather than accuracy at 0.1% positives; if scoring times out it falls back to rules.", 1},
 	} {
