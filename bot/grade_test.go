@@ -250,8 +250,8 @@ func TestGradeScoring(t *testing.T) {
 			rubric.StepGrade{Score: 0, Words: 32, FlagPenalty: rubric.DefaultFlagPenalty}},
 		{"keyword list is capped", bot.Clarify, rubric.Answer{Text: "latency, kpi, business goal, qps, cold start, new users, requests per second, million users, scale"},
 			// 15 words: length scale 0.6, then −0.05 for no reasoning; the
-			// 0.6 cap is above that.
-			rubric.StepGrade{Coverage: 1, Score: shape(1, 0)*15/25 - 0.05, Words: 15, TooShort: true, KeywordList: true, NoJustification: true}},
+			// 0.6 cap is above that. "million" is a figure: a third of depth.
+			rubric.StepGrade{Coverage: 1, Score: shape(1, 1.0/3)*15/25 - 0.05, Words: 15, TooShort: true, KeywordList: true, NoJustification: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
