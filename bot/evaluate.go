@@ -49,7 +49,7 @@ const (
 //	base    = 100 × Σ_s W_s·step_s              (W = 0.15 0.15 0.20 0.15 0.15 0.10 0.10)
 //	bonus   = 10 × mean(wrap-up part scores)    (0..10; a part crediting
 //	          fewer than 2 concepts scores at most 0.2, see Grade)
-//	Score   = clamp(round(base + bonus − pitfalls − min(40, 5 × red flags)), 0, 100)
+//	Score   = clamp(round(base + bonus − pitfalls − min(40, 7 × red flags)), 0, 100)
 //	Points  = Score × difficulty multiplier     (1, 1.25, 1.5)
 //	Band    = BandFor(Score)
 //
