@@ -84,6 +84,14 @@ func TestFrameworkModelTerms(t *testing.T) {
 	if _, ok := jumped(hc, "Posts are multimodal, so text and images matter; a transformer may come later because of memes.", ""); ok {
 		t.Error("a multimodal requirement stated in its own clause did not count as a requirement")
 	}
+	// Announcing the jump counts however many requirement words come with it.
+	pu := builtinByID(t, "promotion-uplift")
+	if _, ok := jumped(pu, "The core here is a multi-treatment uplift model, so I'd go straight to that: a shared-bottom neural network with one head per coupon.", ""); !ok {
+		t.Error("\"I'd go straight to that\" with a network named dodged the jumped-to-model pitfall")
+	}
+	if _, ok := jumped(pu, "The core here is which customers change their behaviour, so first: what is the budget, and who is eligible?", ""); ok {
+		t.Error("a declaration without any model named raised the jumped-to-model pitfall")
+	}
 }
 
 func TestFrameworkReasoningCues(t *testing.T) {
