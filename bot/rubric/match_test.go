@@ -87,6 +87,7 @@ func TestMatchingRules(t *testing.T) {
 		{"a framework concept dismissed is not flagged", "The cache is overkill.", nil, nil},
 		{"flag raised", "We do a random split of the payments.", nil, []string{"random_split"}},
 		{"flag rejected after", "A random split would leak the future.", nil, nil},
+		{"a dash starts a new statement", "We do a random split — the order is not a concern here.", nil, []string{"random_split"}},
 		{"flag rejected before", "We avoid a random split.", nil, nil},
 		{"rejection between near parts", "To shuffle would leak the future into the test set.", nil, nil},
 		{"near flag raised", "Shuffle everything, then carve out a test set.", nil, []string{"random_split"}},

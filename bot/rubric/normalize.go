@@ -299,7 +299,7 @@ func (z *tokenizer) unicode(r rune, start, end int) {
 	case 0x2026, 0x3002, 0x203C, 0x2047, 0x2048, 0x2049, 0x2028, 0x2029, 0x0085:
 		z.brk(brkSentence)
 		return
-	case 0x3001:
+	case 0x3001, 0x2014: // 、 and the em dash, which starts a new statement ("X — the vocabulary doesn't change")
 		z.brk(brkClause)
 		return
 	case 0x2192, 0x21D2, 0x27F6, 0x279C, 0x21D4, 0x2194: // → ⇒ ⟶ ➜ ⇔ ↔
