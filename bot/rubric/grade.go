@@ -1407,7 +1407,12 @@ func isFigure(z *tokenizer, i int) bool {
 		return false
 	}
 	if norm[0] < '0' || norm[0] > '9' {
-		return figureWords[string(norm)]
+		// Most words start with another letter: skip the map for them.
+		switch norm[0] {
+		case 't', 'e', 'f', 's', 'n', 'h', 'm', 'b', 'd', 'p':
+			return len(norm) >= 3 && figureWords[string(norm)]
+		}
+		return false
 	}
 	return z.toks[i].brk&brkJoined == 0 || i > 0 && string(z.text(z.toks[i-1])) == "p"
 }
