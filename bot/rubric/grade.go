@@ -1386,21 +1386,14 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 // a figure, a trade-off and a failure mode, 1 − DepthShare with none.
 func DepthFactor(depth float64) float64 { return 1 - DepthShare + DepthShare*depth }
 
-// isFigure reports whether token i is a number: digits standing alone
-// ("100 ms", "10m") or a percentile ("p99"), not part of a name ("resnet50").
 // figureWords are quantities spelled out: a candidate who avoids jargon
 // writes "the first twenty" or "a few hundred a second" as often as digits.
 // "one" to "nine" are left out: "one model", "two groups" are no estimate.
-var figureWords = func() map[string]bool {
-	m := map[string]bool{}
-	for _, w := range strings.Fields("ten eleven twelve fifteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands million millions billion billions dozen dozens percent") {
-		for _, t := range NormalizeTokens(w) {
-			m[t] = true
-		}
-	}
-	return m
-}()
+var figureWords = normalizedSet(strings.Fields("ten eleven twelve fifteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands million millions billion billions dozen dozens percent"))
 
+// isFigure reports whether token i is a number: digits standing alone
+// ("100 ms", "10m"), a percentile ("p99") or a quantity spelled out
+// ("twenty"), not part of a name ("resnet50").
 func isFigure(z *tokenizer, i int) bool {
 	norm := z.text(z.toks[i])
 	if len(norm) == 0 {

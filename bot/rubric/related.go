@@ -27,33 +27,28 @@ const (
 )
 
 // relatedStop are words too common to tell one concept from another.
-var relatedStop = func() map[string]bool {
-	m := map[string]bool{}
-	for _, w := range strings.Fields("a an the of to in on for and or is are be by with as at from that this it its we our i you they their them what which how when where who why than then so if not no do does did can could would should will just only into over under per each every any all some more most less few many much one two three new old same other own also very about up out off like use used using via vs versus between after before there here make makes made get gets take takes keep kept see show shown need needs way ways thing things first time times part set it's don't won't isn't can't doesn't i'd we'd we'll i'll well good better best really still even may might must been being was were has have had") {
-		for _, t := range NormalizeTokens(w) {
-			m[t] = true
-		}
-	}
-	for _, w := range functionWords {
-		for _, t := range NormalizeTokens(w) {
-			m[t] = true
-		}
-	}
-	return m
-}()
+var relatedStop = normalizedSet(functionWords, strings.Fields("a an the of to in on for and or is are be by with as at from that this it its we our i you they their them what which how when where who why than then so if not no do does did can could would should will just only into over under per each every any all some more most less few many much one two three new old same other own also very about up out off like use used using via vs versus between after before there here make makes made get gets take takes keep kept see show shown need needs way ways thing things first time times part set it's don't won't isn't can't doesn't i'd we'd we'll i'll well good better best really still even may might must been being was were has have had"))
 
 // relatedContrast are words that make a phrase hinge on a contrast
 // ("recall over precision", "matrix factorization won't"): its words,
 // said together, can mean the very opposite, so such a phrase lends none.
-var relatedContrast = func() map[string]bool {
+var relatedContrast = normalizedSet(strings.Fields("not no never without instead rather over than versus vs nor won't wont don't dont can't cant doesn't isn't aren't wouldn't shouldn't avoid against unless except beyond"))
+
+// phraseOperators turns a phrase's "&" and "|" into plain word breaks.
+var phraseOperators = strings.NewReplacer("&", " ", "|", " ")
+
+// normalizedSet is the set of the normalised tokens of words.
+func normalizedSet(lists ...[]string) map[string]bool {
 	m := map[string]bool{}
-	for _, w := range strings.Fields("not no never without instead rather over than versus vs nor won't wont don't dont can't cant doesn't isn't aren't wouldn't shouldn't avoid against unless except beyond") {
-		for _, t := range NormalizeTokens(w) {
-			m[t] = true
+	for _, words := range lists {
+		for _, w := range words {
+			for _, t := range NormalizeTokens(w) {
+				m[t] = true
+			}
 		}
 	}
 	return m
-}()
+}
 
 type relatedOcc struct {
 	word int32
@@ -71,8 +66,7 @@ func relatedWords(concepts []Concept, given func(string) bool) (words []string, 
 			if strings.Contains(phrase, "*") {
 				continue // a gap phrase says its own words must be apart
 			}
-			clean := strings.NewReplacer("&", " ", "|", " ").Replace(phrase)
-			toks := NormalizeTokens(clean)
+			toks := NormalizeTokens(phraseOperators.Replace(phrase))
 			if slices.ContainsFunc(toks, func(w string) bool { return relatedContrast[w] }) {
 				continue
 			}
