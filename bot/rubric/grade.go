@@ -669,13 +669,24 @@ func dropKilled(s *scratch) {
 // walk follows the trie from token i and records every phrase that ends on
 // a token boundary. Phrases never span a comma or sentence break.
 func (c *compiledRubric) walk(s *scratch, i int, res *scan, segFunc *bool) {
+	c.walkFrom(s, i, i, 0, res, segFunc)
+}
+
+// walkFrom goes on from trie node n at token j of a phrase that began at
+// token i.
+func (c *compiledRubric) walkFrom(s *scratch, i, j int, n int32, res *scan, segFunc *bool) {
 	t := &c.trie
 	toks, norm := s.z.toks, s.z.norm
-	n := int32(0)
-	for j := i; j < len(toks); j++ {
+	for ; j < len(toks); j++ {
 		tk := toks[j]
 		if j > i && tk.brk&(brkClause|brkSentence) != 0 {
 			return
+		}
+		// "isn't really the binding constraint" says what "isn't the
+		// binding constraint" says: an intensifier inside a phrase may be
+		// passed over, as well as matched where a phrase spells it.
+		if j > i && intensifiers[string(norm[tk.ns:tk.ne])] {
+			c.walkFrom(s, i, j+1, n, res, segFunc)
 		}
 		for _, b := range norm[tk.ns:tk.ne] {
 			if n = t.child(n, b); n == 0 {
@@ -1093,6 +1104,9 @@ func findSegment(s *scratch, from int32, seg []byte) (int32, int32, bool) {
 			}
 			w := norm[toks[q].ns:toks[q].ne]
 			if len(w) > len(rest) || string(rest[:len(w)]) != string(w) {
+				if q > p && intensifiers[string(w)] {
+					continue
+				}
 				break
 			}
 			rest = rest[len(w):]

@@ -15,7 +15,7 @@ func smallRubric(t *testing.T) *rubric.Rubric {
 		ModelTerms:       []string{"transformer", "bi encoder"},
 		Justification:    []string{"because", "so"},
 		Negations:        []string{"no", "not", "without", "don't", "wouldn't"},
-		Dismissals:       []string{"can wait", "is overkill"},
+		Dismissals:       []string{"can wait", "is overkill", "isn't really needed"},
 		DismissalsBefore: []string{"no need for", "we can skip"},
 		Rejections:       []string{"leak", "is not"},
 		RejectionsBefore: []string{"avoid", "instead of"},
@@ -40,6 +40,7 @@ func smallRubric(t *testing.T) *rubric.Rubric {
 		RedFlags: []rubric.RedFlag{
 			{ID: "random_split", Label: "Random split", Phrases: []string{"random split", "shuffle & test set"}},
 			{ID: "waves_away", Label: "Waves the asymmetry away", Phrases: []string{"wouldn't let & asymmetry & drive"}},
+			{ID: "latency_ignored", Label: "Latency budget ignored", Phrases: []string{"isn't the binding constraint"}},
 		},
 		Saturation: 0.5,
 	}, lex)
@@ -98,6 +99,8 @@ func TestMatchingRules(t *testing.T) {
 		{"a question raises no flag", "Should we use a random split here?", nil, nil},
 		{"a flagged sentence earns nothing", "A random split and PR-AUC.", nil, []string{"random_split"}},
 		{"a negation that is the phrase's own part", "I wouldn't let that asymmetry drive the design.", nil, []string{"waves_away"}},
+		{"an intensifier inside a phrase is passed over", "Latency isn't really the binding constraint here.", nil, []string{"latency_ignored"}},
+		{"a phrase that spells the intensifier still matches", "Label maturity isn't really needed here.", nil, []string{"dismissed:label_maturity"}},
 		{"a negation outside the phrase still negates", "Nobody said I wouldn't let it, but don't let the asymmetry drive it.", nil, nil},
 	}
 	for _, tt := range tests {

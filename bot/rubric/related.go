@@ -29,6 +29,10 @@ const (
 // relatedStop are words too common to tell one concept from another.
 var relatedStop = normalizedSet(functionWords, strings.Fields("a an the of to in on for and or is are be by with as at from that this it its we our i you they their them what which how when where who why than then so if not no do does did can could would should will just only into over under per each every any all some more most less few many much one two three new old same other own also very about up out off like use used using via vs versus between after before there here make makes made get gets take takes keep kept see show shown need needs way ways thing things first time times part set it's don't won't isn't can't doesn't i'd we'd we'll i'll well good better best really still even may might must been being was were has have had"))
 
+// intensifiers add emphasis, not meaning: phrase matching passes over them
+// inside a phrase ("latency isn't really the binding constraint").
+var intensifiers = normalizedSet(strings.Fields("really actually truly genuinely honestly frankly basically simply definitely certainly necessarily ultimately"))
+
 // relatedContrast are words that make a phrase hinge on a contrast
 // ("recall over precision", "matrix factorization won't"): its words,
 // said together, can mean the very opposite, so such a phrase lends none.
