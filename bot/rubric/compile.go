@@ -30,8 +30,10 @@ var nonCues = []string{"or so", "so far", "and so on", "and so forth", "so calle
 // scopeBreakers end the part of a clause after a red-flag phrase in which a
 // rejection counts, as reasoning cues do: in "I'd use a random split, but
 // it's not ideal" or "a random split because it's not a big deal" the
-// rejection belongs to another statement.
-var scopeBreakers = []string{"but", "while", "whereas", "although", "though", "however", "yet", "then"}
+// rejection belongs to another statement. So does one after "and" with the
+// candidate as a new subject: in "plain accuracy is a sensible metric and
+// we don't need resampling" the "don't need" is about resampling.
+var scopeBreakers = []string{"but", "while", "whereas", "although", "though", "however", "yet", "then", "and we", "and i", "and we'd", "and i'd", "and we'll", "and i'll"}
 
 // NewLexicon compiles the framework-wide word lists.
 func NewLexicon(terms Terms) (*Lexicon, error) {

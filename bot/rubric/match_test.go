@@ -90,6 +90,7 @@ func TestMatchingRules(t *testing.T) {
 		{"flag rejected after", "A random split would leak the future.", nil, nil},
 		{"a dash starts a new statement", "We do a random split — the order is not a concern here.", nil, []string{"random_split"}},
 		{"flag rejected before", "We avoid a random split.", nil, nil},
+		{"and we starts a new statement", "We use a random split and we make sure nothing can leak.", nil, []string{"random_split"}},
 		{"rejection between near parts", "To shuffle would leak the future into the test set.", nil, nil},
 		{"near flag raised", "Shuffle everything, then carve out a test set.", nil, []string{"random_split"}},
 		{"the rejected half of X, not Y raises no flag", "We hold out the last month of payments, not the usual quick and easy random split.", nil, nil},
