@@ -169,6 +169,8 @@ const (
 	// rejectWindow is how many tokens after a red-flag phrase a rejection
 	// ("leaks", "is useless") reaches, within the clause.
 	rejectWindow = 8
+	// excuseRejectWindow is how far back a rejection voids a flag's excuse.
+	excuseRejectWindow = 6
 	// attachGap is how many words may sit between a concept mention and a
 	// model term for the mention to be part of the model's noun phrase
 	// ("a multimodal transformer", "real-time two-tower model").
@@ -717,7 +719,9 @@ func (c *compiledRubric) hit(s *scratch, p payload, sp span, res *scan, segFunc 
 	case hitFlagUnless:
 		// A negated or dismissed excuse excuses nothing: "instead of
 		// streaming updates", "no need for incremental sync".
-		if !negatedBy(s, sp.i, tfNegEnd|tfRejEnd) {
+		// A rejection reaches a little further: "a clean rebuild avoids the
+		// bookkeeping of incremental updates" excuses no nightly batch.
+		if !negatedBy(s, sp.i, tfNegEnd|tfRejEnd) && !rejectedWithin(s, sp.i, excuseRejectWindow) {
 			s.unless = append(s.unless, flagOcc{flag: p.idx, sp: sp})
 		}
 	case hitFlagDismissed:
@@ -840,6 +844,21 @@ func negatedAt(s *scratch, i int32, mask uint8) int32 {
 		}
 	}
 	return -1
+}
+
+// rejectedWithin reports whether a rejection ("avoid", "instead of") ends
+// within window tokens before token i, in the same clause.
+func rejectedWithin(s *scratch, i int32, window int32) bool {
+	toks := s.z.toks
+	for e := i - 1; e >= 0 && e >= i-window; e-- {
+		if toks[e+1].brk&(brkClause|brkSentence) != 0 {
+			return false
+		}
+		if s.tf[e]&tfRejEnd != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // dismissed reports whether a dismissal ("not needed", "doesn't matter")

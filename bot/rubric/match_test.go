@@ -195,7 +195,7 @@ func TestGenericEvidence(t *testing.T) {
 // A red flag's Unless phrases excuse the sentence they share with it: a
 // randomised experiment is no random train/test split.
 func TestFlagUnless(t *testing.T) {
-	lex, err := rubric.NewLexicon(rubric.Terms{})
+	lex, err := rubric.NewLexicon(rubric.Terms{RejectionsBefore: []string{"avoid"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,6 +221,8 @@ func TestFlagUnless(t *testing.T) {
 		// An unless phrase that is the flag's own words excuses nothing.
 		{"Views counted as of the end of the log, per video.", true},
 		{"Views counted as of the impression, per video.", false},
+		// A rejected excuse excuses nothing, a few words away too.
+		{"We randomly split the users, which avoids the hassle of treatment and control.", true},
 	} {
 		if got := len(r.Grade(rubric.Answer{Text: tt.text}).RedFlags) > 0; got != tt.flagged {
 			t.Errorf("%q: flagged %v, want %v", tt.text, got, tt.flagged)
