@@ -22,6 +22,10 @@ const (
 	MaxWrapUpBonus = 10
 	// DataCoverageFloor: step-3 coverage below it is "ignored the data pipeline".
 	DataCoverageFloor = 0.35
+	// DataSubstantialWords and DataSubstantialCoverage: a data answer this
+	// long, with at least this coverage, is never "ignored the data".
+	DataSubstantialWords    = 120
+	DataSubstantialCoverage = 0.15
 	// DeployMonitorFloor: a mean step-6/7 score below it is
 	// "overlooked deployment/monitoring".
 	DeployMonitorFloor = 0.35
@@ -217,7 +221,11 @@ func pitfalls(sc *Scenario, s *Session, grades *[WrapUp + 1]rubric.StepGrade) []
 	if p, ok := jumpedToModel(sc, s, &grades[Clarify]); ok {
 		out = append(out, p)
 	}
-	if c := grades[Data].Coverage; c < DataCoverageFloor {
+	// A long data answer the rubric credits a little has not ignored the
+	// data: its low coverage already costs the step, and "ignored" would
+	// be a false charge against ideas put in words the rubric lacks.
+	if c, g := grades[Data].Coverage, &grades[Data]; c < DataCoverageFloor &&
+		!(g.Words >= DataSubstantialWords && c >= DataSubstantialCoverage) {
 		out = append(out, Pitfall{
 			ID: PitfallIgnoredData, Name: "Ignored the data pipeline", Penalty: PitfallPenalty,
 			Detail: fmt.Sprintf("Data & features covered %d%% of the expected ground (under %d%%): "+

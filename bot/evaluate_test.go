@@ -185,6 +185,10 @@ func TestEvaluatePitfalls(t *testing.T) {
 		{"thin data answer", func(s *bot.Session) {
 			s.Answers[bot.Data].Text = "We would look at the data and clean it up, because quality matters." + pad
 		}, []string{bot.PitfallIgnoredData}, "under 35%"},
+		{"a long data answer in other words is not ignored", func(s *bot.Session) {
+			s.Answers[bot.Data].Text = "The training examples come from the logs, because that is where the clicks are." +
+				strings.Repeat(" Every record the shop keeps about what people looked at and bought goes into one table, checked and joined by day.", 7) + pad
+		}, nil, ""},
 		{"overlooked deployment and monitoring", func(s *bot.Session) {
 			s.Answers[bot.Deployment].Text = ""
 			s.Answers[bot.Monitoring].Text = "We would look at it now and then because things change." + pad
