@@ -55,6 +55,7 @@ func (sc *Scenario) Prepare(fw *Framework) error {
 	}
 	var errs []error
 	echo := rubric.NewEcho(sc.Prompt)
+	concerns := rubric.ConcernWords(constraints(sc.Prompt))
 	var rubrics [Monitoring + 1]*rubric.Rubric
 	for step := Clarify; step <= Monitoring; step++ {
 		spec := sc.Spec(step)
@@ -72,7 +73,7 @@ func (sc *Scenario) Prepare(fw *Framework) error {
 		r, err := rubric.Compile(rubric.Spec{
 			Concepts: mergeConcepts(spec.Concepts, generic), Own: len(spec.Concepts),
 			RedFlags: sc.stepFlags(fw, spec.RedFlags), Saturation: fw.Saturation, MinWords: rubric.MinWords, Echo: echo, Related: true,
-			Asked: spec.Question,
+			Asked: spec.Question, Concerns: concerns,
 		}, terms)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("step %s: %w", step.Key(), err))
@@ -93,7 +94,7 @@ func (sc *Scenario) Prepare(fw *Framework) error {
 			Concepts: mergeConcepts(q.Concepts, generic[i]), Own: len(q.Concepts),
 			RedFlags: sc.stepFlags(fw, q.RedFlags), Saturation: fw.Saturation, MinWords: rubric.MinWrapUpWords,
 			MinConcepts: rubric.WrapUpMinConcepts, FewConceptsCap: rubric.WrapUpFewConceptsCap, Echo: echo, Related: true,
-			Questions: questions.String(),
+			Questions: questions.String(), Concerns: concerns,
 		}, terms)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("wrap-up %s: %w", WrapUpPartKey(i), err))
@@ -151,7 +152,7 @@ func (fw *Framework) lexicon() (*rubric.Lexicon, error) {
 	}
 	lex, err := rubric.NewLexicon(rubric.Terms{
 		ModelTerms: fw.ModelTerms, Justification: fw.Justification, Negations: fw.Negations,
-		Dismissals: fw.Dismissals, RejectionsBefore: fw.RejectionsBefore, Rejections: fw.Rejections,
+		Dismissals: fw.Dismissals, Deferrals: fw.Deferrals, RejectionsBefore: fw.RejectionsBefore, Rejections: fw.Rejections,
 		DismissalsBefore: fw.DismissalsBefore, Tradeoffs: fw.Tradeoffs, FailureModes: fw.FailureModes,
 		Synonyms: fw.Synonyms, GenericTerms: fw.GenericTerms,
 	})
@@ -209,4 +210,19 @@ func mergeConcepts(own, generic []rubric.Concept) []rubric.Concept {
 		}
 	}
 	return out
+}
+
+// constraints is the prompt's "**Constraints.**" paragraph, or "".
+func constraints(prompt string) string {
+	_, rest, ok := strings.Cut(prompt, "**Constraints.**")
+	if !ok {
+		return ""
+	}
+	if end := strings.Index(rest, "\n\n"); end >= 0 {
+		rest = rest[:end]
+	}
+	if end := strings.Index(rest, "**"); end >= 0 {
+		rest = rest[:end]
+	}
+	return rest
 }

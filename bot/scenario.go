@@ -131,6 +131,9 @@ type Framework struct {
 	// Dismissals cancel a concept or model term they follow within three
 	// words in the same clause ("latency is not needed").
 	Dismissals []string `yaml:"dismissals"`
+	// Deferrals are the Dismissals that only put a thing off ("can wait"):
+	// they do not make a dismissed stated concern (rubric.Terms.Deferrals).
+	Deferrals []string `yaml:"deferrals"`
 	// RejectionsBefore keep a red flag from being raised when they end
 	// within three words before its phrase, like a negation: "avoid a
 	// random split", "unlike plain accuracy".

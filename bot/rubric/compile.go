@@ -101,6 +101,18 @@ func NewLexicon(terms Terms) (*Lexicon, error) {
 		}
 	}
 	t.dismissals = list("dismissal", terms.Dismissals, true)
+	for _, d := range terms.Deferrals {
+		if !slices.Contains(terms.Dismissals, d) {
+			errs = append(errs, fmt.Errorf("framework deferral %q: not one of the dismissals", d))
+		}
+	}
+	var outright []string
+	for _, d := range terms.Dismissals {
+		if !slices.Contains(terms.Deferrals, d) {
+			outright = append(outright, d)
+		}
+	}
+	t.concernDismissals = list("dismissal", outright, true)
 	t.rejectBefore = list("rejection before", terms.RejectionsBefore, true)
 	t.rejections = list("rejection", terms.Rejections, true)
 	t.generic = map[string]bool{}
@@ -407,6 +419,11 @@ func Compile(spec Spec, terms *Lexicon) (*Rubric, error) {
 			addPhrase(fmt.Sprintf("red flag %q: dismissed", f.ID), p, payload{kind: hitFlagDismissed, idx: int32(i)})
 		}
 	}
+	for _, w := range spec.Concerns {
+		for _, k := range variantsOf(NormalizeTokens(w)) {
+			b.add(k, payload{kind: hitConcern})
+		}
+	}
 	for _, l := range []struct {
 		keys [][]byte
 		kind hitKind
@@ -417,6 +434,7 @@ func Compile(spec Spec, terms *Lexicon) (*Rubric, error) {
 		{terms.rejectBefore, hitRejectBefore}, {terms.rejections, hitRejection},
 		{terms.breakers, hitBreaker}, {terms.dismissBefore, hitDismissBefore},
 		{terms.tradeoffs, hitTradeoff}, {terms.failures, hitFailure},
+		{terms.concernDismissals, hitConcernDismissal},
 	} {
 		for _, k := range l.keys {
 			b.add(k, payload{kind: l.kind})

@@ -208,6 +208,8 @@ const (
 	hitFlagUnless
 	hitFlagDismissed
 	hitRelated
+	hitConcern          // a word of the case's stated constraints (Spec.Concerns)
+	hitConcernDismissal // an outright dismissal (Terms.Dismissals but Deferrals)
 )
 
 type payload struct {
@@ -376,6 +378,8 @@ type scratch struct {
 	flagMore   []flagOcc // a raised flag's later statements
 	unless     []flagOcc // Unless phrases of red flags
 	practices  []flagOcc // Dismissed phrases of red flags
+	concerns   []span    // words of the case's stated constraints
+	outright   []span    // outright dismissals
 }
 
 // scan is what one pass over an answer found.
@@ -403,6 +407,7 @@ func (c *compiledRubric) getScratch(concepts, flags int) *scratch {
 	s.nearOcc, s.dismissals, s.killed, s.flagMore = s.nearOcc[:0], s.dismissals[:0], s.killed[:0], s.flagMore[:0]
 	s.relOcc = s.relOcc[:0]
 	s.unless, s.practices = s.unless[:0], s.practices[:0]
+	s.concerns, s.outright = s.concerns[:0], s.outright[:0]
 	s.collect, s.noEcho = false, false
 	return s
 }
@@ -626,6 +631,62 @@ func inQuestion(text string, s *scratch, sp span) bool {
 	return false
 }
 
+// DismissedConcernFlag is the id of the flag raised for a concern the
+// case's constraints state, dismissed outright (Spec.Concerns).
+const DismissedConcernFlag = "dismissed_concern"
+
+// concernWindow is how many tokens before an outright dismissal a word of
+// the stated constraints may sit as its subject: "camera photos versus
+// catalogue shots doesn't really matter".
+const concernWindow = 6
+
+// concernFlags raises DismissedConcernFlag once, at the first sentence
+// that dismisses outright ("is a nice-to-have", "doesn't really matter",
+// "isn't worth it") a thing named by a word of the case's constraints,
+// in the same clause; later ones are its Again. A sentence that already
+// raised a flag, a question and words copied from the prompt raise none.
+func concernFlags(text string, s *scratch) []Flag {
+	if len(s.concerns) == 0 || len(s.outright) == 0 {
+		return nil
+	}
+	toks := s.z.toks
+	var out []Flag
+	for _, d := range s.outright {
+		sent := s.sent[d.i]
+		if s.echoed[sent] || slices.Contains(s.killed, sent) || inQuestion(text, s, d) {
+			continue
+		}
+		subject := int32(-1)
+		for _, c := range s.concerns {
+			if c.j < d.i && d.i-c.j <= concernWindow && c.i > subject {
+				subject = c.i
+			}
+		}
+		if subject < 0 || negatedBy(s, subject, tfNegEnd) {
+			continue
+		}
+		clause := true
+		for k := subject + 1; k <= d.i; k++ {
+			if toks[k].brk&(brkClause|brkSentence) != 0 {
+				clause = false
+				break
+			}
+		}
+		if !clause {
+			continue
+		}
+		ev, off := s.quote(text, span{subject, d.j})
+		if len(out) == 0 {
+			out = append(out, Flag{ID: DismissedConcernFlag, Label: "Dismisses a concern the case states",
+				Evidence: ev, Offset: off, Penalty: DismissPenalty, Dismissed: true})
+		} else {
+			out[0].Again = append(out[0].Again, Quote{Evidence: ev, Offset: off})
+		}
+		s.killed = append(s.killed, sent)
+	}
+	return out
+}
+
 // dismissedFlags raises a flag for each important concept that the answer
 // dismissed and credits nowhere else, and marks its sentence.
 func (r *Rubric) dismissedFlags(text string, s *scratch) []Flag {
@@ -768,6 +829,10 @@ func (c *compiledRubric) hit(s *scratch, p payload, sp span, res *scan, segFunc 
 		for k := sp.i; k <= sp.j; k++ {
 			s.tf[k] |= tfNonCue
 		}
+	case hitConcern:
+		s.concerns = append(s.concerns, sp)
+	case hitConcernDismissal:
+		s.outright = append(s.outright, sp)
 	case hitBreaker:
 		s.tf[sp.i] |= tfBreak
 	case hitDismissal:
@@ -1298,6 +1363,7 @@ func (r *Rubric) Grade(a Answer) StepGrade {
 	defer c.pool.Put(s)
 	res := c.run(a.Text, s)
 	dismissals := r.dismissedFlags(a.Text, s)
+	dismissals = append(dismissals, concernFlags(a.Text, s)...)
 	dropKilled(s)
 	c.resolve(s)
 	g.Words = res.words

@@ -434,3 +434,59 @@ func FuzzDismissedPractice(f *testing.F) {
 		}
 	})
 }
+
+// A word of the case's stated constraints, dismissed outright in its
+// clause, raises the concern flag; putting it off, asking about it or
+// dismissing something else does not.
+func TestDismissedConcern(t *testing.T) {
+	lex, err := rubric.NewLexicon(rubric.Terms{
+		Negations:  []string{"not", "no"},
+		Dismissals: []string{"is a nice to have", "can wait", "doesn't really matter"},
+		Deferrals:  []string{"can wait"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := rubric.Compile(rubric.Spec{
+		Concepts: []rubric.Concept{{ID: "c", Label: "C", Weight: 1, Phrases: []string{"quantile loss"}}},
+		Concerns: rubric.ConcernWords("It must stay explainable to those teams, and privacy reviews every change."),
+	}, lex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		text    string
+		flagged bool
+	}{
+		{"Explainability is a nice-to-have; the teams want accuracy.", true},
+		{"Honestly, privacy doesn't really matter for a first version.", true},
+		{"Privacy can wait until after the pilot.", false},
+		{"Is explainability a nice-to-have here?", false},
+		{"The colour of the widget doesn't really matter.", false},
+		{"Explainability is not a nice-to-have: pricing must trust the number.", false},
+		{"Privacy comes first, and the rest of the polish doesn't really matter.", false},
+	} {
+		g := r.Grade(rubric.Answer{Text: tt.text})
+		got := slices.ContainsFunc(g.RedFlags, func(f rubric.Flag) bool { return f.ID == rubric.DismissedConcernFlag })
+		if got != tt.flagged {
+			t.Errorf("%q: flagged %v, want %v (%v)", tt.text, got, tt.flagged, flagged(g))
+		}
+	}
+	if _, err := rubric.NewLexicon(rubric.Terms{Dismissals: []string{"can wait"}, Deferrals: []string{"later"}}); err == nil {
+		t.Error("a deferral that is no dismissal compiled; want an error")
+	}
+}
+
+func TestConcernWords(t *testing.T) {
+	got := rubric.ConcernWords("Each estimate must come back within 50 ms (p99). Pricing and dispatch rely on it, so it must stay explainable to those teams.")
+	for _, w := range []string{"estimate", "pricing", "dispatch", "explainable", "explainability"} {
+		if !slices.Contains(got, w) {
+			t.Errorf("ConcernWords lacks %q: %q", w, got)
+		}
+	}
+	for _, w := range []string{"must", "within", "teams", "those", "p99", "50"} {
+		if slices.Contains(got, w) {
+			t.Errorf("ConcernWords has %q: %q", w, got)
+		}
+	}
+}

@@ -63,6 +63,10 @@ type Terms struct {
 	// Dismissals cancel a mention they follow in the same clause
 	// ("latency is not needed").
 	Dismissals []string
+	// Deferrals are the Dismissals that only put a thing off ("can
+	// wait", "revisit later"): a plan may do that to a stated concern,
+	// so they do not raise DismissedConcernFlag (Spec.Concerns).
+	Deferrals []string
 	// RejectionsBefore keep a red flag from being raised when they end
 	// just before its phrase ("avoid a random split").
 	RejectionsBefore []string
@@ -91,6 +95,7 @@ type Lexicon struct {
 	negations, unnegations, cues, nonCues, models, funcs [][]byte
 	dismissals, rejectBefore, rejections, breakers       [][]byte
 	dismissBefore, tradeoffs, failures                   [][]byte
+	concernDismissals                                    [][]byte               // Dismissals but Deferrals
 	synonyms                                             [][][]string           // group → member → words
 	generic                                              map[string]bool        // normalised keys of GenericTerms
 	modelWords                                           map[string]bool        // one-word model terms, normalised
@@ -129,6 +134,10 @@ type Spec struct {
 	// and tell nothing.
 	Related bool
 	Asked   string
+	// Concerns are words the case's stated constraints use
+	// (ConcernWords): one of them, dismissed outright in its clause
+	// ("explainability is a nice-to-have"), raises DismissedConcernFlag.
+	Concerns []string
 }
 
 var errNoLexicon = errors.New("rubric: no lexicon")
