@@ -782,7 +782,9 @@ func (c *compiledRubric) hit(s *scratch, p payload, sp span, res *scan, segFunc 
 		// streaming updates", "no need for incremental sync".
 		// A rejection reaches a little further: "a clean rebuild avoids the
 		// bookkeeping of incremental updates" excuses no nightly batch.
-		if !negatedBy(s, sp.i, tfNegEnd|tfRejEnd) && !rejectedWithin(s, sp.i, excuseRejectWindow) {
+		// An aside is the excuse's own: in "no retrain (content-based)"
+		// the "no" is the flag's, not the excuse's.
+		if !negatedOutsideAside(s, sp.i) && !rejectedWithin(s, sp.i, excuseRejectWindow) {
 			s.unless = append(s.unless, flagOcc{flag: p.idx, sp: sp})
 		}
 	case hitFlagDismissed:
@@ -909,6 +911,21 @@ func negatedAt(s *scratch, i int32, mask uint8) int32 {
 		}
 	}
 	return -1
+}
+
+// negatedOutsideAside is negatedBy(s, i, tfNegEnd|tfRejEnd) that does not
+// reach into a bracketed aside from before it.
+func negatedOutsideAside(s *scratch, i int32) bool {
+	toks := s.z.toks
+	for e := i - 1; e >= 0 && e >= i-negationWindow; e-- {
+		if toks[e+1].brk&(brkClause|brkSentence|brkAside) != 0 {
+			return false
+		}
+		if s.tf[e]&(tfNegEnd|tfRejEnd) != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // rejectedWithin reports whether a rejection ("avoid", "instead of") ends

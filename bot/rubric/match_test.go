@@ -195,7 +195,7 @@ func TestGenericEvidence(t *testing.T) {
 // A red flag's Unless phrases excuse the sentence they share with it: a
 // randomised experiment is no random train/test split.
 func TestFlagUnless(t *testing.T) {
-	lex, err := rubric.NewLexicon(rubric.Terms{RejectionsBefore: []string{"avoid"}})
+	lex, err := rubric.NewLexicon(rubric.Terms{RejectionsBefore: []string{"avoid"}, Negations: []string{"no"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,6 +205,7 @@ func TestFlagUnless(t *testing.T) {
 			{ID: "random_split", Label: "Random split", Phrases: []string{"randomly split", "split * at random"},
 				Unless: []string{"treatment and control", "variants"}},
 			{ID: "future", Label: "Future features", Phrases: []string{"as of the end of the log"}, Unless: []string{"as of the"}},
+			{ID: "never_retrain", Label: "Never retrains", Phrases: []string{"no retrain"}, Unless: []string{"content based"}},
 		},
 	}, lex)
 	if err != nil {
@@ -223,6 +224,9 @@ func TestFlagUnless(t *testing.T) {
 		{"Views counted as of the impression, per video.", false},
 		// A rejected excuse excuses nothing, a few words away too.
 		{"We randomly split the users, which avoids the hassle of treatment and control.", true},
+		// The flag's own negation does not reach into an aside.
+		{"No retrain (content-based).", false},
+		{"No retrain, no content-based tower.", true},
 	} {
 		if got := len(r.Grade(rubric.Answer{Text: tt.text}).RedFlags) > 0; got != tt.flagged {
 			t.Errorf("%q: flagged %v, want %v", tt.text, got, tt.flagged)

@@ -26,6 +26,7 @@ const (
 	brkJoined                     // no separator at all: a letter/digit switch ("p99")
 	brkArrow                      // ->, =>, →: the terse form of "leads to"
 	brkColon                      // : relating a term to what follows
+	brkAside                      // ( or ): an aside, which a negation does not reach into
 )
 
 // token is one normalised word. ns:ne index the normalised bytes, os:oe the
@@ -120,6 +121,7 @@ const (
 	clsStop                   // ! ? ; newline
 	clsComma                  // , :
 	clsAt                     // @ reads "at"
+	clsParen                  // ( ) open or close an aside
 	clsArrowHead              // - or = that starts "->" or "=>"
 )
 
@@ -135,6 +137,7 @@ var asciiClass = func() (t [utf8.RuneSelf]uint8) {
 	t['!'], t['?'], t[';'], t['\n'] = clsStop, clsStop, clsStop, clsStop
 	t[','], t[':'] = clsComma, clsComma
 	t['@'] = clsAt
+	t['('], t[')'] = clsParen, clsParen
 	t['-'], t['='] = clsArrowHead, clsArrowHead
 	return t
 }()
@@ -208,6 +211,8 @@ func (z *tokenizer) tokenize(s string) {
 			z.close()
 			z.emitString("at", false, i, i+1)
 			z.close()
+		case clsParen:
+			z.brk(brkAside)
 		default:
 			z.close()
 		}
