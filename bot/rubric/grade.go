@@ -748,7 +748,7 @@ func (c *compiledRubric) walkFrom(s *scratch, i, j int, n int32, res *scan, segF
 		// "isn't really the binding constraint" says what "isn't the
 		// binding constraint" says: an intensifier inside a phrase may be
 		// passed over, as well as matched where a phrase spells it.
-		if j > i && intensifiers[string(norm[tk.ns:tk.ne])] {
+		if j > i && isIntensifier(norm[tk.ns:tk.ne]) {
 			c.walkFrom(s, i, j+1, n, res, segFunc)
 		}
 		for _, b := range norm[tk.ns:tk.ne] {
@@ -1205,7 +1205,7 @@ func findSegment(s *scratch, from int32, seg []byte) (int32, int32, bool) {
 			}
 			w := norm[toks[q].ns:toks[q].ne]
 			if len(w) > len(rest) || string(rest[:len(w)]) != string(w) {
-				if q > p && intensifiers[string(w)] {
+				if q > p && isIntensifier(w) {
 					continue
 				}
 				break

@@ -31,7 +31,14 @@ var relatedStop = normalizedSet(functionWords, strings.Fields("a an the of to in
 
 // intensifiers add emphasis, not meaning: phrase matching passes over them
 // inside a phrase ("latency isn't really the binding constraint").
+// Every one ends in "-ly" (TestIntensifiersEndInLy), which isIntensifier
+// checks first: the trie walk asks about every word it passes.
 var intensifiers = normalizedSet(strings.Fields("really actually truly genuinely honestly frankly basically simply definitely certainly necessarily ultimately"))
+
+func isIntensifier(w []byte) bool {
+	n := len(w)
+	return n > 3 && w[n-1] == 'y' && w[n-2] == 'l' && intensifiers[string(w)]
+}
 
 // relatedContrast are words that make a phrase hinge on a contrast
 // ("recall over precision", "matrix factorization won't"): its words,
