@@ -136,7 +136,7 @@ func (w *logWatch) Write(p []byte) (int, error) {
 
 func (w *logWatch) wait(t *testing.T, re *regexp.Regexp) []string {
 	t.Helper()
-	guard := time.After(30 * time.Second)
+	guard := time.After(90 * time.Second)
 	for {
 		w.mu.Lock()
 		for _, l := range w.lines {
@@ -150,7 +150,7 @@ func (w *logWatch) wait(t *testing.T, re *regexp.Regexp) []string {
 		select {
 		case <-ch:
 		case <-guard:
-			t.Fatalf("no log line matching %s within 30s; logs:\n%s", re, strings.Join(w.lines, "\n"))
+			t.Fatalf("no log line matching %s within 90s; logs:\n%s", re, strings.Join(w.lines, "\n"))
 		}
 	}
 }
@@ -249,7 +249,7 @@ const bot7Plus3 = 10
 
 func waitOutput(t *testing.T, out <-chan string, want string) {
 	t.Helper()
-	guard := time.After(30 * time.Second)
+	guard := time.After(90 * time.Second)
 	for {
 		select {
 		case l, ok := <-out:
@@ -260,7 +260,7 @@ func waitOutput(t *testing.T, out <-chan string, want string) {
 				return
 			}
 		case <-guard:
-			t.Fatalf("no %q in the output within 30s", want)
+			t.Fatalf("no %q in the output within 90s", want)
 		}
 	}
 }

@@ -74,7 +74,7 @@ func (c *child) send(t *testing.T, line string) {
 // guards against a hang.
 func (c *child) waitFor(t *testing.T, want string) string {
 	t.Helper()
-	guard := time.After(30 * time.Second)
+	guard := time.After(90 * time.Second)
 	var seen []string
 	for {
 		select {
@@ -87,7 +87,7 @@ func (c *child) waitFor(t *testing.T, want string) string {
 				return line
 			}
 		case <-guard:
-			t.Fatalf("no %q within 30s; output:\n%s", want, strings.Join(seen, "\n"))
+			t.Fatalf("no %q within 90s; output:\n%s", want, strings.Join(seen, "\n"))
 		}
 	}
 }
@@ -95,7 +95,7 @@ func (c *child) waitFor(t *testing.T, want string) string {
 // waitForMatch reads output until a line matches re.
 func (c *child) waitForMatch(t *testing.T, re *regexp.Regexp) string {
 	t.Helper()
-	guard := time.After(30 * time.Second)
+	guard := time.After(90 * time.Second)
 	var seen []string
 	for {
 		select {
@@ -108,7 +108,7 @@ func (c *child) waitForMatch(t *testing.T, re *regexp.Regexp) string {
 				return line
 			}
 		case <-guard:
-			t.Fatalf("no line matching %s within 30s; output:\n%s", re, strings.Join(seen, "\n"))
+			t.Fatalf("no line matching %s within 90s; output:\n%s", re, strings.Join(seen, "\n"))
 		}
 	}
 }

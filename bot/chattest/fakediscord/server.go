@@ -38,7 +38,8 @@ type Options struct {
 	// AckDeadline is how long an interaction waits for its first response
 	// (default 3 s, as on Discord); later callbacks get 10062.
 	AckDeadline time.Duration
-	// AwaitTimeout guards Await* calls (default 15 s).
+	// AwaitTimeout guards Await* calls (default 60 s: a bot built with -race
+	// takes 15 s or more to compile its rubrics before it connects).
 	AwaitTimeout time.Duration
 	// Now, when set, is the clock of message timestamps and snowflake ids
 	// (so a list's after/before filter by it) and of Limits; default
@@ -131,7 +132,7 @@ func New(tb testing.TB, opts Options) *Server {
 		opts.AckDeadline = 3 * time.Second
 	}
 	if opts.AwaitTimeout == 0 {
-		opts.AwaitTimeout = 15 * time.Second
+		opts.AwaitTimeout = 60 * time.Second
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

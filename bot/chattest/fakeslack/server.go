@@ -374,7 +374,9 @@ func (s *Server) Home(user string) (json.RawMessage, bool) {
 
 // waitGuard bounds every Wait*: a guard against a hung test, not a
 // synchronisation mechanism (waits return as soon as the state changes).
-const waitGuard = 15 * time.Second
+// Generous, because a bot built with -race on two cores takes 15 s or more
+// to compile its rubrics before it connects.
+const waitGuard = 60 * time.Second
 
 // Wait blocks until cond (called with the server locked) holds.
 func (s *Server) Wait(t testing.TB, what string, cond func(*Snapshot) bool) {
