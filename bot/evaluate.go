@@ -265,8 +265,8 @@ func jumpedToModel(sc *Scenario, s *Session, clarify *rubric.StepGrade) (Pitfall
 	// Step 1 announcing the jump ("the requirements seem clear, so I'd go
 	// straight to the detector") and naming a model: however many
 	// requirement words it mentions on the way.
-	if ans := s.Answers[Clarify]; sc.jumpRubric != nil && !ans.Skipped && strings.TrimSpace(ans.Text) != "" {
-		if g := sc.jumpRubric.Grade(rubric.Answer{Text: ans.Text}); len(g.Matches) > 0 {
+	if ans := s.Answers[Clarify]; sc.jump() != nil && !ans.Skipped && strings.TrimSpace(ans.Text) != "" {
+		if g := sc.jump().Grade(rubric.Answer{Text: ans.Text}); len(g.Matches) > 0 {
 			if n, term := sc.Rubric(Clarify).ModelTerms(ans.Text); n > 0 {
 				return Pitfall{
 					ID: PitfallJumpedToModel, Name: "Jumped to the model", Penalty: JumpPenalty,

@@ -28,7 +28,33 @@ func (sc *Scenario) Rubric(step StepID) *rubric.Rubric {
 	if step < Clarify || step > Monitoring {
 		return nil
 	}
+	sc.ensurePrepared()
 	return sc.rubrics[step]
+}
+
+// PrepareLater defers Prepare to the first use of one of the scenario's
+// rubrics, so that a process compiles only the cases it serves: compiling
+// all of them is most of a start-up (about 1.5 s, 15 s under -race). Only
+// for scenarios already validated and prepared elsewhere (the embedded
+// ones: `mlsd scenarios validate` and the tests compile every one), since
+// a failure then can only be a bug, and panics.
+func (sc *Scenario) PrepareLater(fw *Framework) { sc.lazy = fw }
+
+func (sc *Scenario) ensurePrepared() {
+	if sc.lazy == nil {
+		return
+	}
+	sc.prepared.Do(func() {
+		if err := sc.Prepare(sc.lazy); err != nil {
+			panic(fmt.Sprintf("scenario %s: a validated scenario failed to compile: %v", sc.ID, err))
+		}
+	})
+}
+
+// jump is the rubric of a step-1 answer setting the requirements aside.
+func (sc *Scenario) jump() *rubric.Rubric {
+	sc.ensurePrepared()
+	return sc.jumpRubric
 }
 
 // WrapUpRubric returns the rubric of wrap-up part 0 (bottleneck),
@@ -37,6 +63,7 @@ func (sc *Scenario) WrapUpRubric(part int) *rubric.Rubric {
 	if part < 0 || part >= len(sc.wrapRubrics) {
 		return nil
 	}
+	sc.ensurePrepared()
 	return sc.wrapRubrics[part]
 }
 

@@ -53,6 +53,10 @@ type Scenario struct {
 	// jumpRubric finds a step-1 answer setting the requirements aside
 	// ("the requirements seem clear, so I'd go straight to the detector").
 	jumpRubric *rubric.Rubric
+	// lazy, set by PrepareLater, is the framework Prepare runs with at the
+	// first use of a rubric; prepared runs it once.
+	lazy     *Framework
+	prepared sync.Once
 }
 
 // StepSpec is one step of a scenario.

@@ -74,6 +74,7 @@ func (ps Problems) sort() {
 var (
 	embeddedFramework = sync.OnceValues(parseEmbeddedFramework)
 	embeddedBuiltin   = sync.OnceValues(parseEmbeddedBuiltin)
+	embeddedLazy      = sync.OnceValues(parseEmbeddedLazy)
 )
 
 // Framework returns the embedded framework.yaml, parsed.
@@ -103,7 +104,21 @@ func parseEmbeddedBuiltin() ([]*bot.Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	scs, probs := parse(files, "scenarios/", fw, func(string) string { return BuiltinSource })
+	scs, probs := parse(files, "scenarios/", fw, func(string) string { return BuiltinSource }, false)
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	return scs, nil
+}
+
+// parseEmbeddedLazy is parseEmbeddedBuiltin with each scenario prepared
+// at its first use (PrepareLater).
+func parseEmbeddedLazy() ([]*bot.Scenario, error) {
+	fw, err := Framework()
+	if err != nil {
+		return nil, err
+	}
+	scs, probs := parse(files, "scenarios/", fw, func(string) string { return BuiltinSource }, true)
 	if len(probs) > 0 {
 		return nil, probs
 	}
@@ -120,7 +135,7 @@ func Parse(fsys fs.FS) ([]*bot.Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	scs, probs := parse(fsys, "", fw, func(name string) string { return name })
+	scs, probs := parse(fsys, "", fw, func(name string) string { return name }, false)
 	if len(probs) > 0 {
 		return scs, probs
 	}
@@ -132,10 +147,14 @@ func Parse(fsys fs.FS) ([]*bot.Scenario, error) {
 // with a built-in's id replaces it. Any problem in either fails the load;
 // problems in extraDir are reported with its file paths.
 func Load(extraDir string) (*bot.Library, error) {
-	builtin, err := Builtin()
+	// The embedded cases compile at first use: they were validated in full
+	// before the binary was built (the tests run Builtin), and a process
+	// serving one case should not wait for twenty.
+	builtin, err := embeddedLazy()
 	if err != nil {
 		return nil, err
 	}
+	builtin = slices.Clone(builtin)
 	if extraDir == "" {
 		return bot.NewLibrary(builtin...), nil
 	}
@@ -152,14 +171,14 @@ func Load(extraDir string) (*bot.Library, error) {
 	}
 	extra, probs := parse(os.DirFS(extraDir), filepath.ToSlash(extraDir)+"/", fw, func(name string) string {
 		return filepath.Join(extraDir, name)
-	})
+	}, false)
 	if len(probs) > 0 {
 		return nil, probs
 	}
 	return bot.NewLibrary(append(builtin, extra...)...), nil
 }
 
-func parse(fsys fs.FS, prefix string, fw *bot.Framework, source func(name string) string) ([]*bot.Scenario, Problems) {
+func parse(fsys fs.FS, prefix string, fw *bot.Framework, source func(name string) string, later bool) ([]*bot.Scenario, Problems) {
 	names, err := fs.Glob(fsys, "*.yaml")
 	if err != nil {
 		return nil, Problems{{File: prefix, Line: 0, Message: err.Error()}}
@@ -184,7 +203,7 @@ func parse(fsys fs.FS, prefix string, fw *bot.Framework, source func(name string
 				results[i].probs = Problems{{File: file, Line: 0, Message: err.Error()}}
 				return
 			}
-			sc, p := parseScenario(file, strings.TrimSuffix(path.Base(name), ".yaml"), data, fw)
+			sc, p := parseScenario(file, strings.TrimSuffix(path.Base(name), ".yaml"), data, fw, later)
 			if len(p) > 0 {
 				results[i].probs = p
 				return

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -384,7 +385,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// parse is Parse without re-reading the framework on every input.
-		scs, probs := parse(fstest.MapFS{"case.yaml": {Data: data}}, "", fw, func(n string) string { return n })
+		scs, probs := parse(fstest.MapFS{"case.yaml": {Data: data}}, "", fw, func(n string) string { return n }, false)
 		if len(probs) == 0 {
 			if len(scs) != 1 {
 				t.Fatalf("no problems but %d scenarios", len(scs))
@@ -420,3 +421,39 @@ wrapup:
   monitoring: {question: Q, good_answer: G, concepts: [{id: c, label: C, weight: 1, phrases: [drift]}]}
   future: {question: Q, good_answer: G, concepts: [{id: d, label: D, weight: 1, phrases: [audio]}]}
 `
+
+// Load's embedded scenarios compile at first use (PrepareLater) and grade
+// exactly as the eagerly prepared ones, also when first used by several
+// goroutines at once.
+func TestLoadPreparesAtFirstUse(t *testing.T) {
+	lib, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eager, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "I'd clarify the business goal and the latency budget first, because they decide the design, then the scale: requests per second at peak."
+	for _, want := range eager {
+		sc, ok := lib.Get(want.ID)
+		if !ok {
+			t.Fatalf("Load lacks %s", want.ID)
+		}
+		var wg sync.WaitGroup
+		got := make([]float64, 4)
+		for i := range got {
+			wg.Go(func() { got[i] = sc.Rubric(bot.Clarify).Grade(rubric.Answer{Text: text}).Score })
+		}
+		wg.Wait()
+		w := want.Rubric(bot.Clarify).Grade(rubric.Answer{Text: text}).Score
+		for _, g := range got {
+			if g != w {
+				t.Errorf("%s: lazily prepared grade %v, eager %v", want.ID, g, w)
+			}
+		}
+		if sc.WrapUpRubric(2) == nil {
+			t.Errorf("%s: no wrap-up rubric after first use", want.ID)
+		}
+	}
+}

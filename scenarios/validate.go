@@ -108,7 +108,10 @@ func stepKeys() string {
 	return strings.Join(keys, ", ")
 }
 
-func parseScenario(file, wantID string, data []byte, fw *bot.Framework) (*bot.Scenario, Problems) {
+// parseScenario decodes and checks one scenario and prepares it: now, or,
+// when later is set (the embedded files, which the tests and `mlsd
+// scenarios validate` prepare in full), at the first use of a rubric.
+func parseScenario(file, wantID string, data []byte, fw *bot.Framework, later bool) (*bot.Scenario, Problems) {
 	sc := &bot.Scenario{}
 	root, probs := decodeStrict(file, data, sc)
 	if root == nil {
@@ -119,7 +122,9 @@ func parseScenario(file, wantID string, data []byte, fw *bot.Framework) (*bot.Sc
 		c.skip[p.Line] = true
 	}
 	c.scenario(sc, wantID, fw)
-	if len(c.probs) == 0 {
+	if len(c.probs) == 0 && later {
+		sc.PrepareLater(fw)
+	} else if len(c.probs) == 0 {
 		if err := sc.Prepare(fw); err != nil {
 			c.add(nil, "%v", err)
 		} else {
