@@ -198,14 +198,14 @@ func (b *Bot) drillScenario(step StepID, p PersonProgress) *Scenario {
 		if i := slices.IndexFunc(p.History, func(e HistoryEntry) bool { return e.ScenarioID == sc.ID }); i >= 0 {
 			c.seen = i
 		}
-		if r := sc.Rubric(step); r != nil {
+		if concepts := sc.StepConcepts(step); concepts != nil {
 			own := map[string]bool{}
 			if spec := sc.Spec(step); spec != nil {
 				for _, con := range spec.Concepts {
 					own[con.ID] = true
 				}
 			}
-			for _, con := range r.Concepts {
+			for _, con := range concepts {
 				c.score += misses[conceptKey(sc.ID, step, con.ID, own[con.ID])]
 			}
 		}

@@ -51,6 +51,31 @@ func (sc *Scenario) ensurePrepared() {
 	})
 }
 
+// StepConcepts are step 1..7's concepts as its rubric holds them (the
+// case's own, then the framework's it does not replace), without
+// compiling a scenario PrepareLater left for later: the drill reads every
+// case's concepts to choose one.
+func (sc *Scenario) StepConcepts(step StepID) []rubric.Concept {
+	if step < Clarify || step > Monitoring {
+		return nil
+	}
+	if sc.lazy != nil {
+		spec := sc.Spec(step)
+		if spec == nil {
+			return nil
+		}
+		var generic []rubric.Concept
+		if fs := sc.lazy.step(step); fs != nil {
+			generic = fs.Concepts
+		}
+		return mergeConcepts(spec.Concepts, generic)
+	}
+	if r := sc.rubrics[step]; r != nil {
+		return r.Concepts
+	}
+	return nil
+}
+
 // jump is the rubric of a step-1 answer setting the requirements aside.
 func (sc *Scenario) jump() *rubric.Rubric {
 	sc.ensurePrepared()

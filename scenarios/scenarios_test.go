@@ -457,3 +457,30 @@ func TestLoadPreparesAtFirstUse(t *testing.T) {
 		}
 	}
 }
+
+// StepConcepts of a scenario prepared later lists, without compiling, the
+// concept ids its compiled rubric holds.
+func TestStepConceptsWithoutCompiling(t *testing.T) {
+	lazy, err := parseEmbeddedLazy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	eager, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, sc := range lazy {
+		for step := bot.Clarify; step <= bot.Monitoring; step++ {
+			var got, want []string
+			for _, c := range sc.StepConcepts(step) {
+				got = append(got, c.ID)
+			}
+			for _, c := range eager[i].Rubric(step).Concepts {
+				want = append(want, c.ID)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s step %d: StepConcepts %q, rubric %q", sc.ID, step, got, want)
+			}
+		}
+	}
+}
