@@ -621,7 +621,7 @@ func (b *Bot) interaction(ctx context.Context, log *slog.Logger, in Inbound) ([]
 				if out, ok, err := b.dailyReply(ctx, log, in); ok || err != nil {
 					return out, err
 				}
-				return b.noSession(ctx, in)
+				return b.noSession(ctx, log, in)
 			})
 		}
 		if err != nil {
@@ -794,10 +794,22 @@ func inSessionPlace(s *Session, in Inbound) bool {
 	return in.Channel == s.Channel
 }
 
-// noSession answers a reply from someone with no interview running.
-func (b *Bot) noSession(ctx context.Context, in Inbound) ([]Outbound, error) {
+// bareCommandWords bounds a command typed without "/mlsd" ("help", "start
+// eta"): a longer line is someone's words, not a command.
+const bareCommandWords = 4
+
+// noSession answers a reply from someone with no interview running. A
+// short line that reads as a command ("help", "start eta-prediction",
+// typed in a DM or the console without "/mlsd") runs as one: with no
+// interview, nothing else could be meant.
+func (b *Bot) noSession(ctx context.Context, log *slog.Logger, in Inbound) ([]Outbound, error) {
 	if in.Thread == "" {
 		if in.Kind == KindReply {
+			if cmd := ParseCommand(in.Text); cmd.Name != CmdUnknown && cmd.Problem == "" &&
+				len(strings.Fields(in.Text)) <= bareCommandWords {
+				in.Kind = KindCommand
+				return b.command(ctx, log, in)
+			}
 			return []Outbound{b.reply(in, "No interview is running. Type `/mlsd start` to begin one, or `/mlsd help`.")}, nil
 		}
 		return nil, nil

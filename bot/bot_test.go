@@ -159,6 +159,11 @@ func TestHandleOwnershipAndRouting(t *testing.T) {
 		{"chatter in an unrelated thread", "intruder", "elsewhere", bot.KindReply, "hello", "", false},
 		{"owner elsewhere", "owner", "elsewhere", bot.KindReply, "hello", "", false},
 		{"top-level message without interview", "newbie", "", bot.KindReply, "hi", "No interview is running", false},
+		// Typed without "/mlsd" (a DM, the console): with no interview, a
+		// short command line runs as the command; longer text does not.
+		{"bare help without interview", "newbie", "", bot.KindReply, "help", "ML system design interview coach", true},
+		{"bare scenarios without interview", "newbie", "", bot.KindReply, "scenarios", "case studies", true},
+		{"an answer-like line is no command", "newbie", "", bot.KindReply, "start with the business goal and latency", "No interview is running", false},
 		{"unknown command", "owner", "", bot.KindCommand, "dance", "I don't know the command", true},
 		{"second start", "owner", "", bot.KindCommand, "start", "already have an interview running", true},
 		{"typo start", "other", "", bot.KindCommand, "start visual-serch", "Did you mean `visual-search`", true},

@@ -243,6 +243,9 @@ func ParseWord(text string) (Word, bool) {
 	switch w := Word(t); w {
 	case WordHint, WordNext, WordSkip, WordRepeat, WordStatus, WordEnd, WordHelp, WordAnswer:
 		return w, true
+	case "quit", "exit", "stop":
+		// What a newcomer types to leave; never a step's answer on its own.
+		return WordEnd, true
 	}
 	return "", false
 }

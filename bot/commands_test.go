@@ -109,6 +109,9 @@ func TestParseWord(t *testing.T) {
 		{"status", WordStatus, true},
 		{"end", WordEnd, true},
 		{"answer", WordAnswer, true},
+		{"quit", WordEnd, true},
+		{"Exit.", WordEnd, true},
+		{"stop", WordEnd, true},
 		{"next step is to clarify", "", false},
 		{"", "", false},
 		// Issue 12-E: zero-width and full-width forms were graded as answers.
