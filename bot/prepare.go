@@ -38,7 +38,31 @@ func (sc *Scenario) Rubric(step StepID) *rubric.Rubric {
 // for scenarios already validated and prepared elsewhere (the embedded
 // ones: `mlsd scenarios validate` and the tests compile every one), since
 // a failure then can only be a bug, and panics.
-func (sc *Scenario) PrepareLater(fw *Framework) { sc.lazy = fw }
+func (sc *Scenario) PrepareLater(fw *Framework) {
+	// The questions are filled now: an interview shows one before any
+	// rubric is used, and Prepare must not write what others read.
+	sc.fillQuestions(fw)
+	sc.lazy = fw
+}
+
+// fillQuestions gives a step with no question of its own the framework's.
+func (sc *Scenario) fillQuestions(fw *Framework) {
+	for step := Clarify; step <= Monitoring; step++ {
+		if spec, fs := sc.Spec(step), fw.step(step); spec != nil && fs != nil && strings.TrimSpace(spec.Question) == "" {
+			spec.Question = fs.Question
+		}
+	}
+}
+
+// stepConcepts are a step's concepts: the case's own, then the
+// framework's that none of them replaces.
+func stepConcepts(fw *Framework, step StepID, spec *StepSpec) []rubric.Concept {
+	var generic []rubric.Concept
+	if fs := fw.step(step); fs != nil {
+		generic = fs.Concepts
+	}
+	return mergeConcepts(spec.Concepts, generic)
+}
 
 func (sc *Scenario) ensurePrepared() {
 	if sc.lazy == nil {
@@ -60,15 +84,10 @@ func (sc *Scenario) StepConcepts(step StepID) []rubric.Concept {
 		return nil
 	}
 	if sc.lazy != nil {
-		spec := sc.Spec(step)
-		if spec == nil {
-			return nil
+		if spec := sc.Spec(step); spec != nil {
+			return stepConcepts(sc.lazy, step, spec)
 		}
-		var generic []rubric.Concept
-		if fs := sc.lazy.step(step); fs != nil {
-			generic = fs.Concepts
-		}
-		return mergeConcepts(spec.Concepts, generic)
+		return nil
 	}
 	if r := sc.rubrics[step]; r != nil {
 		return r.Concepts
@@ -106,6 +125,7 @@ func (sc *Scenario) Prepare(fw *Framework) error {
 		return err
 	}
 	var errs []error
+	sc.fillQuestions(fw)
 	echo := rubric.NewEcho(sc.Prompt)
 	concerns := rubric.ConcernWords(constraints(sc.Prompt))
 	var rubrics [Monitoring + 1]*rubric.Rubric
@@ -115,15 +135,8 @@ func (sc *Scenario) Prepare(fw *Framework) error {
 			errs = append(errs, fmt.Errorf("step %s: missing", step.Key()))
 			continue
 		}
-		var generic []rubric.Concept
-		if fs := fw.step(step); fs != nil {
-			generic = fs.Concepts
-			if strings.TrimSpace(spec.Question) == "" {
-				spec.Question = fs.Question
-			}
-		}
 		r, err := rubric.Compile(rubric.Spec{
-			Concepts: mergeConcepts(spec.Concepts, generic), Own: len(spec.Concepts),
+			Concepts: stepConcepts(fw, step, spec), Own: len(spec.Concepts),
 			RedFlags: sc.stepFlags(fw, spec.RedFlags), Saturation: fw.Saturation, MinWords: rubric.MinWords, Echo: echo, Related: true,
 			Asked: spec.Question, Concerns: concerns,
 		}, terms)

@@ -631,62 +631,6 @@ func inQuestion(text string, s *scratch, sp span) bool {
 	return false
 }
 
-// DismissedConcernFlag is the id of the flag raised for a concern the
-// case's constraints state, dismissed outright (Spec.Concerns).
-const DismissedConcernFlag = "dismissed_concern"
-
-// concernWindow is how many tokens before an outright dismissal a word of
-// the stated constraints may sit as its subject: "camera photos versus
-// catalogue shots doesn't really matter".
-const concernWindow = 6
-
-// concernFlags raises DismissedConcernFlag once, at the first sentence
-// that dismisses outright ("is a nice-to-have", "doesn't really matter",
-// "isn't worth it") a thing named by a word of the case's constraints,
-// in the same clause; later ones are its Again. A sentence that already
-// raised a flag, a question and words copied from the prompt raise none.
-func concernFlags(text string, s *scratch) []Flag {
-	if len(s.concerns) == 0 || len(s.outright) == 0 {
-		return nil
-	}
-	toks := s.z.toks
-	var out []Flag
-	for _, d := range s.outright {
-		sent := s.sent[d.i]
-		if s.echoed[sent] || slices.Contains(s.killed, sent) || inQuestion(text, s, d) {
-			continue
-		}
-		subject := int32(-1)
-		for _, c := range s.concerns {
-			if c.j < d.i && d.i-c.j <= concernWindow && c.i > subject {
-				subject = c.i
-			}
-		}
-		if subject < 0 || negatedBy(s, subject, tfNegEnd) {
-			continue
-		}
-		clause := true
-		for k := subject + 1; k <= d.i; k++ {
-			if toks[k].brk&(brkClause|brkSentence) != 0 {
-				clause = false
-				break
-			}
-		}
-		if !clause {
-			continue
-		}
-		ev, off := s.quote(text, span{subject, d.j})
-		if len(out) == 0 {
-			out = append(out, Flag{ID: DismissedConcernFlag, Label: "Dismisses a concern the case states",
-				Evidence: ev, Offset: off, Penalty: DismissPenalty, Dismissed: true})
-		} else {
-			out[0].Again = append(out[0].Again, Quote{Evidence: ev, Offset: off})
-		}
-		s.killed = append(s.killed, sent)
-	}
-	return out
-}
-
 // dismissedFlags raises a flag for each important concept that the answer
 // dismissed and credits nowhere else, and marks its sentence.
 func (r *Rubric) dismissedFlags(text string, s *scratch) []Flag {
@@ -784,7 +728,8 @@ func (c *compiledRubric) hit(s *scratch, p payload, sp span, res *scan, segFunc 
 		// bookkeeping of incremental updates" excuses no nightly batch.
 		// An aside is the excuse's own: in "no retrain (content-based)"
 		// the "no" is the flag's, not the excuse's.
-		if !negatedOutsideAside(s, sp.i) && !rejectedWithin(s, sp.i, excuseRejectWindow) {
+		if markedBefore(s, sp.i, negationWindow, tfNegEnd|tfRejEnd, brkClause|brkSentence|brkAside) < 0 &&
+			markedBefore(s, sp.i, excuseRejectWindow, tfRejEnd, brkClause|brkSentence) < 0 {
 			s.unless = append(s.unless, flagOcc{flag: p.idx, sp: sp})
 		}
 	case hitFlagDismissed:
@@ -901,9 +846,16 @@ func negatedBy(s *scratch, i int32, mask uint8) bool { return negatedAt(s, i, ma
 
 // negatedAt is negatedBy returning the negation's last token, or -1.
 func negatedAt(s *scratch, i int32, mask uint8) int32 {
+	return markedBefore(s, i, negationWindow, mask, brkClause|brkSentence)
+}
+
+// markedBefore returns the nearest token up to window tokens before token
+// i (window < 0: any distance) whose marks meet mask, or -1; a break in
+// stop between them ends the search.
+func markedBefore(s *scratch, i, window int32, mask, stop uint8) int32 {
 	toks := s.z.toks
-	for e := i - 1; e >= 0 && e >= i-negationWindow; e-- {
-		if toks[e+1].brk&(brkClause|brkSentence) != 0 {
+	for e := i - 1; e >= 0 && (window < 0 || e >= i-window); e-- {
+		if toks[e+1].brk&stop != 0 {
 			return -1
 		}
 		if s.tf[e]&mask != 0 {
@@ -911,36 +863,6 @@ func negatedAt(s *scratch, i int32, mask uint8) int32 {
 		}
 	}
 	return -1
-}
-
-// negatedOutsideAside is negatedBy(s, i, tfNegEnd|tfRejEnd) that does not
-// reach into a bracketed aside from before it.
-func negatedOutsideAside(s *scratch, i int32) bool {
-	toks := s.z.toks
-	for e := i - 1; e >= 0 && e >= i-negationWindow; e-- {
-		if toks[e+1].brk&(brkClause|brkSentence|brkAside) != 0 {
-			return false
-		}
-		if s.tf[e]&(tfNegEnd|tfRejEnd) != 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// rejectedWithin reports whether a rejection ("avoid", "instead of") ends
-// within window tokens before token i, in the same clause.
-func rejectedWithin(s *scratch, i int32, window int32) bool {
-	toks := s.z.toks
-	for e := i - 1; e >= 0 && e >= i-window; e-- {
-		if toks[e+1].brk&(brkClause|brkSentence) != 0 {
-			return false
-		}
-		if s.tf[e]&tfRejEnd != 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // dismissed reports whether a dismissal ("not needed", "doesn't matter")
@@ -1114,16 +1036,7 @@ func gapNegated(s *scratch, f flagOcc) bool {
 // the review verdict as a feature" negates it from further away than
 // negationWindow; a flag is raised only on a position the clause states.
 func negatedInClause(s *scratch, i int32) bool {
-	toks := s.z.toks
-	for e := i - 1; e >= 0; e-- {
-		if toks[e+1].brk&(brkClause|brkSentence) != 0 {
-			return false
-		}
-		if s.tf[e]&tfNegEnd != 0 {
-			return true
-		}
-	}
-	return false
+	return markedBefore(s, i, -1, tfNegEnd, brkClause|brkSentence) >= 0
 }
 
 // wordIs reports whether token k's normalised text is w (no allocation).

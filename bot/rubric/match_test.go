@@ -50,6 +50,20 @@ func smallRubric(t *testing.T) *rubric.Rubric {
 	return r
 }
 
+// compiled is spec compiled with a lexicon of terms.
+func compiled(t *testing.T, terms rubric.Terms, spec rubric.Spec) *rubric.Rubric {
+	t.Helper()
+	lex, err := rubric.NewLexicon(terms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := rubric.Compile(spec, lex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func credited(g rubric.StepGrade) []string {
 	var out []string
 	for _, m := range g.Matches {
@@ -195,11 +209,7 @@ func TestGenericEvidence(t *testing.T) {
 // A red flag's Unless phrases excuse the sentence they share with it: a
 // randomised experiment is no random train/test split.
 func TestFlagUnless(t *testing.T) {
-	lex, err := rubric.NewLexicon(rubric.Terms{RejectionsBefore: []string{"avoid"}, Negations: []string{"no"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := rubric.Compile(rubric.Spec{
+	r := compiled(t, rubric.Terms{RejectionsBefore: []string{"avoid"}, Negations: []string{"no"}}, rubric.Spec{
 		Concepts: []rubric.Concept{{ID: "split", Label: "Split by time", Weight: 1, Phrases: []string{"split by time"}}},
 		RedFlags: []rubric.RedFlag{
 			{ID: "random_split", Label: "Random split", Phrases: []string{"randomly split", "split * at random"},
@@ -207,10 +217,7 @@ func TestFlagUnless(t *testing.T) {
 			{ID: "future", Label: "Future features", Phrases: []string{"as of the end of the log"}, Unless: []string{"as of the"}},
 			{ID: "never_retrain", Label: "Never retrains", Phrases: []string{"no retrain"}, Unless: []string{"content based"}},
 		},
-	}, lex)
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	for _, tt := range []struct {
 		text    string
 		flagged bool
@@ -231,6 +238,10 @@ func TestFlagUnless(t *testing.T) {
 		if got := len(r.Grade(rubric.Answer{Text: tt.text}).RedFlags) > 0; got != tt.flagged {
 			t.Errorf("%q: flagged %v, want %v", tt.text, got, tt.flagged)
 		}
+	}
+	lex, err := rubric.NewLexicon(rubric.Terms{})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if _, err := rubric.Compile(rubric.Spec{
 		Concepts: []rubric.Concept{{ID: "c", Label: "C", Weight: 1, Phrases: []string{"c c"}}},
@@ -443,21 +454,14 @@ func FuzzDismissedPractice(f *testing.F) {
 // clause, raises the concern flag; putting it off, asking about it or
 // dismissing something else does not.
 func TestDismissedConcern(t *testing.T) {
-	lex, err := rubric.NewLexicon(rubric.Terms{
+	r := compiled(t, rubric.Terms{
 		Negations:  []string{"not", "no"},
 		Dismissals: []string{"is a nice to have", "can wait", "doesn't really matter"},
 		Deferrals:  []string{"can wait"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := rubric.Compile(rubric.Spec{
+	}, rubric.Spec{
 		Concepts: []rubric.Concept{{ID: "c", Label: "C", Weight: 1, Phrases: []string{"quantile loss"}}},
 		Concerns: rubric.ConcernWords("It must stay explainable to those teams, and privacy reviews every change."),
-	}, lex)
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	for _, tt := range []struct {
 		text    string
 		flagged bool

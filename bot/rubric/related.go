@@ -192,37 +192,3 @@ func clauseBetween(s *scratch, i, j int32) bool {
 	}
 	return false
 }
-
-// concernStop are words of a constraint that name no concern of their own:
-// units, amounts, time and the parts every design has.
-var concernStop = normalizedSet(strings.Fields("must within never always least under model models system systems data user users people person team teams request requests time times second seconds millisecond milliseconds minute minutes hour hours day days week weeks month months year years rate rates share percent million millions billion billions thousand thousands only both also keep kept come comes back stay stays case cases today still every each"))
-
-// ConcernWords are the words of a case's stated constraints that can name
-// a concern ("explainable", "privacy", "appeal"): letters only, four or
-// more, no function word and no unit or system word. Each is returned as
-// written, once per normalised form.
-func ConcernWords(constraints string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, w := range strings.FieldsFunc(strings.ToLower(constraints), func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r == '\'' || r == '-')
-	}) {
-		w = strings.Trim(w, "'-")
-		if len(w) < 4 || strings.ContainsAny(w, "'-") {
-			continue
-		}
-		n := NormalizeTokens(w)
-		if len(n) != 1 || relatedStop[n[0]] || concernStop[n[0]] || seen[n[0]] {
-			continue
-		}
-		seen[n[0]] = true
-		out = append(out, w)
-		// The quality's noun: "explainable" states "explainability".
-		for _, end := range [...][2]string{{"able", "ability"}, {"ible", "ibility"}} {
-			if stem, ok := strings.CutSuffix(w, end[0]); ok {
-				out = append(out, stem+end[1])
-			}
-		}
-	}
-	return out
-}
